@@ -1,0 +1,256 @@
+"""config.yaml as pydantic models: one definition of every setting, its default and its rules.
+
+Paths in the file are relative to the file's folder.  Unknown keys are errors naming their path
+(``targets.indeed.fiel``).  Secrets are never in the file: targets name the environment variable
+that holds them (``token_env: LINKEDIN_TOKEN``); see `syndicate.secret`.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from pathlib import Path
+from typing import Annotated, Any
+from urllib.parse import quote
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    ValidationError,
+    field_validator,
+)
+
+from syndicate.adapters import REGISTRY
+from syndicate.diagnostics import Loc, problems_from_validation_error
+from syndicate.errors import ConfigError, Problem
+from syndicate.model import Email, HttpUrl, Text
+from syndicate.yamlsource import YamlDocument, parse_yaml
+
+DEFAULT_CONFIG = Path("config.yaml")
+_DURATION = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h|d)")
+_UNITS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def parse_duration(value: Any) -> timedelta:
+    """``15m``, ``2s``, ``1h30m``, ``500ms``, ``1d`` or a number of seconds → timedelta."""
+    if isinstance(value, timedelta):
+        return value
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return timedelta(seconds=value)
+    text = str(value).strip().replace(" ", "")
+    parts = _DURATION.findall(text)
+    if not text or "".join(n + u for n, u in parts) != text:
+        raise ValueError(f"{value!r} is not a duration such as 30s, 15m, 1h30m or 1d")
+    return timedelta(seconds=sum(float(n) * _UNITS[u] for n, u in parts))
+
+
+def format_duration(value: timedelta) -> str:
+    """The inverse of `parse_duration` for display: ``timedelta(minutes=15)`` → ``15m``."""
+    seconds = value.total_seconds()
+    for unit in ("d", "h", "m", "s"):
+        if seconds >= _UNITS[unit] and seconds % _UNITS[unit] == 0:
+            return f"{int(seconds // _UNITS[unit])}{unit}"
+    return f"{int(seconds * 1000)}ms"
+
+
+Duration = Annotated[
+    timedelta, BeforeValidator(parse_duration), PlainSerializer(format_duration, return_type=str)
+]
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Organization(_Section):
+    """Who is hiring: the default employer of every posting."""
+
+    name: Text
+    url: HttpUrl | None = None
+    email: Email | None = None
+    logo: HttpUrl | None = None
+
+
+class Site(_Section):
+    """Where the careers pages and feeds are reachable from the outside."""
+
+    base_url: HttpUrl
+
+    @field_validator("base_url")
+    @classmethod
+    def _no_trailing_slash(cls, value: str) -> str:
+        return value.rstrip("/")
+
+
+class Schedule(_Section):
+    """How often the daemon syncs, and whether it also watches the postings folder."""
+
+    sync_every: Duration = timedelta(minutes=15)
+    watch: bool = False
+
+
+class Retry(_Section):
+    """Retries of failed pushes: exponential from ``backoff`` up to ``max_backoff``."""
+
+    max_attempts: int = Field(default=8, ge=1, le=100)
+    backoff: Duration = timedelta(seconds=2)
+    max_backoff: Duration = timedelta(minutes=10)
+
+
+class Server(_Section):
+    """Where the daemon's feed server listens."""
+
+    host: str = "127.0.0.1"
+    port: int = Field(default=8080, ge=0, le=65535)
+
+
+def _target_options_type() -> Any:
+    """The discriminated union of every registered target's ``Options`` model."""
+    members = tuple(target.Options for target in REGISTRY)
+    return Annotated[
+        members[0] if len(members) == 1 else _union(members), Field(discriminator="type")
+    ]
+
+
+def _union(members: tuple[type, ...]) -> Any:
+    union = members[0]
+    for member in members[1:]:
+        union = union | member
+    return union
+
+
+class Settings(_Section):
+    """The whole configuration; `load_settings` reads it from config.yaml."""
+
+    organization: Organization
+    site: Site
+    postings: Path = Path("postings")
+    output: Path = Path("feeds")
+    state: str = "sqlite:///.syndicate/state.db"
+    timezone: ZoneInfo = ZoneInfo("UTC")
+    targets: dict[str, _target_options_type()] = {}  # type: ignore[valid-type]
+    schedule: Schedule = Schedule()
+    retry: Retry = Retry()
+    server: Server = Server()
+    root: Path = Field(default=Path("."), exclude=True)
+
+    @field_validator("timezone", mode="before")
+    @classmethod
+    def _zone(cls, value: Any) -> ZoneInfo:
+        if isinstance(value, ZoneInfo):
+            return value
+        try:
+            return ZoneInfo(str(value))
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(
+                f"{value!r} is not an IANA timezone (e.g. Europe/Zurich, America/New_York, UTC)"
+            ) from None
+
+    @field_validator("targets", mode="before")
+    @classmethod
+    def _target_names(cls, value: Any) -> Any:
+        if isinstance(value, dict):
+            for name in value:
+                if not re.fullmatch(r"[a-z0-9_-]{1,40}", str(name)):
+                    raise ValueError(
+                        f"target name {name!r} may hold only lowercase letters, digits, - and _"
+                    )
+        return value
+
+    def path(self, relative: Path) -> Path:
+        """``relative`` resolved against the config file's folder."""
+        return relative if relative.is_absolute() else self.root / relative
+
+    @property
+    def postings_dir(self) -> Path:
+        return self.path(self.postings)
+
+    @property
+    def output_dir(self) -> Path:
+        return self.path(self.output)
+
+    @property
+    def state_url(self) -> str:
+        """The state URL with a relative SQLite path made absolute against the config folder."""
+        prefix = "sqlite:///"
+        if self.state.startswith(prefix) and not self.state.startswith(prefix + "/"):
+            return prefix + str(self.path(Path(self.state[len(prefix) :])))
+        return self.state
+
+    @property
+    def work_dir(self) -> Path:
+        """Where syndicate keeps its own files (build manifest, locks): ``.syndicate/``."""
+        return self.path(Path(".syndicate"))
+
+    def job_url(self, posting_id: str) -> str:
+        """The public URL of a job's careers page."""
+        return f"{self.site.base_url}/{self.careers_prefix()}{quote(posting_id)}.html"
+
+    def careers_prefix(self) -> str:
+        """The careers site's folder under ``output`` as a URL prefix (``careers/``)."""
+        for options in self.targets.values():
+            if options.type == "careers_site":
+                folder = str(getattr(options, "dir", "")).strip("/")
+                return f"{folder}/jobs/" if folder else "jobs/"
+        return "jobs/"
+
+
+def _drop_union_tag(loc: Loc) -> Loc:
+    # pydantic puts the discriminator value in the location: targets.<name>.<type>.<key>
+    if len(loc) > 2 and loc[0] == "targets" and loc[2] in REGISTRY:
+        return loc[:2] + loc[3:]
+    return loc
+
+
+def settings_from_data(
+    data: Any,
+    *,
+    file: Path | str = DEFAULT_CONFIG,
+    root: Path = Path("."),
+    document: YamlDocument | None = None,
+) -> Settings:
+    """Validate parsed config data; every problem is reported at once in a `ConfigError`."""
+    if not isinstance(data, dict):
+        raise ConfigError("must be a mapping of settings", file=file, line=1)
+    try:
+        return Settings.model_validate({**data, "root": root})
+    except ValidationError as error:
+        problems = problems_from_validation_error(
+            error,
+            Settings,
+            file=file,
+            line_of=document.line_of if document else (lambda loc: None),
+            drop_loc=_drop_union_tag,
+        )
+        raise ConfigError(
+            f"{len(problems)} problem(s) in the configuration", file=file, problems=problems
+        ) from None
+
+
+def load_settings(path: Path = DEFAULT_CONFIG) -> Settings:
+    """Read and validate config.yaml at ``path``."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(
+            "no configuration file here; run `syndicate init` or pass --config PATH", file=path
+        ) from None
+    except (OSError, UnicodeDecodeError) as error:
+        raise ConfigError(f"cannot be read: {error}", file=path) from None
+    document = parse_yaml(text, file=path, line_offset=0, error_type=ConfigError)
+    if document.duplicates:
+        raise ConfigError(
+            "duplicate keys in the configuration", file=path, problems=document.duplicates
+        )
+    return settings_from_data(
+        document.data, file=path, root=path.parent.resolve(), document=document
+    )
+
+
+def config_problems(error: ConfigError) -> list[Problem]:
+    """The problems of a configuration error, or the error itself as one problem."""
+    return error.problems or [error.as_problem()]

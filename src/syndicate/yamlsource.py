@@ -1,0 +1,88 @@
+"""YAML parsed with libyaml, remembering the line of every key so errors can point at it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from syndicate.diagnostics import Loc, field_path
+from syndicate.errors import InputError, Problem, SyndicateError
+
+_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+@dataclass(slots=True)
+class YamlDocument:
+    """Parsed YAML data with the line (1-based, in the whole file) of each key and item."""
+
+    data: Any
+    lines: dict[Loc, int]
+    first_line: int
+    duplicates: list[Problem] = field(default_factory=list)
+
+    def line_of(self, loc: Loc) -> int:
+        """The line of ``loc``, or of its nearest enclosing key when it is absent (a missing
+        field is reported at its parent)."""
+        for end in range(len(loc), 0, -1):
+            line = self.lines.get(tuple(loc[:end]))
+            if line is not None:
+                return line
+        return self.first_line
+
+
+def parse_yaml(
+    text: str,
+    *,
+    file: Path | str,
+    line_offset: int,
+    error_type: type[SyndicateError] = InputError,
+) -> YamlDocument:
+    """Parse ``text`` (which starts ``line_offset`` lines into ``file``) keeping key lines.
+
+    A syntax error raises ``error_type`` at the line libyaml reports.
+    """
+    loader = _Loader(text)
+    try:
+        node = loader.get_single_node()
+        data = loader.construct_document(node) if node is not None else None
+    except yaml.MarkedYAMLError as error:
+        mark = error.problem_mark or error.context_mark
+        line = mark.line + 1 + line_offset if mark else line_offset + 1
+        reason = error.problem or error.context or "invalid YAML"
+        raise error_type(f"YAML syntax error: {reason}", file=file, line=line) from None
+    except yaml.YAMLError as error:
+        raise error_type(f"YAML error: {error}", file=file, line=line_offset + 1) from None
+    finally:
+        loader.dispose()
+    document = YamlDocument(data=data, lines={}, first_line=line_offset + 1 if line_offset else 1)
+    if node is not None:
+        _index(node, (), document, file, line_offset)
+    return document
+
+
+def _index(
+    node: yaml.Node, loc: Loc, document: YamlDocument, file: Path | str, offset: int
+) -> None:
+    if isinstance(node, yaml.MappingNode):
+        seen: set[str] = set()
+        for key_node, value_node in node.value:
+            key = key_node.value
+            line = key_node.start_mark.line + 1 + offset
+            child = (*loc, key)
+            if key in seen:
+                document.duplicates.append(
+                    Problem(
+                        "is given twice; keep one", file=file, line=line, field=field_path(child)
+                    )
+                )
+            seen.add(key)
+            document.lines.setdefault(child, line)
+            _index(value_node, child, document, file, offset)
+    elif isinstance(node, yaml.SequenceNode):
+        for index, item in enumerate(node.value):
+            child = (*loc, index)
+            document.lines[child] = item.start_mark.line + 1 + offset
+            _index(item, child, document, file, offset)

@@ -1,0 +1,76 @@
+"""Shared fixtures: the example settings and postings, and golden-file comparison.
+
+Regenerate every golden file after an intended output change with:
+
+    .venv/bin/python -m pytest --update-goldens
+
+then review the diff of tests/golden/ before committing it.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from syndicate.adapters import RenderContext
+from syndicate.config import Settings, load_settings
+from syndicate.loading import load_postings
+from syndicate.model import Posting
+
+ROOT = Path(__file__).resolve().parent.parent
+GOLDEN = Path(__file__).resolve().parent / "golden"
+# A fixed build time so that golden files do not change from run to run.
+BUILD_TIME = datetime(2026, 11, 23, 9, 0, 0, tzinfo=UTC)
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--update-goldens", action="store_true", help="rewrite tests/golden/ from current output"
+    )
+
+
+@pytest.fixture(scope="session")
+def settings() -> Settings:
+    """The repository's own config.yaml."""
+    return load_settings(ROOT / "config.yaml")
+
+
+@pytest.fixture(scope="session")
+def examples(settings: Settings) -> list[Posting]:
+    """The example postings in postings/, which must all load."""
+    result = load_postings(settings.postings_dir, settings.timezone)
+    assert not result.problems, [str(p) for p in result.problems]
+    return result.postings
+
+
+@pytest.fixture
+def context(settings: Settings) -> RenderContext:
+    return RenderContext(settings=settings, build_time=BUILD_TIME)
+
+
+class Golden:
+    """Compare output with tests/golden/<name>, or rewrite it under --update-goldens."""
+
+    def __init__(self, update: bool) -> None:
+        self.update = update
+
+    def check(self, name: str, actual: str | bytes) -> None:
+        path = GOLDEN / name
+        data = actual.encode() if isinstance(actual, str) else actual
+        if self.update:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(data)
+            return
+        assert path.exists(), f"missing golden file {path}; run pytest --update-goldens"
+        expected = path.read_bytes()
+        assert data == expected, (
+            f"output differs from {path.relative_to(ROOT)}; if the change is intended, "
+            "run pytest --update-goldens and review the diff"
+        )
+
+
+@pytest.fixture
+def golden(request: pytest.FixtureRequest) -> Golden:
+    return Golden(request.config.getoption("--update-goldens"))
