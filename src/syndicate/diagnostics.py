@@ -37,6 +37,7 @@ _MESSAGES: dict[str, str] = {
     "date_from_datetime_inexact": "must be a date",
     "greater_than_equal": "must not be negative",
 }
+_TAG_ERRORS = frozenset({"union_tag_invalid", "union_tag_not_found"})
 
 
 def field_path(loc: Loc) -> str:
@@ -67,6 +68,10 @@ def problems_from_validation_error(
     problems = []
     for detail in error.errors(include_url=False):
         loc = drop_loc(tuple(detail["loc"]))
+        if detail["type"] in _TAG_ERRORS:
+            # pydantic locates a bad or missing union tag at the mapping; the key at fault is
+            # the tag itself (``targets.board.type``), which also gives the right line.
+            loc = (*loc, str(detail.get("ctx", {}).get("discriminator", "type")).strip("'"))
         problems.append(
             Problem(
                 _message(detail, model),
@@ -81,6 +86,11 @@ def problems_from_validation_error(
 
 def _message(detail: ErrorDetails, model: type[BaseModel]) -> str:
     kind = detail["type"]
+    if kind == "union_tag_invalid":
+        ctx = detail.get("ctx", {})
+        return f"unknown {ctx.get('tag')!r}; known: {ctx.get('expected_tags', '')}"
+    if kind == "union_tag_not_found":
+        return "is required"
     if kind == "extra_forbidden":
         loc = tuple(detail["loc"])
         known = known_fields(model, loc[:-1])

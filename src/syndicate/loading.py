@@ -193,27 +193,36 @@ def _located(
 
 
 def _reject_duplicate_ids(result: LoadResult) -> None:
+    # Ids read from files that failed to load: a valid file sharing one is a duplicate too,
+    # and must be reported rather than silently dropped below.
+    unloaded = {pid: path for path, pid in result.failed.items() if pid}
     first_seen: dict[str, PostingFile] = {}
     kept: list[PostingFile] = []
     for loaded in result.files:
         posting_id = loaded.posting.id
+        if posting_id in unloaded:
+            result.problems.append(_duplicate_id(loaded, unloaded[posting_id]))
+            result.failed[loaded.path] = posting_id
         earlier = first_seen.get(posting_id)
         if earlier is None:
             first_seen[posting_id] = loaded
             kept.append(loaded)
             continue
         for this, other in ((loaded, earlier), (earlier, loaded)):
-            result.problems.append(
-                Problem(
-                    f"{posting_id!r} is also the id of {display_path(other.path)}; "
-                    "every posting needs its own id",
-                    file=display_path(this.path),
-                    line=this.line_of("id"),
-                    field="id",
-                    posting_id=posting_id,
-                )
-            )
+            result.problems.append(_duplicate_id(this, other.path))
         result.failed[loaded.path] = posting_id
         result.failed[earlier.path] = posting_id
     duplicated = {pid for pid in result.failed.values() if pid}
     result.files = [f for f in kept if f.posting.id not in duplicated]
+
+
+def _duplicate_id(loaded: PostingFile, other_path: Path) -> Problem:
+    posting_id = loaded.posting.id
+    return Problem(
+        f"{posting_id!r} is also the id of {display_path(other_path)}; "
+        "every posting needs its own id",
+        file=display_path(loaded.path),
+        line=loaded.line_of("id"),
+        field="id",
+        posting_id=posting_id,
+    )

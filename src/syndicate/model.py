@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Mapping
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from enum import StrEnum
 from functools import cached_property
@@ -24,10 +25,12 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    ValidationError,
     ValidationInfo,
     field_validator,
     model_validator,
 )
+from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from syndicate import content
 
@@ -241,12 +244,19 @@ class Posting(_Strict):
 
     @model_validator(mode="after")
     def _consistent(self, info: ValidationInfo) -> Self:
+        errors: list[InitErrorDetails] = []
         if self.remote is not Remote.REMOTE and not self.locations:
-            raise ValueError(f"a {self.remote} job needs at least one entry in locations")
+            message = f"{self.remote} jobs need at least one location (or set remote: remote)"
+            errors.append(_error_at("locations", message, self.locations))
         if self.valid_through is not None:
             tz = _context_timezone(info)
             if expires_at(self.valid_through, tz) <= starts_at(self.date_posted, tz):
-                raise ValueError("valid_through must be after date_posted")
+                message = f"must be after date_posted ({self.date_posted.isoformat()})"
+                errors.append(_error_at("valid_through", message, self.valid_through))
+        if errors:
+            # Raised as a ValidationError so that each error keeps its field (and so its line);
+            # a ValueError from a model validator would be located at the posting as a whole.
+            raise ValidationError.from_exception_data(type(self).__name__, errors)
         return self
 
     @cached_property
@@ -264,11 +274,27 @@ class Posting(_Strict):
         """The description as plain text, with paragraphs and list items on their own lines."""
         return content.html_to_text(self.description_html)
 
+    def model_copy(self, *, update: Mapping[str, Any] | None = None, deep: bool = False) -> Self:
+        """A copy whose hash and description forms are worked out afresh, never carried over
+        (pydantic copies the instance dict, where the cached values live)."""
+        copied = super().model_copy(update=update, deep=deep)
+        for name in ("content_hash", "description_html", "description_text"):
+            copied.__dict__.pop(name, None)
+        return copied
+
     def is_listed(self, now: datetime, tz: tzinfo) -> bool:
         """True when the job should appear on the boards at ``now``: open and not expired."""
         if self.status is not Status.OPEN:
             return False
         return self.valid_through is None or expires_at(self.valid_through, tz) > now
+
+
+def _error_at(field: str, message: str, value: Any) -> InitErrorDetails:
+    return InitErrorDetails(
+        type=PydanticCustomError("value_error", message),
+        loc=(field,),
+        input=value,
+    )
 
 
 def _context_timezone(info: ValidationInfo) -> tzinfo:

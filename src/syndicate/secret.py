@@ -18,7 +18,11 @@ MASK = "****"
 
 def _environment_name(value: str) -> str:
     if not isinstance(value, str) or not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", value):
-        raise ValueError(f"{value!r} is not an environment variable name (e.g. LINKEDIN_TOKEN)")
+        # The value is not repeated: what is pasted here by mistake is often the secret itself.
+        raise ValueError(
+            "must name an environment variable (e.g. LINKEDIN_TOKEN) that holds the secret, "
+            "never the secret itself"
+        )
     return value
 
 

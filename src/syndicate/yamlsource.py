@@ -11,12 +11,31 @@ import yaml
 from syndicate.diagnostics import Loc, field_path
 from syndicate.errors import InputError, Problem, SyndicateError
 
-_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
+    """libyaml's safe loader, except that an impossible timestamp (``2026-02-30``) stays text.
+
+    PyYAML raises a bare ValueError for it, without a line; as text it reaches validation,
+    which reports it at its field and line.
+    """
+
+
+def _timestamp_or_text(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> Any:
+    try:
+        return loader.construct_yaml_timestamp(node)
+    except ValueError:
+        return loader.construct_scalar(node)
+
+
+_Loader.add_constructor("tag:yaml.org,2002:timestamp", _timestamp_or_text)
 
 
 @dataclass(slots=True)
 class YamlDocument:
-    """Parsed YAML data with the line (1-based, in the whole file) of each key and item."""
+    """Parsed YAML data with the line (1-based, in the whole file) of each key and item.
+
+    ``first_line`` is where the block opens (line 1, or the front matter's opening fence).
+    """
 
     data: Any
     lines: dict[Loc, int]
@@ -57,7 +76,9 @@ def parse_yaml(
         raise error_type(f"YAML error: {error}", file=file, line=line_offset + 1) from None
     finally:
         loader.dispose()
-    document = YamlDocument(data=data, lines={}, first_line=line_offset + 1 if line_offset else 1)
+    # A key that is absent is reported where its block opens: line 1 of a config file, the
+    # opening '---' of a posting's front matter.
+    document = YamlDocument(data=data, lines={}, first_line=max(line_offset, 1))
     if node is not None:
         _index(node, (), document, file, line_offset)
     return document
