@@ -3,7 +3,18 @@
 Adding a board means one new module with its target class, one line below, and its golden test.
 """
 
-from syndicate.adapters.base import Document, PullTarget, RenderContext, Target, TargetKind
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from syndicate.adapters.base import (
+    Document,
+    PullTarget,
+    PushTarget,
+    RenderContext,
+    Target,
+    TargetKind,
+)
 from syndicate.adapters.careers_site import CareersSite
 from syndicate.adapters.google_indexing import GoogleIndexing
 from syndicate.adapters.indeed_xml import IndeedXml
@@ -17,10 +28,23 @@ REGISTRY = Registry()
 for _target in (IndeedXml, JsonLd, LinkedInJson, CareersSite, LinkedInApi, GoogleIndexing, Webhook):
     REGISTRY.add(_target)
 
+if TYPE_CHECKING:
+    from syndicate.config import Settings
+
+
+def create_targets(settings: Settings) -> list[Target]:
+    """One target object per entry of ``settings.targets``, in the order configured."""
+    return [
+        REGISTRY.get(options.type)(name, options, settings)
+        for name, options in settings.targets.items()
+    ]
+
+
 __all__ = [
     "REGISTRY",
     "Document",
     "PullTarget",
+    "PushTarget",
     "Registry",
     "RenderContext",
     "Target",

@@ -14,13 +14,15 @@ Each target declares:
 
 from __future__ import annotations
 
+import json
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
+import httpx
 from pydantic import BaseModel, ConfigDict, SecretStr
 
 from syndicate.errors import Problem, Severity
@@ -89,6 +91,10 @@ class Target(ABC):
         """Problems that keep ``posting`` off this target, tagged with the target name."""
         return []
 
+    @abstractmethod
+    def preview(self, posting: Posting, context: RenderContext) -> str:
+        """What this target would receive for one posting, as text."""
+
     def disabled_reason(self) -> str | None:
         """Why this target will not run (None when it is enabled and ready)."""
         return None if self.options.enabled else "disabled in config (enabled: false)"
@@ -111,20 +117,105 @@ class PullTarget(Target):
 
     kind: ClassVar[TargetKind] = TargetKind.PULL
 
+    def folder(self) -> str | None:
+        """The folder under ``output`` this target owns whole (replaced atomically), if any."""
+        return None
+
+    def fingerprint(self) -> str:
+        """What, besides the postings, decides this target's output (options, templates…).
+
+        A build whose postings and fingerprint are unchanged keeps the previous build time.
+        """
+        return self.options.model_dump_json()
+
     @abstractmethod
     def render(self, postings: Iterable[Posting], context: RenderContext) -> Iterator[Document]:
         """Render the listed postings (already checked) into documents; pure, no I/O."""
 
-    @abstractmethod
-    def preview(self, posting: Posting, context: RenderContext) -> str:
-        """What this target would receive for one posting, as text."""
+
+class OperationKind(StrEnum):
+    """What a push asks of a board."""
+
+    CREATE = "CREATE"
+    UPDATE = "UPDATE"
+    RENEW = "RENEW"
+    CLOSE = "CLOSE"
+
+
+@dataclass(frozen=True, slots=True)
+class Outgoing:
+    """One planned operation as a push target sends it: the payload was built when planned."""
+
+    key: int
+    kind: OperationKind
+    posting_id: str
+    content_hash: str
+    payload: dict[str, Any]
+    task_id: str | None = None  # a board task accepted earlier and not finished yet
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What the board said about one operation.
+
+    ``ok`` with a ``remote_id``: done.  ``task_id`` without ``ok``: accepted, still running (poll
+    it next time).  Otherwise an error; ``retryable`` errors are tried again later.
+    """
+
+    key: int
+    ok: bool
+    remote_id: str | None = None
+    task_id: str | None = None
+    error: str | None = None
+    retryable: bool = False
+    retry_after: float | None = None
 
 
 class PushTarget(Target):
-    """A target reached over HTTP; its secret comes from the environment variable it names."""
+    """A target reached over HTTP; its secret comes from the environment variable it names.
+
+    ``payload`` is pure (what the board will receive for one operation); ``send`` is the only
+    network code: it pushes a batch of at most ``max_batch`` operations with the given client and
+    returns one `Outcome` per operation.  It raises `PushError` when the whole batch failed (a
+    timeout, a refused connection, a 5xx or a 429), with ``retryable`` and ``retry_after`` set.
+    Tests give the client a fake transport (``httpx.MockTransport``) instead of patching.
+    """
 
     kind: ClassVar[TargetKind] = TargetKind.PUSH
     secret_option: ClassVar[str | None] = None  # the Options field naming the secret's variable
+    max_batch: ClassVar[int] = 1
+    timeout: ClassVar[float] = 10.0
+
+    @abstractmethod
+    def payload(
+        self, kind: OperationKind, posting_id: str, posting: Posting | None, context: RenderContext
+    ) -> dict[str, Any]:
+        """The body of one operation; ``posting`` is None for a CLOSE of a deleted file."""
+
+    @abstractmethod
+    def send(self, client: httpx.Client, batch: Sequence[Outgoing]) -> list[Outcome]:
+        """Push ``batch`` to the board; one outcome per operation, in order."""
+
+    def daily_quota(self) -> int | None:
+        """How many operations the board accepts per UTC day (None: no daily limit)."""
+        return None
+
+    def accepts(self, kind: OperationKind) -> bool:
+        """Whether the board knows this kind of operation (RENEW is not universal)."""
+        return kind is not OperationKind.RENEW
+
+    def client(self, transport: httpx.BaseTransport | None = None) -> httpx.Client:
+        """An HTTP client for this board, with timeouts; ``transport`` replaces the network."""
+        return httpx.Client(
+            timeout=httpx.Timeout(self.timeout, connect=5.0),
+            transport=transport,
+            headers={"User-Agent": "syndicate"},
+        )
+
+    def preview(self, posting: Posting, context: RenderContext) -> str:
+        """The payload of a CREATE of ``posting``, as pretty JSON."""
+        body = self.payload(OperationKind.CREATE, posting.id, posting, context)
+        return json.dumps(body, indent=2, ensure_ascii=False)
 
     def secret_env(self) -> str | None:
         """The name of the environment variable holding this target's secret, if it has one."""

@@ -1,14 +1,30 @@
-"""Google's Indexing API: URL_UPDATED / URL_DELETED for job pages (push)."""
+"""Google's Indexing API: URL_UPDATED / URL_DELETED for job pages (push).
+
+Google allows about 200 notifications a day by default; the publisher never sends more than
+``daily_quota`` per UTC day and carries the rest to the next day.
+"""
 
 from __future__ import annotations
 
-from typing import ClassVar, Literal
+from collections.abc import Sequence
+from typing import Any, ClassVar, Literal
 
+import httpx
 from pydantic import Field
 
-from syndicate.adapters.base import PushTarget, TargetOptions
-from syndicate.model import HttpUrl
+from syndicate.adapters.base import (
+    OperationKind,
+    Outcome,
+    Outgoing,
+    PushTarget,
+    RenderContext,
+    TargetOptions,
+)
+from syndicate.adapters.http import request
+from syndicate.model import HttpUrl, Posting
 from syndicate.secret import EnvName
+
+URL_UPDATED, URL_DELETED = "URL_UPDATED", "URL_DELETED"
 
 
 class GoogleIndexingOptions(TargetOptions):
@@ -21,9 +37,35 @@ class GoogleIndexingOptions(TargetOptions):
 
 
 class GoogleIndexing(PushTarget):
-    """Tells Google when a job page appears, changes or goes away."""
+    """Tells Google when a job page appears, changes (URL_UPDATED) or goes away (URL_DELETED)."""
 
     type_name: ClassVar[str] = "google_indexing"
     summary: ClassVar[str] = "Google Indexing API"
     Options: ClassVar[type[TargetOptions]] = GoogleIndexingOptions
     secret_option: ClassVar[str | None] = "token_env"
+    options: GoogleIndexingOptions
+
+    def daily_quota(self) -> int | None:
+        return self.options.daily_quota
+
+    def payload(
+        self, kind: OperationKind, posting_id: str, posting: Posting | None, context: RenderContext
+    ) -> dict[str, Any]:
+        kind_name = URL_DELETED if kind is OperationKind.CLOSE else URL_UPDATED
+        return {"url": context.settings.job_url(posting_id), "type": kind_name}
+
+    def send(self, client: httpx.Client, batch: Sequence[Outgoing]) -> list[Outcome]:
+        token = self.secret()
+        headers = {"Authorization": f"Bearer {token.get_secret_value() if token else ''}"}
+        outcomes = []
+        for op in batch:
+            request(
+                client,
+                "POST",
+                f"{self.options.endpoint}/v3/urlNotifications:publish",
+                target=self.name,
+                json=op.payload,
+                headers=headers,
+            )
+            outcomes.append(Outcome(op.key, ok=True, remote_id=op.payload["url"]))
+        return outcomes

@@ -1,10 +1,47 @@
-"""schema.org JobPosting as JSON-LD, for Google for Jobs (pull)."""
+"""schema.org JobPosting as JSON-LD, for Google for Jobs (pull).
+
+One JobPosting object per open posting, following Google's job posting structured-data rules:
+
+- required: ``title``, ``description`` (HTML), ``datePosted``, ``hiringOrganization`` and
+  ``jobLocation``; a fully remote job carries ``jobLocationType: TELECOMMUTE`` with
+  ``applicantLocationRequirements`` (one ``Country`` each) instead, plus ``jobLocation`` only
+  when the posting names an office as well.  Hybrid jobs are not TELECOMMUTE (Google keeps that
+  value for jobs done remotely 100% of the time): they carry ``jobLocation`` only;
+- recommended: ``validThrough``, ``employmentType``, ``baseSalary`` (MonetaryAmount with a
+  QuantitativeValue), ``identifier`` (PropertyValue: organization name and posting id) and
+  ``directApply``.
+
+``directApply`` is true only when the posting has an apply URL: an email address alone is not a
+way to apply directly online from the job's page, which is what Google means by it.
+
+`job_posting` builds one object; the careers pages embed exactly that object.  The file target
+writes ``{"@context": "https://schema.org", "@graph": [...]}`` streamed one job per line.  All
+JSON is serialized by `dumps`, which escapes ``<``, ``>`` and ``&`` so that it can sit inside an
+HTML ``<script type="application/ld+json">`` element without ever closing it.
+"""
 
 from __future__ import annotations
 
-from typing import ClassVar, Literal
+import json
+from collections.abc import Iterable, Iterator
+from datetime import date, datetime, time
+from typing import Any, ClassVar, Literal
 
-from syndicate.adapters.base import PullTarget, TargetOptions
+import pycountry
+
+from syndicate.adapters.base import Document, PullTarget, RenderContext, TargetOptions
+from syndicate.diagnostics import field_path
+from syndicate.errors import Problem
+from syndicate.model import Location, Posting, Remote, Salary
+
+SCHEMA_CONTEXT = "https://schema.org"
+MEDIA_TYPE = "application/ld+json"
+
+# Characters that could end a <script> element or start markup, and the two line separators
+# that JavaScript parsers once refused inside strings.
+_SCRIPT_SAFE = str.maketrans(
+    {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "\u2028": "\\u2028", "\u2029": "\\u2029"}
+)
 
 
 class JsonLdOptions(TargetOptions):
@@ -14,9 +51,176 @@ class JsonLdOptions(TargetOptions):
     file: str = "jobs.jsonld"
 
 
+def dumps(value: Any, *, indent: int | None = None) -> str:
+    """JSON text that is safe inside an HTML ``<script>`` element (no ``<``, ``>`` or ``&``)."""
+    separators = (",", ": ") if indent is not None else (",", ":")
+    text = json.dumps(value, ensure_ascii=False, indent=indent, separators=separators)
+    return text.translate(_SCRIPT_SAFE)
+
+
+def job_posting(posting: Posting, context: RenderContext) -> dict[str, Any]:
+    """The schema.org JobPosting object of ``posting`` (with its ``@context``)."""
+    tz = context.settings.timezone
+    company = context.company(posting)
+    data: dict[str, Any] = {
+        "@context": SCHEMA_CONTEXT,
+        "@type": "JobPosting",
+        "title": posting.title,
+        "description": posting.description_html,
+        "identifier": {"@type": "PropertyValue", "name": company, "value": posting.id},
+        "datePosted": _iso(posting.date_posted),
+        "hiringOrganization": _organization(company, context),
+        "url": context.job_url(posting),
+        "directApply": posting.apply.url is not None,
+    }
+    if posting.valid_through is not None:
+        data["validThrough"] = _valid_through(posting.valid_through, tz)
+    if posting.employment_type:
+        data["employmentType"] = [str(kind) for kind in posting.employment_type]
+    if posting.locations:
+        data["jobLocation"] = [_place(location) for location in posting.locations]
+    if posting.remote is Remote.REMOTE:
+        data["jobLocationType"] = "TELECOMMUTE"
+        if posting.applicant_locations:
+            data["applicantLocationRequirements"] = [
+                _country(code) for code in posting.applicant_locations
+            ]
+    if posting.salary is not None:
+        data["baseSalary"] = _salary(posting.salary)
+    return data
+
+
+def country_name(code: str) -> str:
+    """The common English name of an ISO 3166-1 alpha-2 country code (``US`` → United States)."""
+    country = pycountry.countries.get(alpha_2=code)
+    if country is None:
+        return code
+    return getattr(country, "common_name", None) or country.name
+
+
+def _iso(when: date) -> str:
+    return when.isoformat()
+
+
+def _valid_through(when: date, tz: Any) -> str:
+    # A plain date means "through that whole day" in the configured timezone; Google would read
+    # a bare date as its first instant, so write the day's last second explicitly.
+    if isinstance(when, datetime):
+        return when.isoformat()
+    return datetime.combine(when, time(23, 59, 59), tzinfo=tz).isoformat()
+
+
+def _organization(company: str, context: RenderContext) -> dict[str, Any]:
+    organization = context.settings.organization
+    data: dict[str, Any] = {"@type": "Organization", "name": company}
+    # The configured site and logo belong to the configured organization, not to another
+    # employer named in a posting's `company`.
+    if company == organization.name:
+        if organization.url:
+            data["sameAs"] = organization.url
+        if organization.logo:
+            data["logo"] = organization.logo
+    return data
+
+
+def _place(location: Location) -> dict[str, Any]:
+    address: dict[str, Any] = {"@type": "PostalAddress"}
+    for key, value in (
+        ("streetAddress", location.street),
+        ("addressLocality", location.city),
+        ("addressRegion", location.region),
+        ("postalCode", location.postal_code),
+        ("addressCountry", location.country),
+    ):
+        if value is not None:
+            address[key] = value
+    return {"@type": "Place", "address": address}
+
+
+def _country(code: str) -> dict[str, Any]:
+    return {"@type": "Country", "name": country_name(code)}
+
+
+def _number(value: float) -> int | float:
+    return int(value) if value.is_integer() else value
+
+
+def _salary(salary: Salary) -> dict[str, Any]:
+    value: dict[str, Any] = {"@type": "QuantitativeValue"}
+    if salary.max is None or salary.max == salary.min:
+        value["value"] = _number(salary.min)
+    else:
+        value["minValue"] = _number(salary.min)
+        value["maxValue"] = _number(salary.max)
+    value["unitText"] = str(salary.period)
+    return {"@type": "MonetaryAmount", "currency": salary.currency, "value": value}
+
+
 class JsonLd(PullTarget):
     """schema.org JobPosting objects, one per open posting."""
 
     type_name: ClassVar[str] = "jsonld"
     summary: ClassVar[str] = "schema.org JobPosting (JSON-LD)"
     Options: ClassVar[type[TargetOptions]] = JsonLdOptions
+    options: JsonLdOptions
+
+    def render(self, postings: Iterable[Posting], context: RenderContext) -> Iterator[Document]:
+        """One file: ``{"@context": ..., "@graph": [...]}`` with one job per line, streamed."""
+        yield Document(self.options.file, MEDIA_TYPE, self._chunks(postings, context))
+
+    def preview(self, posting: Posting, context: RenderContext) -> str:
+        """The posting's JobPosting object, as embedded in its careers page."""
+        return dumps(job_posting(posting, context), indent=2)
+
+    def check(self, posting: Posting) -> list[Problem]:
+        """Google's rules that the posting model does not already enforce."""
+        problems: list[Problem] = []
+        if not posting.description_html:
+            problems.append(
+                self.problem(posting, "description", "is empty once unsafe HTML is removed")
+            )
+        if posting.remote is Remote.REMOTE:
+            if not posting.applicant_locations:
+                problems.append(
+                    self.problem(
+                        posting,
+                        "applicant_locations",
+                        "a remote job needs the countries applicants may live in "
+                        "(Google requires applicantLocationRequirements with TELECOMMUTE)",
+                    )
+                )
+            return problems
+        if posting.applicant_locations:
+            problems.append(
+                self.problem(
+                    posting,
+                    "applicant_locations",
+                    f"is only published for remote jobs; this job is {posting.remote}",
+                    warning=True,
+                )
+            )
+        for index, location in enumerate(posting.locations):
+            for attribute, schema_name in (
+                ("city", "addressLocality"),
+                ("region", "addressRegion"),
+            ):
+                if getattr(location, attribute) is None:
+                    problems.append(
+                        self.problem(
+                            posting,
+                            field_path(("locations", index, attribute)),
+                            f"is missing; Google recommends {schema_name} for every job location",
+                            warning=True,
+                        )
+                    )
+        return problems
+
+    def _chunks(self, postings: Iterable[Posting], context: RenderContext) -> Iterator[bytes]:
+        yield b'{"@context":"https://schema.org","@graph":['
+        separator = b"\n"
+        for posting in postings:
+            node = job_posting(posting, context)
+            del node["@context"]  # the graph's context applies to every node
+            yield separator + dumps(node).encode()
+            separator = b",\n"
+        yield b"\n]}\n"

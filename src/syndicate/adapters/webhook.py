@@ -1,12 +1,34 @@
-"""A signed JSON POST per operation to a URL of the team's choosing (push)."""
+"""A signed JSON POST per operation to a URL of the team's choosing (push).
+
+Each request carries ``X-Syndicate-Signature: sha256=<hex>``, the HMAC-SHA256 of the exact body
+with the shared secret, and ``Idempotency-Key: <posting id>:<content hash>`` (``:close`` added for
+a close), so a receiver can verify the sender and drop a delivery it has already seen.
+"""
 
 from __future__ import annotations
 
-from typing import ClassVar, Literal
+import hashlib
+import hmac
+import json
+from collections.abc import Sequence
+from typing import Any, ClassVar, Literal
 
-from syndicate.adapters.base import PushTarget, TargetOptions
-from syndicate.model import HttpUrl
+import httpx
+
+from syndicate.adapters.base import (
+    OperationKind,
+    Outcome,
+    Outgoing,
+    PushTarget,
+    RenderContext,
+    TargetOptions,
+)
+from syndicate.adapters.http import request
+from syndicate.model import HttpUrl, Posting
 from syndicate.secret import EnvName
+
+SIGNATURE_HEADER = "X-Syndicate-Signature"
+IDEMPOTENCY_HEADER = "Idempotency-Key"
 
 
 class WebhookOptions(TargetOptions):
@@ -24,3 +46,48 @@ class Webhook(PushTarget):
     summary: ClassVar[str] = "webhook"
     Options: ClassVar[type[TargetOptions]] = WebhookOptions
     secret_option: ClassVar[str | None] = "secret_env"
+    options: WebhookOptions
+
+    def payload(
+        self, kind: OperationKind, posting_id: str, posting: Posting | None, context: RenderContext
+    ) -> dict[str, Any]:
+        body: dict[str, Any] = {
+            "operation": str(kind),
+            "id": posting_id,
+            "url": context.settings.job_url(posting_id),
+        }
+        if posting is not None and kind is not OperationKind.CLOSE:
+            body["posting"] = posting.model_dump(mode="json", exclude={"description"}) | {
+                "company": context.company(posting),
+                "description_html": posting.description_html,
+                "description_text": posting.description_text,
+            }
+        return body
+
+    def send(self, client: httpx.Client, batch: Sequence[Outgoing]) -> list[Outcome]:
+        secret = self.secret()
+        key = secret.get_secret_value().encode() if secret else b""
+        outcomes = []
+        for op in batch:
+            body = json.dumps(op.payload, separators=(",", ":"), sort_keys=True).encode()
+            signature = hmac.new(key, body, hashlib.sha256).hexdigest()
+            request(
+                client,
+                "POST",
+                self.options.url,
+                target=self.name,
+                content=body,
+                headers={
+                    "Content-Type": "application/json",
+                    SIGNATURE_HEADER: f"sha256={signature}",
+                    IDEMPOTENCY_HEADER: idempotency_key(op),
+                },
+            )
+            outcomes.append(Outcome(op.key, ok=True))
+        return outcomes
+
+
+def idempotency_key(op: Outgoing) -> str:
+    """``<posting id>:<content hash>``, with ``:close`` for a close."""
+    suffix = ":close" if op.kind is OperationKind.CLOSE else ""
+    return f"{op.posting_id}:{op.content_hash}{suffix}"
