@@ -32,8 +32,18 @@ _BLOCKS = frozenset(
     {"p", "div", "ul", "ol", "li", "h1", "h2", "h3", "h4", "h5", "h6", "pre", "blockquote",
      "table", "tr", "hr"}
 )  # fmt: skip
+# Everything outside XML 1.0's Char production: #x9 | #xA | #xD | [#x20-#xD7FF] |
+# [#xE000-#xFFFD] | [#x10000-#x10FFFF]. One stray control character makes a whole feed unreadable.
+_NOT_XML_CHAR = re.compile("[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+# A link whose URL the allowlist removed: kept as its text, since <a> without href is no link.
+_DEAD_LINK = re.compile(r'<a(?: title="[^"]*")? rel="noopener noreferrer nofollow">(.*?)</a>', re.S)
 _SPACES = re.compile(r"[ \t\r\f\v]+")
 _BLANK_LINES = re.compile(r"\n{3,}")
+
+
+def xml_safe(text: str) -> str:
+    """``text`` without the characters XML 1.0 forbids (C0 controls, lone surrogates, U+FFFE…)."""
+    return _NOT_XML_CHAR.sub("", text)
 
 
 def markdown_to_safe_html(markdown: str) -> str:
@@ -47,14 +57,16 @@ def markdown_to_safe_html(markdown: str) -> str:
 def sanitize_html(html: str, tags: Iterable[str] = ALLOWED_TAGS) -> str:
     """Clean HTML to ``tags`` (a subset of `ALLOWED_TAGS`); the text of other tags is kept."""
     allowed = set(tags)
-    return nh3.clean(
+    cleaned = nh3.clean(
         html,
         tags=allowed,
         attributes={tag: attrs for tag, attrs in ALLOWED_ATTRIBUTES.items() if tag in allowed},
         url_schemes=set(URL_SCHEMES),
         link_rel="noopener noreferrer nofollow",
         strip_comments=True,
-    ).strip()
+    )
+    # Links cannot nest, so the first </a> after a dead link's start tag is its own.
+    return _DEAD_LINK.sub(r"\1", cleaned).strip()
 
 
 def html_to_text(html: str) -> str:

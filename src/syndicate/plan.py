@@ -1,0 +1,260 @@
+"""Plan: the postings now + what each board has (the publish state) → operations per push target.
+
+For every push target and posting:
+
+| posting now                          | board has nothing / closed | board has it              |
+| ------------------------------------ | -------------------------- | ------------------------- |
+| open, not expired, passes the rules  | CREATE                     | UPDATE if content changed |
+| closed, draft again, expired         | nothing                    | CLOSE                     |
+| file deleted                         | nothing                    | CLOSE                     |
+| file fails to load                   | nothing                    | nothing (kept, reported)  |
+| breaks the target's rules            | nothing (reported)         | nothing (kept, reported)  |
+
+A posting whose file fails to load is never closed: what was published stays published until the
+file is fixed.  Planning is pure; `syndicate.publish` writes the plan to the state store before
+anything is pushed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Collection, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from pathlib import Path
+from typing import Any, Protocol
+
+from syndicate.adapters import PushTarget, RenderContext
+from syndicate.adapters.base import OperationKind
+from syndicate.errors import Problem, Severity
+from syndicate.loading import LoadResult, display_path
+from syndicate.model import Posting, Status
+
+
+class Reason(StrEnum):
+    """Why an operation is planned."""
+
+    NEW = "new"
+    REOPENED = "reopened"
+    EDITED = "edited"
+    CLOSED = "closed"
+    DRAFT = "draft again"
+    EXPIRED = "expired"
+    DELETED = "file deleted"
+
+
+class DeliveryView(Protocol):
+    """What planning needs to know of one posting × target in the publish state."""
+
+    posting_id: str
+    target: str
+    state: str  # pending | published | failed | closed
+    content_hash: str | None  # of the last operation the target accepted
+    planned_hash: str | None  # of the newest operation planned
+    source_path: str | None
+
+    @property
+    def live(self) -> bool:
+        """True when the target shows the posting now."""
+        ...
+
+
+class OpenOperationView(Protocol):
+    """An operation planned earlier and not finished (pending, or queued for a retry)."""
+
+    posting_id: str
+    target: str
+    kind: str
+    content_hash: str | None
+    attempts: int
+
+
+@dataclass(frozen=True, slots=True)
+class PlannedOperation:
+    """One operation to send to one push target, its payload built now."""
+
+    target: str
+    kind: OperationKind
+    posting_id: str
+    content_hash: str
+    reason: Reason
+    payload: dict[str, Any]
+    source_path: str | None = None
+
+
+@dataclass(slots=True)
+class Plan:
+    """The operations to apply, the open operations no longer wanted, and what is kept as it is.
+
+    ``cancel`` holds ``(posting_id, target)`` whose open operation would bring the board away
+    from what it should show (a posting edited back to what the board already has).
+    """
+
+    operations: list[PlannedOperation] = field(default_factory=list)
+    cancel: list[tuple[str, str]] = field(default_factory=list)
+    kept: list[Problem] = field(default_factory=list)
+
+    def for_target(self, name: str) -> list[PlannedOperation]:
+        return [op for op in self.operations if op.target == name]
+
+
+def setup_digest(target: PushTarget) -> bytes:
+    """What besides the posting decides a target's payloads: its options, organization, site."""
+    settings = target.settings
+    return hashlib.sha256(
+        target.fingerprint().encode()
+        + settings.model_dump_json(include={"organization", "site", "timezone"}).encode()
+    ).digest()
+
+
+def make_plan(
+    targets: Iterable[PushTarget],
+    loaded: LoadResult,
+    deliveries: Mapping[tuple[str, str], DeliveryView],
+    open_operations: Iterable[OpenOperationView],
+    now: datetime,
+    *,
+    posting_ids: Collection[str] | None = None,
+) -> Plan:
+    """Plan every push target against what it has (``deliveries``) and what is already on its
+    way to it (``open_operations``).  ``posting_ids`` limits the plan to those postings."""
+    plan = Plan()
+    open_by_key = {(op.posting_id, op.target): op for op in open_operations}
+    for target in targets:
+        planner = _TargetPlanner(plan, target, deliveries, open_by_key, now)
+        planner.run(loaded, posting_ids)
+    return plan
+
+
+class _TargetPlanner:
+    """Plans one target: the operations that bring the board to the postings now."""
+
+    def __init__(
+        self,
+        plan: Plan,
+        target: PushTarget,
+        deliveries: Mapping[tuple[str, str], DeliveryView],
+        open_by_key: Mapping[tuple[str, str], OpenOperationView],
+        now: datetime,
+    ) -> None:
+        self.plan = plan
+        self.target = target
+        self.deliveries = deliveries
+        self.open_by_key = open_by_key
+        self.now = now
+        self.context = RenderContext(settings=target.settings, build_time=now)
+        self.setup = setup_digest(target)
+
+    def run(self, loaded: LoadResult, posting_ids: Collection[str] | None) -> None:
+        name = self.target.name
+        loaded_by_id = {f.posting.id: f for f in loaded.files}
+        for posting_id, posting_file in loaded_by_id.items():
+            if posting_ids is None or posting_id in posting_ids:
+                self.posting(posting_file.posting, str(posting_file.path))
+        failed_paths = {str(path) for path in loaded.failed}
+        failed_ids = {pid for pid in loaded.failed.values() if pid}
+        for (posting_id, target_name), delivery in self.deliveries.items():
+            if target_name != name or posting_id in loaded_by_id:
+                continue
+            if posting_ids is not None and posting_id not in posting_ids:
+                continue
+            if posting_id in failed_ids or (delivery.source_path or "") in failed_paths:
+                if delivery.live:
+                    self.plan.kept.append(_kept_unloadable(delivery))
+                continue
+            self.withdraw(posting_id, None, Reason.DELETED, delivery.source_path)
+
+    def posting(self, posting: Posting, source: str) -> None:
+        """Plan one loaded posting."""
+        if not posting.is_listed(self.now, self.target.settings.timezone):
+            self.withdraw(posting.id, posting, _why_not_listed(posting), source)
+            return
+        problems = [p for p in self.target.check(posting) if p.severity is Severity.ERROR]
+        if problems:
+            self.plan.kept.extend(problems)
+            return
+        self.list(posting, source)
+
+    def list(self, posting: Posting, source: str) -> None:
+        """Make the board show ``posting`` as it is now."""
+        key = (posting.id, self.target.name)
+        version = self.version(posting)
+        delivery = self.deliveries.get(key)
+        live = delivery is not None and delivery.live
+        pending = self.open_by_key.get(key)
+        if pending is not None and pending.kind != "CLOSE" and pending.content_hash == version:
+            return  # already on its way
+        if live and delivery is not None and delivery.content_hash == version:
+            if pending is not None:
+                self.plan.cancel.append(key)  # edited back to what the board has
+            return
+        failed_for_good = delivery is not None and delivery.state == "failed"
+        if pending is None and failed_for_good and delivery.planned_hash == version:
+            return  # failed for good: tried again once the posting changes
+        if live:
+            self.add(OperationKind.UPDATE, posting, version, Reason.EDITED, source)
+        else:
+            reason = (
+                Reason.REOPENED if delivery is not None and delivery.content_hash else Reason.NEW
+            )
+            self.add(OperationKind.CREATE, posting, version, reason, source)
+
+    def withdraw(
+        self, posting_id: str, posting: Posting | None, reason: Reason, source: str | None
+    ) -> None:
+        """Make the board stop showing the posting, if it shows it or may be about to."""
+        key = (posting_id, self.target.name)
+        delivery = self.deliveries.get(key)
+        pending = self.open_by_key.get(key)
+        if pending is not None and pending.kind == "CLOSE":
+            return
+        may_show = (delivery is not None and delivery.live) or (
+            pending is not None and pending.attempts > 0
+        )
+        if may_show:
+            version = delivery.content_hash if delivery and delivery.content_hash else ""
+            if posting is not None:
+                version = self.version(posting)
+            self.add(OperationKind.CLOSE, posting, version, reason, source, posting_id=posting_id)
+        elif pending is not None:
+            self.plan.cancel.append(key)  # never sent: nothing to close
+
+    def version(self, posting: Posting) -> str:
+        """The version of ``posting`` as this target receives it."""
+        return hashlib.sha256(posting.content_hash.encode() + self.setup).hexdigest()
+
+    def add(
+        self,
+        kind: OperationKind,
+        posting: Posting | None,
+        version: str,
+        reason: Reason,
+        source: str | None,
+        *,
+        posting_id: str | None = None,
+    ) -> None:
+        posting_id = posting_id or (posting.id if posting else "")
+        payload = self.target.payload(kind, posting_id, posting, self.context)
+        self.plan.operations.append(
+            PlannedOperation(self.target.name, kind, posting_id, version, reason, payload, source)
+        )
+
+
+def _why_not_listed(posting: Posting) -> Reason:
+    if posting.status is Status.DRAFT:
+        return Reason.DRAFT
+    if posting.status is Status.CLOSED:
+        return Reason.CLOSED
+    return Reason.EXPIRED
+
+
+def _kept_unloadable(delivery: DeliveryView) -> Problem:
+    source = display_path(Path(delivery.source_path)) if delivery.source_path else None
+    return Problem(
+        "the file does not load; what was published stays published until it is fixed",
+        file=source,
+        target=delivery.target,
+        posting_id=delivery.posting_id,
+        severity=Severity.WARNING,
+    )

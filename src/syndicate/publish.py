@@ -1,0 +1,264 @@
+"""Publish: build the pull targets, plan the push targets against the state, apply the plan.
+
+The plan is recorded in the state store before anything is pushed, and every outcome is
+recorded as it happens, each in its own transaction: a run killed at any moment leaves open
+operations that the next run resumes.  Boards are asked in a way that makes a repeat harmless
+(an existing id turns a CREATE into an UPDATE; webhooks carry an idempotency key), so a resumed
+operation never creates a job twice.
+
+Timeouts, connection errors, 5xx and 429 are retried within the run with exponential backoff and
+jitter, honouring ``Retry-After``, up to ``retry.max_attempts``; what still fails stays queued
+with its next attempt time.  Other refusals are final until the posting changes.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Collection, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+import httpx
+from tenacity import (
+    RetryCallState,
+    Retrying,
+    retry_if_exception,
+    stop_after_attempt,
+    wait_exponential_jitter,
+)
+
+from syndicate.adapters import PushTarget, create_targets
+from syndicate.adapters.base import OperationKind, Outcome, Outgoing
+from syndicate.build import BuildReport, build
+from syndicate.config import Settings
+from syndicate.errors import PushError
+from syndicate.loading import LoadResult
+from syndicate.plan import Plan, PlannedOperation, make_plan
+from syndicate.state import Failed, NewOperation, Operation, StateStore, Succeeded, utc_day
+
+log = logging.getLogger("syndicate.publish")
+_EVERYTHING = datetime.max.replace(tzinfo=UTC)
+TransportFactory = Callable[[PushTarget], httpx.BaseTransport | None]
+
+
+@dataclass(slots=True)
+class TargetResult:
+    """What one push target did in one run."""
+
+    name: str
+    sent: int = 0
+    succeeded: int = 0
+    failed: int = 0
+    queued: int = 0
+    errors: list[str] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class PublishReport:
+    """The plan, the build, and what each push target did; ``disabled`` says why some did not."""
+
+    plan: Plan
+    build: BuildReport | None = None
+    targets: dict[str, TargetResult] = field(default_factory=dict)
+    disabled: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def queued(self) -> int:
+        return sum(t.queued for t in self.targets.values())
+
+    @property
+    def failed(self) -> int:
+        return sum(t.failed for t in self.targets.values())
+
+
+def push_targets(
+    settings: Settings, only: str | None = None
+) -> tuple[list[PushTarget], dict[str, str]]:
+    """The push targets ready to run, and the reason each other configured one is not."""
+    ready: list[PushTarget] = []
+    disabled: dict[str, str] = {}
+    for target in create_targets(settings):
+        if not isinstance(target, PushTarget) or (only and target.name != only):
+            continue
+        reason = target.disabled_reason()
+        if reason:
+            disabled[target.name] = reason
+        else:
+            ready.append(target)
+    return ready, disabled
+
+
+def publish(
+    settings: Settings,
+    loaded: LoadResult,
+    store: StateStore,
+    *,
+    now: datetime | None = None,
+    plan_only: bool = False,
+    only_target: str | None = None,
+    posting_ids: Collection[str] | None = None,
+    transport: TransportFactory | None = None,
+    wait_for_lock: bool = False,
+    with_build: bool = True,
+) -> PublishReport:
+    """Bring every board to the postings now; see the module docstring."""
+    now = now or datetime.now(UTC)
+    targets, disabled = push_targets(settings, only_target)
+    with store.publish_lock(wait=wait_for_lock):
+        store.update_source_paths({f.posting.id: str(f.path) for f in loaded.files})
+        plan = make_plan(
+            targets,
+            loaded,
+            store.deliveries(),
+            store.pending(now=_EVERYTHING),
+            now,
+            posting_ids=posting_ids,
+        )
+        report = PublishReport(plan=plan, disabled=disabled)
+        if plan_only:
+            return report
+        if with_build:
+            report.build = build(settings, loaded.postings, now=now)
+        store.cancel(plan.cancel, now=now)
+        run_id = store.begin_run(now=now)
+        store.enqueue([_new_operation(op) for op in plan.operations], run_id=run_id, now=now)
+        for target in targets:
+            factory = transport(target) if transport else None
+            report.targets[target.name] = _Applier(target, store, settings).run(factory)
+        outcome = "queued" if report.queued else "failed" if report.failed else "ok"
+        store.finish_run(run_id, outcome)
+    return report
+
+
+def _new_operation(op: PlannedOperation) -> NewOperation:
+    return NewOperation(
+        posting_id=op.posting_id,
+        target=op.target,
+        kind=op.kind,
+        content_hash=op.content_hash,
+        payload=op.payload,
+        source_path=op.source_path,
+    )
+
+
+def _outgoing(op: Operation) -> Outgoing:
+    # A LinkedIn task accepted earlier keeps its URN as the operation's remote id: polled, not
+    # sent again.
+    return Outgoing(
+        op.id,
+        OperationKind(op.kind),
+        op.posting_id,
+        op.content_hash or "",
+        op.payload or {},
+        task_id=op.remote_id,
+    )
+
+
+class _Applier:
+    """Sends one target's due operations in batches, recording each outcome as it comes."""
+
+    def __init__(self, target: PushTarget, store: StateStore, settings: Settings) -> None:
+        self.target = target
+        self.store = store
+        self.retry = settings.retry
+        self.result = TargetResult(target.name)
+
+    def run(self, transport: httpx.BaseTransport | None) -> TargetResult:
+        due = self.store.pending(self.target.name, now=datetime.now(UTC))
+        due = self._within_quota(due)
+        with self.target.client(transport) as client:
+            for start in range(0, len(due), self.target.max_batch):
+                self._batch(client, due[start : start + self.target.max_batch])
+        self.result.queued = len(self.store.pending(self.target.name, now=_EVERYTHING))
+        return self.result
+
+    def _within_quota(self, due: list[Operation]) -> list[Operation]:
+        quota = self.target.daily_quota()
+        if quota is None:
+            return due
+        today = utc_day()
+        allowed = max(0, quota - self.store.quota_used(self.target.name, today))
+        tomorrow = datetime.combine(today + timedelta(days=1), datetime.min.time(), tzinfo=UTC)
+        carried = due[allowed:]
+        if carried:
+            message = f"daily quota of {quota} reached; carried to {tomorrow.date().isoformat()}"
+            self.store.record([Failed(op.id, message, retry_at=tomorrow) for op in carried])
+            log.info(
+                "%s: %d operation(s) carried to tomorrow (quota)", self.target.name, len(carried)
+            )
+        return due[:allowed]
+
+    def _batch(self, client: httpx.Client, ops: Sequence[Operation]) -> None:
+        ids = [op.id for op in ops]
+        outgoing = [_outgoing(op) for op in ops]
+        started = time.monotonic()
+        try:
+            outcomes = self._send_with_retries(client, outgoing, ids)
+        except PushError as error:
+            self._record_batch_failure(ops, error)
+            return
+        self.result.sent += len(ops)
+        by_key = {op.id: op for op in ops}
+        for outcome in outcomes:
+            self._record(by_key[outcome.key], outcome)
+        log.info(
+            "%s: pushed %d operation(s) in %.2fs",
+            self.target.name,
+            len(ops),
+            time.monotonic() - started,
+        )
+
+    def _send_with_retries(
+        self, client: httpx.Client, outgoing: list[Outgoing], ids: list[int]
+    ) -> list[Outcome]:
+        retrying = Retrying(
+            retry=retry_if_exception(lambda e: isinstance(e, PushError) and e.retryable),
+            stop=stop_after_attempt(self.retry.max_attempts),
+            wait=self._wait,
+            before=lambda _state: self.store.start_attempts(ids),
+            reraise=True,
+        )
+        return retrying(self.target.send, client, outgoing)
+
+    def _wait(self, state: RetryCallState) -> float:
+        """Exponential backoff with jitter, never shorter than the board's Retry-After."""
+        backoff = wait_exponential_jitter(
+            initial=self.retry.backoff.total_seconds(), max=self.retry.max_backoff.total_seconds()
+        )(state)
+        error = state.outcome.exception() if state.outcome else None
+        asked = getattr(error, "retry_after", None) or 0.0
+        return max(backoff, min(asked, self.retry.max_backoff.total_seconds()))
+
+    def _record(self, op: Operation, outcome: Outcome) -> None:
+        if outcome.ok:
+            self.store.record([Succeeded(op.id, outcome.remote_id)])
+            self.result.succeeded += 1
+            if self.target.daily_quota() is not None:
+                self.store.use_quota(self.target.name, utc_day())
+        elif outcome.task_id:
+            retry_at = datetime.now(UTC) + self.retry.backoff
+            self.store.await_task(op.id, outcome.task_id, retry_at=retry_at)
+        elif outcome.retryable:
+            self.store.record([Failed(op.id, outcome.error or "failed", self._retry_at(op))])
+        else:
+            self.store.record([Failed(op.id, outcome.error or "refused by the board")])
+            self.result.failed += 1
+            self.result.errors.append(f"{op.posting_id}: {outcome.error}")
+
+    def _record_batch_failure(self, ops: Sequence[Operation], error: PushError) -> None:
+        message = str(error.message)
+        if error.retryable:
+            self.store.record([Failed(op.id, message, self._retry_at(op)) for op in ops])
+        else:
+            self.store.record([Failed(op.id, message) for op in ops])
+            self.result.failed += len(ops)
+        self.result.errors.append(message)
+        log.warning("%s: %s", self.target.name, message)
+
+    def _retry_at(self, op: Operation) -> datetime:
+        attempts = self.store.operation(op.id).attempts
+        seconds = self.retry.backoff.total_seconds() * (2 ** min(attempts, 20))
+        return datetime.now(UTC) + timedelta(
+            seconds=min(seconds, self.retry.max_backoff.total_seconds())
+        )

@@ -1,0 +1,55 @@
+"""What each push target has, read from the publish state, for ``syndicate status``."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import UTC, datetime
+from typing import Any
+
+from syndicate.secret import mask
+from syndicate.state import StateStore
+
+_EVERYTHING = datetime.max.replace(tzinfo=UTC)
+
+
+def status_rows(store: StateStore, target: str | None = None) -> list[dict[str, Any]]:
+    """One JSON-ready row per posting × target, sorted by posting then target."""
+    queued_until = {
+        op.key: op.next_attempt_at
+        for op in store.pending(target, now=_EVERYTHING)
+        if op.next_attempt_at
+    }
+    rows = []
+    for (posting_id, name), delivery in sorted(store.deliveries(target).items()):
+        rows.append(
+            {
+                "posting": posting_id,
+                "target": name,
+                "state": str(delivery.state),
+                "version": delivery.version,
+                "remote_id": delivery.remote_id,
+                "attempts": delivery.attempts,
+                "last_attempt": _iso(delivery.last_attempt_at),
+                "queued_until": _iso(queued_until.get((posting_id, name))),
+                "error": mask(delivery.last_error) if delivery.last_error else None,
+                "source": delivery.source_path,
+            }
+        )
+    return rows
+
+
+def status_summary(rows: list[dict[str, Any]]) -> dict[str, int]:
+    """Counts of rows by state, and of operations waiting for a retry."""
+    states = Counter(row["state"] for row in rows)
+    return {
+        "deliveries": len(rows),
+        "published": states["published"],
+        "pending": states["pending"],
+        "failed": states["failed"],
+        "closed": states["closed"],
+        "queued": sum(1 for row in rows if row["queued_until"]),
+    }
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.isoformat(timespec="seconds") if moment else None
