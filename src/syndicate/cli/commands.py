@@ -1,120 +1,38 @@
-"""The ``syndicate`` command: parse, call, print.  The work happens in the modules it calls.
-
-Exit codes: 0 all good; 1 invalid input or configuration (nothing was pushed); 2 usage;
-3 some pushes failed and are queued for retry (nothing lost).
-"""
+"""Commands that read postings and drive the boards: validate, build, preview, publish, status."""
 
 from __future__ import annotations
 
 import json
-import logging
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
-from rich.logging import RichHandler
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 
-from syndicate import __version__
-from syndicate.adapters import PullTarget, PushTarget, RenderContext, create_targets
+from syndicate.adapters import RenderContext, create_targets
 from syndicate.build import BuildReport, build
-from syndicate.config import DEFAULT_CONFIG, Settings, load_settings
-from syndicate.errors import ConfigError, Problem, Severity, SyndicateError
+from syndicate.cli.base import (
+    EXIT_INVALID,
+    EXIT_OK,
+    EXIT_QUEUED,
+    Runtime,
+    app,
+    check_format,
+    check_target_name,
+    problem_order,
+    runtime_of,
+)
+from syndicate.config import Settings
+from syndicate.errors import Problem, Severity, SyndicateError
 from syndicate.loading import LoadResult, PostingFile, display_path, load_postings
 from syndicate.publish import PublishReport, publish
 from syndicate.secret import mask
 from syndicate.state import StateStore
 from syndicate.status import status_rows, status_summary
-
-EXIT_OK, EXIT_INVALID, EXIT_USAGE, EXIT_QUEUED = 0, 1, 2, 3
-
-app = typer.Typer(
-    name="syndicate",
-    help="Publish job postings from Markdown files to every job board, feed and careers site.",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-    rich_markup_mode="rich",
-    context_settings={"help_option_names": ["-h", "--help"]},
-)
-log = logging.getLogger("syndicate")
-
-
-@dataclass
-class Runtime:
-    """What every command shares: where the config is, how much to say, where to say it."""
-
-    config_path: Path
-    verbosity: int
-    out: Console
-    err: Console
-
-    def settings(self) -> Settings:
-        return load_settings(self.config_path)
-
-    def say(self, text: str, *, style: str | None = None) -> None:
-        """Print to stdout, secrets masked; nothing under --quiet."""
-        if self.verbosity >= 0:
-            self.out.print(mask(text), style=style, highlight=False)
-
-    def problem(self, problem: Problem) -> None:
-        """Print one problem to stderr as ``file:line: field: message [target]``."""
-        style = "red" if problem.severity is Severity.ERROR else "yellow"
-        self.err.print(escape(mask(str(problem))), style=style, highlight=False, soft_wrap=True)
-
-
-def _runtime(ctx: typer.Context) -> Runtime:
-    return ctx.ensure_object(Runtime)
-
-
-@app.callback()
-def options(
-    ctx: typer.Context,
-    config: Annotated[
-        Path, typer.Option("--config", "-c", help="Configuration file.", show_default=True)
-    ] = DEFAULT_CONFIG,
-    verbose: Annotated[int, typer.Option("--verbose", "-v", count=True, help="Say more.")] = 0,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only problems.")] = False,
-    version: Annotated[bool, typer.Option("--version", help="Print the version.")] = False,
-) -> None:
-    """Publish job postings from Markdown files to every job board, feed and careers site.
-
-    [b]Example[/b]: syndicate --config site/config.yaml validate
-    """
-    if version:
-        typer.echo(f"syndicate {__version__}")
-        raise typer.Exit(EXIT_OK)
-    verbosity = -1 if quiet else verbose
-    ctx.obj = Runtime(
-        config_path=config,
-        verbosity=verbosity,
-        out=Console(soft_wrap=True),
-        err=Console(stderr=True, soft_wrap=True),
-    )
-    _configure_logging(verbosity)
-
-
-def _configure_logging(verbosity: int) -> None:
-    level = logging.WARNING if verbosity <= 0 else logging.INFO if verbosity == 1 else logging.DEBUG
-    handler = RichHandler(console=Console(stderr=True), show_path=False, markup=False)
-    handler.addFilter(_MaskSecrets())
-    logging.basicConfig(level=level, handlers=[handler], format="%(message)s", force=True)
-
-
-class _MaskSecrets(logging.Filter):
-    """Replaces every secret value in a log record with ``****``."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        record.msg = mask(record.getMessage())
-        record.args = ()
-        return True
-
 
 # ---------------------------------------------------------------------------------------- init
 
@@ -130,7 +48,7 @@ def init(
 
     [b]Example[/b]: syndicate init careers && cd careers && syndicate validate
     """
-    runtime = _runtime(ctx)
+    runtime = runtime_of(ctx)
     scaffold = resources.files("syndicate") / "templates" / "init"
     planned = {
         directory / "config.yaml": scaffold / "config.yaml",
@@ -165,8 +83,8 @@ def validate(
 
     [b]Example[/b]: syndicate validate --format json
     """
-    runtime = _runtime(ctx)
-    _check_format(output_format)
+    runtime = runtime_of(ctx)
+    check_format(output_format)
     settings = runtime.settings()
     loaded = load_postings(settings.postings_dir, settings.timezone)
     problems = list(loaded.problems)
@@ -192,7 +110,7 @@ def validate(
             )
         )
     else:
-        for problem in sorted(problems, key=_problem_order):
+        for problem in sorted(problems, key=problem_order):
             runtime.problem(problem)
         if runtime.verbosity > 0:
             for posting_file in valid:
@@ -253,10 +171,10 @@ def build_command(
 
     [b]Example[/b]: syndicate build && ls feeds/
     """
-    runtime = _runtime(ctx)
+    runtime = runtime_of(ctx)
     settings = runtime.settings()
     loaded = load_postings(settings.postings_dir, settings.timezone)
-    _check_target_name(settings, target, pull_only=True)
+    check_target_name(settings, target, pull_only=True)
     for problem in loaded.problems:
         runtime.problem(problem)
     report = _build_with_progress(runtime, settings, loaded, target)
@@ -321,9 +239,9 @@ def preview(
 
     [b]Example[/b]: syndicate preview sixsq-sales-manager --target indeed
     """
-    runtime = _runtime(ctx)
+    runtime = runtime_of(ctx)
     settings = runtime.settings()
-    _check_target_name(settings, target)
+    check_target_name(settings, target)
     loaded = load_postings(settings.postings_dir, settings.timezone)
     found = loaded.by_id().get(posting_id)
     if found is None:
@@ -366,10 +284,10 @@ def publish_command(
 
     [b]Example[/b]: syndicate publish --plan && syndicate publish
     """
-    runtime = _runtime(ctx)
-    _check_format(output_format)
+    runtime = runtime_of(ctx)
+    check_format(output_format)
     settings = runtime.settings()
-    _check_target_name(settings, target, push_only=True)
+    check_target_name(settings, target, push_only=True)
     loaded = load_postings(settings.postings_dir, settings.timezone)
     for problem in loaded.problems:
         runtime.problem(problem)
@@ -461,8 +379,8 @@ def status(
 
     [b]Example[/b]: syndicate status --format json
     """
-    runtime = _runtime(ctx)
-    _check_format(output_format)
+    runtime = runtime_of(ctx)
+    check_format(output_format)
     settings = runtime.settings()
     with StateStore(settings.state_url) as store:
         rows = status_rows(store, target)
@@ -498,43 +416,3 @@ def status(
         f"{summary['pending']} pending, {summary['failed']} failed, {summary['closed']} closed; "
         f"{summary['queued']} operation(s) queued"
     )
-
-
-# ------------------------------------------------------------------------------------- helpers
-
-
-def _check_format(output_format: str) -> None:
-    if output_format not in {"text", "json"}:
-        raise typer.BadParameter(f"{output_format!r}: use text or json", param_hint="--format")
-
-
-def _check_target_name(
-    settings: Settings, name: str | None, *, pull_only: bool = False, push_only: bool = False
-) -> None:
-    if name is None:
-        return
-    kinds = (PullTarget,) if pull_only else (PushTarget,) if push_only else (PullTarget, PushTarget)
-    candidates = [t.name for t in create_targets(settings) if isinstance(t, kinds)]
-    if name not in candidates:
-        raise typer.BadParameter(
-            f"{name!r} is not a configured target; choose from: {', '.join(candidates)}",
-            param_hint="--target",
-        )
-
-
-def _problem_order(problem: Problem) -> tuple[str, int]:
-    return (str(problem.file or ""), problem.line or 0)
-
-
-def main() -> None:
-    """Console entry point: runs the app, turning syndicate errors into messages and exit 1."""
-    err = Console(stderr=True, soft_wrap=True)
-    try:
-        app()
-    except ConfigError as error:
-        for problem in error.problems or [error.as_problem()]:
-            err.print(escape(mask(str(problem))), style="red", highlight=False)
-        raise SystemExit(EXIT_INVALID) from None
-    except SyndicateError as error:
-        err.print(escape(mask(str(error))), style="red", highlight=False)
-        raise SystemExit(EXIT_INVALID) from None

@@ -1,0 +1,9 @@
+"""The ``syndicate`` command line: parse, call, print.  The work happens in the modules it calls.
+
+Each module below registers its commands on `app`; importing them here assembles the command.
+"""
+
+from syndicate.cli import commands as _commands  # noqa: F401  (registers the commands)
+from syndicate.cli.base import app, main
+
+__all__ = ["app", "main"]

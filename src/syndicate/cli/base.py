@@ -1,0 +1,143 @@
+"""What every ``syndicate`` command shares: the app, its global options, output and exit codes.
+
+Exit codes: 0 all good; 1 invalid input or configuration (nothing was pushed); 2 usage;
+3 some pushes failed and are queued for retry (nothing lost).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.logging import RichHandler
+from rich.markup import escape
+
+from syndicate import __version__
+from syndicate.adapters import PullTarget, PushTarget, create_targets
+from syndicate.config import DEFAULT_CONFIG, Settings, load_settings
+from syndicate.errors import ConfigError, Problem, Severity, SyndicateError
+from syndicate.secret import mask
+
+EXIT_OK, EXIT_INVALID, EXIT_USAGE, EXIT_QUEUED = 0, 1, 2, 3
+
+app = typer.Typer(
+    name="syndicate",
+    help="Publish job postings from Markdown files to every job board, feed and careers site.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode="rich",
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+log = logging.getLogger("syndicate")
+
+
+@dataclass
+class Runtime:
+    """What every command shares: where the config is, how much to say, where to say it."""
+
+    config_path: Path
+    verbosity: int
+    out: Console
+    err: Console
+
+    def settings(self) -> Settings:
+        return load_settings(self.config_path)
+
+    def say(self, text: str, *, style: str | None = None) -> None:
+        """Print to stdout, secrets masked; nothing under --quiet."""
+        if self.verbosity >= 0:
+            self.out.print(mask(text), style=style, highlight=False)
+
+    def problem(self, problem: Problem) -> None:
+        """Print one problem to stderr as ``file:line: field: message [target]``."""
+        style = "red" if problem.severity is Severity.ERROR else "yellow"
+        self.err.print(escape(mask(str(problem))), style=style, highlight=False, soft_wrap=True)
+
+
+def runtime_of(ctx: typer.Context) -> Runtime:
+    return ctx.ensure_object(Runtime)
+
+
+@app.callback()
+def options(
+    ctx: typer.Context,
+    config: Annotated[
+        Path, typer.Option("--config", "-c", help="Configuration file.", show_default=True)
+    ] = DEFAULT_CONFIG,
+    verbose: Annotated[int, typer.Option("--verbose", "-v", count=True, help="Say more.")] = 0,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only problems.")] = False,
+    version: Annotated[bool, typer.Option("--version", help="Print the version.")] = False,
+) -> None:
+    """Publish job postings from Markdown files to every job board, feed and careers site.
+
+    [b]Example[/b]: syndicate --config site/config.yaml validate
+    """
+    if version:
+        typer.echo(f"syndicate {__version__}")
+        raise typer.Exit(EXIT_OK)
+    verbosity = -1 if quiet else verbose
+    ctx.obj = Runtime(
+        config_path=config,
+        verbosity=verbosity,
+        out=Console(soft_wrap=True),
+        err=Console(stderr=True, soft_wrap=True),
+    )
+    _configure_logging(verbosity)
+
+
+def _configure_logging(verbosity: int) -> None:
+    level = logging.WARNING if verbosity <= 0 else logging.INFO if verbosity == 1 else logging.DEBUG
+    handler = RichHandler(console=Console(stderr=True), show_path=False, markup=False)
+    handler.addFilter(_MaskSecrets())
+    logging.basicConfig(level=level, handlers=[handler], format="%(message)s", force=True)
+
+
+class _MaskSecrets(logging.Filter):
+    """Replaces every secret value in a log record with ``****``."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.msg = mask(record.getMessage())
+        record.args = ()
+        return True
+
+
+def check_format(output_format: str) -> None:
+    if output_format not in {"text", "json"}:
+        raise typer.BadParameter(f"{output_format!r}: use text or json", param_hint="--format")
+
+
+def check_target_name(
+    settings: Settings, name: str | None, *, pull_only: bool = False, push_only: bool = False
+) -> None:
+    if name is None:
+        return
+    kinds = (PullTarget,) if pull_only else (PushTarget,) if push_only else (PullTarget, PushTarget)
+    candidates = [t.name for t in create_targets(settings) if isinstance(t, kinds)]
+    if name not in candidates:
+        raise typer.BadParameter(
+            f"{name!r} is not a configured target; choose from: {', '.join(candidates)}",
+            param_hint="--target",
+        )
+
+
+def problem_order(problem: Problem) -> tuple[str, int]:
+    return (str(problem.file or ""), problem.line or 0)
+
+
+def main() -> None:
+    """Console entry point: runs the app, turning syndicate errors into messages and exit 1."""
+    err = Console(stderr=True, soft_wrap=True)
+    try:
+        app()
+    except ConfigError as error:
+        for problem in error.problems or [error.as_problem()]:
+            err.print(escape(mask(str(problem))), style="red", highlight=False)
+        raise SystemExit(EXIT_INVALID) from None
+    except SyndicateError as error:
+        err.print(escape(mask(str(error))), style="red", highlight=False)
+        raise SystemExit(EXIT_INVALID) from None
