@@ -58,6 +58,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import URL, Connection, Engine, make_url
 from sqlalchemy.pool import StaticPool
 
+from syndicate.adapters.base import OperationKind
 from syndicate.errors import SyndicateError
 from syndicate.secret import mask
 
@@ -86,15 +87,6 @@ class DeliveryState(StrEnum):
     PUBLISHED = "published"  # the target has the content last planned
     FAILED = "failed"  # the last operation failed for good; retried once the posting changes
     CLOSED = "closed"  # the target has closed (or never listed) the posting
-
-
-class OperationKind(StrEnum):
-    """What an operation asks of a target."""
-
-    CREATE = "CREATE"
-    UPDATE = "UPDATE"
-    CLOSE = "CLOSE"
-    RENEW = "RENEW"
 
 
 class OperationStatus(StrEnum):
@@ -740,6 +732,39 @@ class StateStore:
                 else:
                     retry_at = None if outcome.retry_at is None else _now(outcome.retry_at)
                     self._record_failure(conn, op, _error_text(outcome.error), retry_at, now)
+
+    def await_task(
+        self, op_id: int, task_id: str, retry_at: datetime, *, now: datetime | None = None
+    ) -> None:
+        """Record that the board accepted operation ``op_id`` as task ``task_id``, still running.
+
+        The operation stays open (``queued`` until ``retry_at``) with the task as its remote id,
+        so the next attempt polls the task instead of sending the operation again.
+        """
+        now = _now(now)
+        message = f"waiting for the board's task {task_id}"
+        with self._write() as conn:
+            op = self._operation(conn, op_id)
+            if not op.status.open:
+                return  # superseded meanwhile: the newer operation will be sent instead
+            conn.execute(
+                sa.update(operations_table)
+                .where(operations_table.c.id == op_id)
+                .values(
+                    status=OperationStatus.QUEUED,
+                    remote_id=task_id,
+                    next_attempt_at=_now(retry_at),
+                    last_error=message,
+                )
+            )
+            conn.execute(
+                sa.update(deliveries_table)
+                .where(
+                    deliveries_table.c.posting_id == op.posting_id,
+                    deliveries_table.c.target == op.target,
+                )
+                .values(next_attempt_at=_now(retry_at), last_error=message, updated_at=now)
+            )
 
     # -- reading the past ------------------------------------------------------------------------
 

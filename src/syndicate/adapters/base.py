@@ -95,6 +95,14 @@ class Target(ABC):
     def preview(self, posting: Posting, context: RenderContext) -> str:
         """What this target would receive for one posting, as text."""
 
+    def fingerprint(self) -> str:
+        """What, besides the postings, decides what this target receives (options, templates…).
+
+        A build whose postings and fingerprint are unchanged keeps the previous build time; a
+        push target whose fingerprint changes sends every posting again as an UPDATE.
+        """
+        return self.options.model_dump_json()
+
     def disabled_reason(self) -> str | None:
         """Why this target will not run (None when it is enabled and ready)."""
         return None if self.options.enabled else "disabled in config (enabled: false)"
@@ -120,13 +128,6 @@ class PullTarget(Target):
     def folder(self) -> str | None:
         """The folder under ``output`` this target owns whole (replaced atomically), if any."""
         return None
-
-    def fingerprint(self) -> str:
-        """What, besides the postings, decides this target's output (options, templates…).
-
-        A build whose postings and fingerprint are unchanged keeps the previous build time.
-        """
-        return self.options.model_dump_json()
 
     @abstractmethod
     def render(self, postings: Iterable[Posting], context: RenderContext) -> Iterator[Document]:
@@ -185,6 +186,11 @@ class PushTarget(Target):
     secret_option: ClassVar[str | None] = None  # the Options field naming the secret's variable
     max_batch: ClassVar[int] = 1
     timeout: ClassVar[float] = 10.0
+    # Options that say how to reach the board, not what it receives: changing one re-sends nothing.
+    transport_options: ClassVar[frozenset[str]] = frozenset(
+        {"enabled", "endpoint", "url", "token_env", "secret_env", "daily_quota", "poll_interval",
+         "poll_timeout", "concurrency", "rate_limit"}
+    )  # fmt: skip
 
     @abstractmethod
     def payload(
@@ -195,6 +201,9 @@ class PushTarget(Target):
     @abstractmethod
     def send(self, client: httpx.Client, batch: Sequence[Outgoing]) -> list[Outcome]:
         """Push ``batch`` to the board; one outcome per operation, in order."""
+
+    def fingerprint(self) -> str:
+        return self.options.model_dump_json(exclude=set(self.transport_options))
 
     def daily_quota(self) -> int | None:
         """How many operations the board accepts per UTC day (None: no daily limit)."""

@@ -34,6 +34,7 @@ app = typer.Typer(
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 log = logging.getLogger("syndicate")
+_PIPED_WIDTH = 200
 
 
 @dataclass
@@ -84,10 +85,18 @@ def options(
     ctx.obj = Runtime(
         config_path=config,
         verbosity=verbosity,
-        out=Console(soft_wrap=True),
-        err=Console(stderr=True, soft_wrap=True),
+        out=_console(stderr=False),
+        err=_console(stderr=True),
     )
     _configure_logging(verbosity)
+
+
+def _console(*, stderr: bool) -> Console:
+    # Piped into a file or another program, tables are printed whole rather than cut to 80 columns.
+    console = Console(stderr=stderr, soft_wrap=True)
+    if not console.is_terminal:
+        console.width = _PIPED_WIDTH
+    return console
 
 
 def _configure_logging(verbosity: int) -> None:
