@@ -27,6 +27,7 @@ from syndicate.diagnostics import Loc, problems_from_validation_error
 from syndicate.durations import Duration
 from syndicate.errors import ConfigError, Problem
 from syndicate.model import Email, HttpUrl, Text
+from syndicate.secret import EnvName
 from syndicate.yamlsource import YamlDocument, parse_yaml
 
 DEFAULT_CONFIG = Path("config.yaml")
@@ -71,11 +72,49 @@ class Retry(_Section):
     max_backoff: Duration = timedelta(minutes=10)
 
 
+class PrivateFeed(_Section):
+    """A file (or, with a trailing ``/``, a folder) of ``output`` served only with a token.
+
+    Requests must carry ``Authorization: Bearer <token>``, the token being the value of the
+    environment variable ``token_env``; while that variable is unset nobody can read the file.
+    """
+
+    token_env: EnvName
+
+
 class Server(_Section):
-    """Where the daemon's feed server listens."""
+    """Where the daemon's feed server listens, and which files it serves only to partners.
+
+    ``private`` maps a path under ``output`` (``partners/indeed.xml``, or ``partners/`` for a
+    whole folder) to the environment variable holding its bearer token.
+    """
 
     host: str = "127.0.0.1"
     port: int = Field(default=8080, ge=0, le=65535)
+    private: dict[str, PrivateFeed] = {}
+
+    @field_validator("private", mode="before")
+    @classmethod
+    def _private_paths(cls, value: Any) -> Any:
+        if not isinstance(value, dict):
+            return value
+        return {_served_path(str(path)): feed for path, feed in value.items()}
+
+
+def _served_path(path: str) -> str:
+    """``path`` as a relative path under ``output``; a trailing ``/`` marks a folder."""
+    folder = path.endswith("/")
+    parts = path.strip("/").split("/")
+    if (
+        "\\" in path
+        or "\0" in path
+        or any(part in ("", ".", "..") or part.startswith(".") for part in parts)
+    ):
+        raise ValueError(
+            f"private path {path!r} must be a path under output such as partners/indeed.xml "
+            "(no '..', no hidden files, no empty parts)"
+        )
+    return "/".join(parts) + ("/" if folder else "")
 
 
 def _target_options_type() -> Any:

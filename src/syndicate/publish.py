@@ -8,7 +8,12 @@ operation never creates a job twice.
 
 Timeouts, connection errors, 5xx and 429 are retried within the run with exponential backoff and
 jitter, honouring ``Retry-After``, up to ``retry.max_attempts``; what still fails stays queued
-with its next attempt time.  Other refusals are final until the posting changes.
+with its next attempt time.  A ``Retry-After`` longer than ``retry.max_backoff`` is not waited for
+within the run: the operations are queued until then.  Other refusals are final until the posting
+changes.
+
+``now`` is the run's clock: it decides what is listed, which queued operations are due, the UTC
+day of daily quotas and the time of the next attempt (moving on with real time during the run).
 """
 
 from __future__ import annotations
@@ -125,7 +130,8 @@ def publish(
         store.enqueue([_new_operation(op) for op in plan.operations], run_id=run_id, now=now)
         for target in targets:
             factory = transport(target) if transport else None
-            report.targets[target.name] = _Applier(target, store, settings).run(factory)
+            applier = _Applier(target, store, settings, now)
+            report.targets[target.name] = applier.run(factory)
         outcome = "queued" if report.queued else "failed" if report.failed else "ok"
         store.finish_run(run_id, outcome)
     return report
@@ -158,14 +164,22 @@ def _outgoing(op: Operation) -> Outgoing:
 class _Applier:
     """Sends one target's due operations in batches, recording each outcome as it comes."""
 
-    def __init__(self, target: PushTarget, store: StateStore, settings: Settings) -> None:
+    def __init__(
+        self, target: PushTarget, store: StateStore, settings: Settings, now: datetime
+    ) -> None:
         self.target = target
         self.store = store
         self.retry = settings.retry
         self.result = TargetResult(target.name)
+        self._start = (now, time.monotonic())
+
+    def now(self) -> datetime:
+        """The run's clock: the ``now`` the run was given, plus the time spent since."""
+        start, started = self._start
+        return start + timedelta(seconds=time.monotonic() - started)
 
     def run(self, transport: httpx.BaseTransport | None) -> TargetResult:
-        due = self.store.pending(self.target.name, now=datetime.now(UTC))
+        due = self.store.pending(self.target.name, now=self.now())
         due = self._within_quota(due)
         with self.target.client(transport) as client:
             for start in range(0, len(due), self.target.max_batch):
@@ -177,13 +191,14 @@ class _Applier:
         quota = self.target.daily_quota()
         if quota is None:
             return due
-        today = utc_day()
+        today = utc_day(self.now())
         allowed = max(0, quota - self.store.quota_used(self.target.name, today))
         tomorrow = datetime.combine(today + timedelta(days=1), datetime.min.time(), tzinfo=UTC)
         carried = due[allowed:]
         if carried:
             message = f"daily quota of {quota} reached; carried to {tomorrow.date().isoformat()}"
-            self.store.record([Failed(op.id, message, retry_at=tomorrow) for op in carried])
+            failures = [Failed(op.id, message, retry_at=tomorrow) for op in carried]
+            self.store.record(failures, now=self.now())
             log.info(
                 "%s: %d operation(s) carried to tomorrow (quota)", self.target.name, len(carried)
             )
@@ -214,9 +229,9 @@ class _Applier:
     ) -> list[Outcome]:
         retrying = Retrying(
             retry=retry_if_exception(lambda e: isinstance(e, PushError) and e.retryable),
-            stop=stop_after_attempt(self.retry.max_attempts),
+            stop=stop_after_attempt(self.retry.max_attempts) | self._asked_to_wait_too_long,
             wait=self._wait,
-            before=lambda _state: self.store.start_attempts(ids),
+            before=lambda _state: self.store.start_attempts(ids, now=self.now()),
             reraise=True,
         )
         return retrying(self.target.send, client, outgoing)
@@ -226,39 +241,51 @@ class _Applier:
         backoff = wait_exponential_jitter(
             initial=self.retry.backoff.total_seconds(), max=self.retry.max_backoff.total_seconds()
         )(state)
-        error = state.outcome.exception() if state.outcome else None
-        asked = getattr(error, "retry_after", None) or 0.0
-        return max(backoff, min(asked, self.retry.max_backoff.total_seconds()))
+        return max(backoff, _retry_after(state))
+
+    def _asked_to_wait_too_long(self, state: RetryCallState) -> bool:
+        """A Retry-After beyond ``max_backoff`` is honoured by queueing, not by sleeping."""
+        return _retry_after(state) > self.retry.max_backoff.total_seconds()
 
     def _record(self, op: Operation, outcome: Outcome) -> None:
+        now = self.now()
         if outcome.ok:
-            self.store.record([Succeeded(op.id, outcome.remote_id)])
+            self.store.record([Succeeded(op.id, outcome.remote_id)], now=now)
             self.result.succeeded += 1
             if self.target.daily_quota() is not None:
-                self.store.use_quota(self.target.name, utc_day())
+                self.store.use_quota(self.target.name, utc_day(now))
         elif outcome.task_id:
-            retry_at = datetime.now(UTC) + self.retry.backoff
-            self.store.await_task(op.id, outcome.task_id, retry_at=retry_at)
+            retry_at = now + self.retry.backoff
+            self.store.await_task(op.id, outcome.task_id, retry_at=retry_at, now=now)
         elif outcome.retryable:
-            self.store.record([Failed(op.id, outcome.error or "failed", self._retry_at(op))])
+            retry_at = self._retry_at(op, outcome.retry_after)
+            self.store.record([Failed(op.id, outcome.error or "failed", retry_at)], now=now)
         else:
-            self.store.record([Failed(op.id, outcome.error or "refused by the board")])
+            self.store.record([Failed(op.id, outcome.error or "refused by the board")], now=now)
             self.result.failed += 1
             self.result.errors.append(f"{op.posting_id}: {outcome.error}")
 
     def _record_batch_failure(self, ops: Sequence[Operation], error: PushError) -> None:
         message = str(error.message)
         if error.retryable:
-            self.store.record([Failed(op.id, message, self._retry_at(op)) for op in ops])
+            failures = [Failed(op.id, message, self._retry_at(op, error.retry_after)) for op in ops]
         else:
-            self.store.record([Failed(op.id, message) for op in ops])
+            failures = [Failed(op.id, message) for op in ops]
+        self.store.record(failures, now=self.now())
+        if not error.retryable:
             self.result.failed += len(ops)
         self.result.errors.append(message)
         log.warning("%s: %s", self.target.name, message)
 
-    def _retry_at(self, op: Operation) -> datetime:
+    def _retry_at(self, op: Operation, retry_after: float | None = None) -> datetime:
+        """The next attempt: exponential in the attempts so far, and not before Retry-After."""
         attempts = self.store.operation(op.id).attempts
         seconds = self.retry.backoff.total_seconds() * (2 ** min(attempts, 20))
-        return datetime.now(UTC) + timedelta(
-            seconds=min(seconds, self.retry.max_backoff.total_seconds())
-        )
+        seconds = min(seconds, self.retry.max_backoff.total_seconds())
+        return self.now() + timedelta(seconds=max(seconds, retry_after or 0.0))
+
+
+def _retry_after(state: RetryCallState) -> float:
+    """The seconds the board asked to wait before the next attempt (0 when it did not say)."""
+    error = state.outcome.exception() if state.outcome else None
+    return getattr(error, "retry_after", None) or 0.0

@@ -16,18 +16,17 @@ from syndicate.adapters.base import (
     OperationKind,
     Outcome,
     Outgoing,
-    PushTarget,
     RenderContext,
     TargetOptions,
 )
-from syndicate.adapters.http import request
+from syndicate.adapters.http import HttpOptions, HttpPushTarget, request
 from syndicate.model import HttpUrl, Posting
 from syndicate.secret import EnvName
 
 URL_UPDATED, URL_DELETED = "URL_UPDATED", "URL_DELETED"
 
 
-class GoogleIndexingOptions(TargetOptions):
+class GoogleIndexingOptions(HttpOptions):
     """``{type: google_indexing, token_env: GOOGLE_INDEXING_TOKEN, daily_quota: 200}``"""
 
     type: Literal["google_indexing"]
@@ -36,7 +35,7 @@ class GoogleIndexingOptions(TargetOptions):
     daily_quota: int = Field(default=200, ge=1)
 
 
-class GoogleIndexing(PushTarget):
+class GoogleIndexing(HttpPushTarget):
     """Tells Google when a job page appears, changes (URL_UPDATED) or goes away (URL_DELETED)."""
 
     type_name: ClassVar[str] = "google_indexing"

@@ -22,11 +22,10 @@ from syndicate.adapters.base import (
     OperationKind,
     Outcome,
     Outgoing,
-    PushTarget,
     RenderContext,
     TargetOptions,
 )
-from syndicate.adapters.http import request
+from syndicate.adapters.http import HttpOptions, HttpPushTarget, request
 from syndicate.adapters.linkedin_json import check_element_rules, job_element
 from syndicate.durations import Duration
 from syndicate.errors import Problem, PushError
@@ -36,7 +35,7 @@ from syndicate.secret import EnvName
 SUCCEEDED, FAILED = "SUCCEEDED", "FAILED"
 
 
-class LinkedInApiOptions(TargetOptions):
+class LinkedInApiOptions(HttpOptions):
     """``{type: linkedin_api, endpoint: …, token_env: LINKEDIN_TOKEN, organization: urn:…}``"""
 
     type: Literal["linkedin_api"]
@@ -47,7 +46,7 @@ class LinkedInApiOptions(TargetOptions):
     poll_timeout: Duration = timedelta(seconds=30)
 
 
-class LinkedInApi(PushTarget):
+class LinkedInApi(HttpPushTarget):
     """Creates, updates and closes jobs through a LinkedIn-style jobs API."""
 
     type_name: ClassVar[str] = "linkedin_api"

@@ -23,7 +23,9 @@ Choices, following the API's field schema:
   certain (INTERNSHIP for an internship), never guessed from the free-text ``experience``;
 - ``integrationContext`` (the organization URN, given by the push target) identifies the company
   when the job is the configured organization's; otherwise ``companyName`` names it;
-- ``listingType`` is BASIC (a free job), which LinkedIn asks to be explicit.
+- ``listingType`` is BASIC (a free job), which LinkedIn asks to be explicit;
+- control characters (and anything else XML 1.0 forbids) are removed from every text, since the
+  description is HTML, where they are parse errors, and a title is shown as it is.
 """
 
 from __future__ import annotations
@@ -41,6 +43,7 @@ from syndicate.adapters.base import (
     TargetOptions,
 )
 from syndicate.adapters.jsonld import country_name
+from syndicate.content import xml_safe
 from syndicate.diagnostics import field_path
 from syndicate.errors import Problem
 from syndicate.model import EmploymentType, Location, Posting, Remote, expires_at, starts_at
@@ -92,13 +95,13 @@ def job_element(
     if organization_urn and company == context.settings.organization.name:
         element["integrationContext"] = organization_urn
     else:
-        element["companyName"] = company
+        element["companyName"] = xml_safe(company)
     element |= {
         "companyApplyUrl": apply_url(posting, context),
         "externalJobPostingId": posting.id,
         "jobPostingOperationType": str(OperationKind(operation)),
-        "title": posting.title,
-        "description": posting.description_html,
+        "title": title_text(posting),
+        "description": description_html(posting),
         "listedAt": epoch_ms(starts_at(posting.date_posted, tz)),
     }
     if posting.valid_through is not None:
@@ -121,6 +124,16 @@ def apply_url(posting: Posting, context: RenderContext) -> str:
     return posting.apply.url or context.job_url(posting)
 
 
+def title_text(posting: Posting) -> str:
+    """The title as sent: without characters that no text may carry."""
+    return xml_safe(posting.title)
+
+
+def description_html(posting: Posting) -> str:
+    """The description as sent: the sanitized HTML without characters HTML forbids."""
+    return xml_safe(posting.description_html)
+
+
 def epoch_ms(when: datetime) -> int:
     """``when`` (timezone-aware) as milliseconds since 1970-01-01T00:00:00Z."""
     return (when - _EPOCH) // timedelta(milliseconds=1)
@@ -129,7 +142,7 @@ def epoch_ms(when: datetime) -> int:
 def place_text(location: Location) -> str:
     """``Geneva, GE, Switzerland``: city, region and country name, as far as they are known."""
     parts = (location.city, location.region, country_name(location.country))
-    return ", ".join(part for part in parts if part)
+    return xml_safe(", ".join(part for part in parts if part))
 
 
 def location_text(posting: Posting) -> str | None:
@@ -144,11 +157,10 @@ def location_text(posting: Posting) -> str | None:
 def check_element_rules(posting: Posting) -> list[Rule]:
     """The Job Posting API's rules that ``posting`` breaks, as (field, message) errors."""
     rules: list[Rule] = []
-    if len(posting.title) > TITLE_MAX:
-        rules.append(
-            ("title", f"is {len(posting.title)} characters long; LinkedIn allows {TITLE_MAX}")
-        )
-    length = len(posting.description_html)
+    title = title_text(posting)
+    if len(title) > TITLE_MAX:
+        rules.append(("title", f"is {len(title)} characters long; LinkedIn allows {TITLE_MAX}"))
+    length = len(description_html(posting))
     if not DESCRIPTION_MIN <= length <= DESCRIPTION_MAX:
         rules.append(
             (

@@ -19,11 +19,10 @@ from syndicate.adapters.base import (
     OperationKind,
     Outcome,
     Outgoing,
-    PushTarget,
     RenderContext,
     TargetOptions,
 )
-from syndicate.adapters.http import request
+from syndicate.adapters.http import HttpOptions, HttpPushTarget, request
 from syndicate.model import HttpUrl, Posting
 from syndicate.secret import EnvName
 
@@ -31,7 +30,7 @@ SIGNATURE_HEADER = "X-Syndicate-Signature"
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 
 
-class WebhookOptions(TargetOptions):
+class WebhookOptions(HttpOptions):
     """``{type: webhook, url: https://…, secret_env: HOOK_SECRET}``"""
 
     type: Literal["webhook"]
@@ -39,7 +38,7 @@ class WebhookOptions(TargetOptions):
     secret_env: EnvName = "HOOK_SECRET"
 
 
-class Webhook(PushTarget):
+class Webhook(HttpPushTarget):
     """Posts each create, update and close as signed JSON."""
 
     type_name: ClassVar[str] = "webhook"

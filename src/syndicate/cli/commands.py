@@ -29,7 +29,7 @@ from syndicate.cli.base import (
 from syndicate.config import Settings
 from syndicate.errors import Problem, Severity, SyndicateError
 from syndicate.loading import LoadResult, PostingFile, display_path, load_postings
-from syndicate.publish import PublishReport, publish
+from syndicate.publish import PublishReport, publish, push_targets
 from syndicate.secret import mask
 from syndicate.state import StateStore
 from syndicate.status import status_rows, status_summary
@@ -306,7 +306,7 @@ def publish_command(
     if output_format == "json":
         runtime.out.print_json(mask(json.dumps(_publish_json(report))))
     else:
-        _print_publish(runtime, report, loaded)
+        _print_publish(runtime, report, loaded, any_ready=bool(push_targets(settings, target)[0]))
     if loaded.problems or (report.build and not report.build.ok) or report.failed:
         raise typer.Exit(EXIT_INVALID)
     raise typer.Exit(EXIT_QUEUED if report.queued else EXIT_OK)
@@ -344,7 +344,9 @@ def _publish_json(report: PublishReport) -> dict[str, object]:
     }
 
 
-def _print_publish(runtime: Runtime, report: PublishReport, loaded: LoadResult) -> None:
+def _print_publish(
+    runtime: Runtime, report: PublishReport, loaded: LoadResult, *, any_ready: bool
+) -> None:
     for name, reason in report.disabled.items():
         runtime.say(f"{name}: disabled ({reason})", style="yellow")
     if report.build is not None:
@@ -358,7 +360,12 @@ def _print_publish(runtime: Runtime, report: PublishReport, loaded: LoadResult) 
         if report.plan.operations:
             runtime.out.print(table)
         else:
-            runtime.say("nothing to push: every push target is up to date")
+            why = (
+                "every enabled push target is up to date"
+                if any_ready
+                else "no push target is ready"
+            )
+            runtime.say(f"nothing to push: {why}")
     for name, result in report.targets.items():
         line = f"{name}: {result.succeeded} done, {result.failed} failed, {result.queued} queued"
         runtime.say(line, style="red" if result.failed else "yellow" if result.queued else None)

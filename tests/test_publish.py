@@ -1,0 +1,349 @@
+"""`publish` against the local board server over real HTTP: convergence, edits, every fault.
+
+Each test runs real publishes (`syndicate.publish.publish`) of a copy of the example postings
+against a real `BoardServer` on a free port, with the publish state in a SQLite file under
+``tmp_path``, and then reads the board's own record (`BoardServer.state`).  Whatever happened on
+the way, a publish must end with the board showing every open posting exactly once at its latest
+content, every withdrawn one closed, and no CREATE applied twice.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import time
+from collections.abc import Collection, Iterator
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from syndicate.adapters import RenderContext
+from syndicate.adapters.linkedin_json import job_element
+from syndicate.config import Settings, load_settings
+from syndicate.loading import LoadResult, load_postings
+from syndicate.publish import PublishReport, publish
+from syndicate.state import StateStore
+from syndicate.status import status_rows, status_summary
+from syndicate.testing import BoardServer, BoardView
+
+ROOT = Path(__file__).resolve().parent.parent
+TOKEN = "tok-publish-7c1e"
+HOOK_SECRET = "hook-publish-5b2d"
+ORGANIZATION_URN = "urn:li:organization:123"
+SITE = "https://jobs.example.com"
+PUSH_TARGETS = ("linkedin", "google", "hook")
+NOTIFY_PATH = "/v3/urlNotifications:publish"
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[BoardServer]:
+    with BoardServer(token=TOKEN, hook_secret=HOOK_SECRET) as running:
+        yield running
+
+
+@pytest.fixture
+def board(server: BoardServer) -> BoardServer:
+    server.reset()
+    return server
+
+
+class Project:
+    """A config.yaml whose push targets are the board, a copy of the examples, a state file."""
+
+    def __init__(self, root: Path, board: BoardServer) -> None:
+        self.root = root
+        self.board = board
+        shutil.copytree(ROOT / "postings", root / "postings")
+        self.configure()
+
+    def configure(
+        self,
+        *,
+        retry: dict[str, Any] | None = None,
+        linkedin: dict[str, Any] | None = None,
+        google: dict[str, Any] | None = None,
+        hook: dict[str, Any] | None = None,
+    ) -> None:
+        """Write config.yaml: tiny backoffs and poll intervals, options overridden as given."""
+        targets = {
+            "linkedin": {
+                "type": "linkedin_api",
+                "endpoint": self.board.url,
+                "token_env": "LINKEDIN_TOKEN",
+                "organization": ORGANIZATION_URN,
+                "poll_interval": "10ms",
+                "poll_timeout": "300ms",
+                **(linkedin or {}),
+            },
+            "google": {
+                "type": "google_indexing",
+                "endpoint": self.board.url,
+                "token_env": "GOOGLE_INDEXING_TOKEN",
+                "daily_quota": 200,
+                **(google or {}),
+            },
+            "hook": {
+                "type": "webhook",
+                "url": self.board.hook_url,
+                "secret_env": "HOOK_SECRET",
+                **(hook or {}),
+            },
+        }
+        config = {
+            "organization": {
+                "name": "SixSq",
+                "url": "https://sixsq.com",
+                "email": "jobs@sixsq.com",
+            },
+            "site": {"base_url": SITE},
+            "timezone": "Europe/Zurich",
+            "state": "sqlite:///state/state.db",
+            "targets": targets,
+            "retry": retry or {"max_attempts": 4, "backoff": "10ms", "max_backoff": "200ms"},
+        }
+        (self.root / "config.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
+
+    @property
+    def settings(self) -> Settings:
+        return load_settings(self.root / "config.yaml")
+
+    @property
+    def state_db(self) -> Path:
+        return self.root / "state" / "state.db"
+
+    def load(self) -> LoadResult:
+        settings = self.settings
+        return load_postings(settings.postings_dir, settings.timezone)
+
+    def publish(self, now: datetime | None = None) -> PublishReport:
+        settings = self.settings
+        with StateStore(settings.state_url) as store:
+            return publish(settings, self.load(), store, now=now)
+
+    def status(self) -> list[dict[str, Any]]:
+        with StateStore(self.settings.state_url) as store:
+            return status_rows(store)
+
+    def open_ids(self, now: datetime | None = None) -> set[str]:
+        """Ids of the postings that should be listed at ``now``."""
+        settings = self.settings
+        moment = now or datetime.now(UTC)
+        return {p.id for p in self.load().postings if p.is_listed(moment, settings.timezone)}
+
+    def file(self, posting_id: str) -> Path:
+        [path] = [f.path for f in self.load().files if f.posting.id == posting_id]
+        return path
+
+    def set_field(self, posting_id: str, key: str, value: str) -> None:
+        """Set one front matter field of a posting, as a person would in its file."""
+        path = self.file(posting_id)
+        text = path.read_text()
+        line = f"{key}: {value}"
+        if re.search(rf"^{key}:", text, flags=re.MULTILINE):
+            text = re.sub(rf"^{key}:.*$", line, text, count=1, flags=re.MULTILINE)
+        else:
+            text = re.sub(r"^(id: .*)$", rf"\1\n{line}", text, count=1, flags=re.MULTILINE)
+        path.write_text(text)
+
+    def edit_body(self, posting_id: str, sentence: str) -> None:
+        path = self.file(posting_id)
+        path.write_text(path.read_text().rstrip("\n") + f"\n\n{sentence}\n")
+
+    def expected_fields(self, posting_id: str) -> dict[str, Any]:
+        """What the jobs API should hold for a posting: its element, minus the operation keys."""
+        settings = self.settings
+        posting = next(p for p in self.load().postings if p.id == posting_id)
+        element = job_element(
+            posting,
+            RenderContext(settings=settings, build_time=datetime.now(UTC)),
+            organization_urn=ORGANIZATION_URN,
+        )
+        del element["externalJobPostingId"], element["jobPostingOperationType"]
+        return element
+
+
+@pytest.fixture
+def project(tmp_path: Path, board: BoardServer, monkeypatch: pytest.MonkeyPatch) -> Project:
+    monkeypatch.setenv("LINKEDIN_TOKEN", TOKEN)
+    monkeypatch.setenv("GOOGLE_INDEXING_TOKEN", TOKEN)
+    monkeypatch.setenv("HOOK_SECRET", HOOK_SECRET)
+    return Project(tmp_path, board)
+
+
+def job_url(posting_id: str) -> str:
+    return f"{SITE}/jobs/{posting_id}.html"
+
+
+def assert_converged(
+    project: Project,
+    *,
+    closed: Collection[str] = (),
+    kept: Collection[str] = (),
+    now: datetime | None = None,
+) -> BoardView:
+    """The board shows every open posting once at its latest content; ``closed`` are closed;
+    ``kept`` (postings whose file no longer loads) stay listed as they were."""
+    view = project.board.state()
+    wanted = project.open_ids(now)
+    assert set(view.listed()) == wanted | set(kept)
+    for posting_id in wanted:
+        job = view.jobs[posting_id]
+        assert job.creates == 1, f"{posting_id}: {job.creates} CREATEs applied"
+        assert job.fields == project.expected_fields(posting_id), posting_id
+    for posting_id in closed:
+        assert view.jobs[posting_id].state == "CLOSED", posting_id
+        assert view.jobs[posting_id].creates == 1, posting_id
+    latest = {}
+    for note in view.notifications:
+        latest[note.url] = note.type
+    for posting_id in wanted:
+        assert latest.get(job_url(posting_id)) == "URL_UPDATED", posting_id
+    for posting_id in closed:
+        assert latest.get(job_url(posting_id)) == "URL_DELETED", posting_id
+    rows = {(r["posting"], r["target"]): r for r in project.status()}
+    for posting_id in wanted | set(kept):
+        for target in PUSH_TARGETS:
+            assert rows[(posting_id, target)]["state"] == "published", (posting_id, target)
+            assert rows[(posting_id, target)]["queued_until"] is None
+    for posting_id in closed:
+        for target in PUSH_TARGETS:
+            assert rows[(posting_id, target)]["state"] == "closed", (posting_id, target)
+    return view
+
+
+def api_requests(view: BoardView, path: str | None = None) -> list[Any]:
+    return [r for r in view.requests if path is None or r.path == path]
+
+
+def elements_sent(view: BoardView) -> list[dict[str, Any]]:
+    """Every ``simpleJobPostings`` element the board received, in order."""
+    return [e for r in api_requests(view, "/simpleJobPostings") for e in (r.body or {})["elements"]]
+
+
+# -- convergence ----------------------------------------------------------------------------------
+
+
+def test_publish_converges_and_a_second_publish_sends_nothing(project: Project) -> None:
+    report = project.publish()
+
+    ids = project.open_ids()
+    assert len(ids) == 5
+    assert report.disabled == {}
+    for name in PUSH_TARGETS:
+        result = report.targets[name]
+        assert (result.succeeded, result.failed, result.queued) == (5, 0, 0), result
+    view = assert_converged(project)
+    assert sorted(e["jobPostingOperationType"] for e in elements_sent(view)) == ["CREATE"] * 5
+    assert {(n.url, n.type) for n in view.notifications} == {
+        (job_url(i), "URL_UPDATED") for i in ids
+    }
+    assert len(view.notifications) == 5
+    # One signed delivery per posting (the board checks the signature, else 401), each keyed.
+    assert sorted(d.body["id"] for d in view.deliveries) == sorted(ids)
+    assert not any(d.duplicate for d in view.deliveries)
+    for delivery in view.deliveries:
+        posting_id = delivery.body["id"]
+        assert delivery.idempotency_key.startswith(f"{posting_id}:")
+        assert delivery.body["operation"] == "CREATE"
+        assert delivery.body["posting"]["title"]
+    assert all(r.status == 200 for r in view.requests)
+    summary = status_summary(project.status())
+    assert summary == {
+        "deliveries": 15,
+        "published": 15,
+        "pending": 0,
+        "failed": 0,
+        "closed": 0,
+        "queued": 0,
+    }
+
+    again = project.publish()
+    assert again.plan.operations == []
+    assert len(project.board.state().requests) == len(view.requests)
+    assert all(result.sent == 0 for result in again.targets.values())
+
+
+# -- edits ----------------------------------------------------------------------------------------
+
+
+def test_edits_update_and_withdrawals_close_but_a_broken_file_is_kept(project: Project) -> None:
+    today = datetime.now(UTC).date()
+    project.set_field("canonical-channel-sales-manager", "valid_through", str(today + timedelta(2)))
+    extra = project.root / "postings" / "lausanne.md"
+    extra.write_text(
+        project.file("sixsq-sales-manager")
+        .read_text()
+        .replace("id: sixsq-sales-manager", "id: sixsq-sales-manager-lausanne")
+    )
+    project.publish()
+    first = assert_converged(project)
+    assert len(first.listed()) == 6
+    first_keys = {d.body["id"]: d.idempotency_key for d in first.deliveries}
+
+    project.edit_body("sixsq-sales-manager", "You will travel to Lausanne once a month.")
+    project.set_field("sixsq-sales-director", "status", "closed")
+    (project.file("8x8-inside-sales-manager")).unlink()
+    project.set_field("canonical-sales-director-iot-devices", "status", "draft")
+    extra.write_text("---\nid: sixsq-sales-manager-lausanne\ntitle: [unclosed\n---\nBody\n")
+    later = datetime.now(UTC) + timedelta(days=3)  # canonical-channel-sales-manager has expired
+    withdrawn = {
+        "sixsq-sales-director",
+        "8x8-inside-sales-manager",
+        "canonical-sales-director-iot-devices",
+        "canonical-channel-sales-manager",
+    }
+
+    report = project.publish(now=later)
+
+    planned = {
+        (op.target, op.posting_id): (str(op.kind), str(op.reason)) for op in report.plan.operations
+    }
+    expected = {("sixsq-sales-manager", "UPDATE", "edited")} | {
+        (posting_id, "CLOSE", reason)
+        for posting_id, reason in (
+            ("sixsq-sales-director", "closed"),
+            ("8x8-inside-sales-manager", "file deleted"),
+            ("canonical-sales-director-iot-devices", "draft again"),
+            ("canonical-channel-sales-manager", "expired"),
+        )
+    }
+    for target in PUSH_TARGETS:
+        assert {(p, k, r) for (t, p), (k, r) in planned.items() if t == target} == expected
+    assert len(report.plan.operations) == 15
+    # The broken file is reported, and nothing is planned for its posting anywhere.
+    assert any(str(p.file).endswith("lausanne.md") for p in project.load().problems)
+    kept = [p for p in report.plan.kept if p.posting_id == "sixsq-sales-manager-lausanne"]
+    assert {p.target for p in kept} == set(PUSH_TARGETS)
+
+    view = assert_converged(
+        project, closed=withdrawn, kept={"sixsq-sales-manager-lausanne"}, now=later
+    )
+    sent = elements_sent(view)[len(elements_sent(first)) :]
+    assert sorted(
+        (e["externalJobPostingId"], e["jobPostingOperationType"]) for e in sent
+    ) == sorted([("sixsq-sales-manager", "UPDATE")] + [(i, "CLOSE") for i in withdrawn])
+    assert view.jobs["sixsq-sales-manager"].updates == 1
+    assert "Lausanne once a month" in view.jobs["sixsq-sales-manager"].fields["description"]
+    notes = [(n.url, n.type) for n in view.notifications[len(first.notifications) :]]
+    assert sorted(notes) == sorted(
+        [(job_url("sixsq-sales-manager"), "URL_UPDATED")]
+        + [(job_url(i), "URL_DELETED") for i in withdrawn]
+    )
+    hooks = view.deliveries[len(first.deliveries) :]
+    assert sorted((d.body["id"], d.body["operation"]) for d in hooks) == sorted(
+        [("sixsq-sales-manager", "UPDATE")] + [(i, "CLOSE") for i in withdrawn]
+    )
+    assert not any(d.duplicate for d in hooks)
+    [update] = [d for d in hooks if d.body["operation"] == "UPDATE"]
+    assert update.idempotency_key != first_keys["sixsq-sales-manager"]
+    assert "Lausanne once a month" in update.body["posting"]["description_html"]
+    # The posting whose file is broken is still listed everywhere, as it was.
+    assert view.jobs["sixsq-sales-manager-lausanne"].updates == 0
+    assert view.jobs["sixsq-sales-manager-lausanne"].closes == 0
+
+    requests = len(view.requests)
+    assert project.publish(now=later).plan.operations == []
+    assert len(project.board.state().requests) == requests
