@@ -13,13 +13,13 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.logging import RichHandler
 from rich.markup import escape
 
 from syndicate import __version__
 from syndicate.adapters import PullTarget, PushTarget, create_targets
 from syndicate.config import DEFAULT_CONFIG, Settings, load_settings
 from syndicate.errors import ConfigError, Problem, Severity, SyndicateError
+from syndicate.logs import configure_logging
 from syndicate.secret import mask
 
 EXIT_OK, EXIT_INVALID, EXIT_USAGE, EXIT_QUEUED = 0, 1, 2, 3
@@ -88,7 +88,7 @@ def options(
         out=_console(stderr=False),
         err=_console(stderr=True),
     )
-    _configure_logging(verbosity)
+    configure_logging(verbosity)
 
 
 def _console(*, stderr: bool) -> Console:
@@ -97,22 +97,6 @@ def _console(*, stderr: bool) -> Console:
     if not console.is_terminal:
         console.width = _PIPED_WIDTH
     return console
-
-
-def _configure_logging(verbosity: int) -> None:
-    level = logging.WARNING if verbosity <= 0 else logging.INFO if verbosity == 1 else logging.DEBUG
-    handler = RichHandler(console=Console(stderr=True), show_path=False, markup=False)
-    handler.addFilter(_MaskSecrets())
-    logging.basicConfig(level=level, handlers=[handler], format="%(message)s", force=True)
-
-
-class _MaskSecrets(logging.Filter):
-    """Replaces every secret value in a log record with ``****``."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        record.msg = mask(record.getMessage())
-        record.args = ()
-        return True
 
 
 def check_format(output_format: str) -> None:
