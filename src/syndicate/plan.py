@@ -11,8 +11,11 @@ For every push target and posting:
 | breaks the target's rules            | nothing (reported)         | nothing (kept, reported)  |
 
 A posting whose file fails to load is never closed: what was published stays published until the
-file is fixed.  Planning is pure; `syndicate.publish` writes the plan to the state store before
-anything is pushed.
+file is fixed.  An operation sent without a recorded answer may have reached the board: it is
+followed by the operation that undoes it (a CLOSE, or an UPDATE back to what the board had), never
+just dropped.  An operation refused for good is planned again only once the posting changes.
+Planning is pure; `syndicate.publish` writes the plan to the state store before anything is
+pushed.
 """
 
 from __future__ import annotations
@@ -88,7 +91,9 @@ class Plan:
     """The operations to apply, the open operations no longer wanted, and what is kept as it is.
 
     ``cancel`` holds ``(posting_id, target)`` whose open operation would bring the board away
-    from what it should show (a posting edited back to what the board already has).
+    from what it should show (a posting edited back to what the board already has, or withdrawn
+    before its CREATE was sent), or whose failed delivery is settled because the board already
+    shows what it should; cancelling drops the operation and settles the delivery.
     """
 
     operations: list[PlannedOperation] = field(default_factory=list)
@@ -186,8 +191,13 @@ class _TargetPlanner:
         if pending is not None and pending.kind != "CLOSE" and pending.content_hash == version:
             return  # already on its way
         if live and delivery is not None and delivery.content_hash == version:
-            if pending is not None:
-                self.plan.cancel.append(key)  # edited back to what the board has
+            if pending is not None and pending.attempts > 0:
+                # Sent and its answer lost: the board may show the edit or the close, so it is
+                # told again what it should show rather than the operation dropped.
+                reason = Reason.REOPENED if pending.kind == "CLOSE" else Reason.EDITED
+                self.add(OperationKind.UPDATE, posting, version, reason, source)
+            elif pending is not None or delivery.state == "failed":
+                self.plan.cancel.append(key)  # back to what the board has
             return
         failed_for_good = delivery is not None and delivery.state == "failed"
         if pending is None and failed_for_good and delivery.planned_hash == version:
@@ -212,17 +222,28 @@ class _TargetPlanner:
         may_show = (delivery is not None and delivery.live) or (
             pending is not None and pending.attempts > 0
         )
+        failed_for_good = pending is None and delivery is not None and delivery.state == "failed"
         if may_show:
-            version = delivery.content_hash if delivery and delivery.content_hash else ""
-            if posting is not None:
-                version = self.version(posting)
+            version = self.close_version(posting, delivery)
+            if failed_for_good and delivery is not None and delivery.planned_hash == version:
+                return  # this CLOSE failed for good: tried again once the posting changes
             self.add(OperationKind.CLOSE, posting, version, reason, source, posting_id=posting_id)
-        elif pending is not None:
-            self.plan.cancel.append(key)  # never sent: nothing to close
+        elif pending is not None or failed_for_good:
+            self.plan.cancel.append(key)  # never sent, or never listed: nothing to close
 
     def version(self, posting: Posting) -> str:
         """The version of ``posting`` as this target receives it."""
         return hashlib.sha256(posting.content_hash.encode() + self.setup).hexdigest()
+
+    def close_version(self, posting: Posting | None, delivery: DeliveryView | None) -> str:
+        """The version of a CLOSE: of the posting closed, or of what the board last received
+        when the file is gone; marked, so that a failed CLOSE is never mistaken for a failed
+        CREATE or UPDATE of the same content (an expired posting has the content it had)."""
+        if posting is not None:
+            base = self.version(posting)
+        else:
+            base = delivery.content_hash if delivery and delivery.content_hash else ""
+        return hashlib.sha256(b"CLOSE " + base.encode()).hexdigest()
 
     def add(
         self,
