@@ -295,9 +295,7 @@ def test_datetimes_become_their_instants(
     assert (element["listedAt"], element["expireAt"]) == (ms(listed), ms(expires))
 
 
-def test_dates_follow_another_configured_timezone(
-    target: LinkedInJson, settings: Settings
-) -> None:
+def test_dates_follow_another_configured_timezone(target: LinkedInJson, settings: Settings) -> None:
     new_york = settings.model_copy(update={"timezone": ZoneInfo("America/New_York")})
     context = RenderContext(settings=new_york, build_time=datetime(2026, 11, 23, tzinfo=UTC))
     posting = make(new_york, valid_through="2027-01-31")
@@ -337,7 +335,10 @@ def test_employment_status_takes_the_first_type_or_is_absent(
 
 
 def test_location_is_one_string(
-    feed: dict[str, dict[str, Any]], target: LinkedInJson, settings: Settings, context: RenderContext
+    feed: dict[str, dict[str, Any]],
+    target: LinkedInJson,
+    settings: Settings,
+    context: RenderContext,
 ) -> None:
     assert feed["8x8-inside-sales-manager"]["location"] == "Minneapolis, MN, United States"
     assert feed["sixsq-sales-manager"]["location"] == "Geneva, Switzerland"
@@ -431,7 +432,7 @@ def hostile(settings: Settings) -> Posting:
         settings,
         id="hostile",
         title='Engineer\x01 <script>alert(1)</script> <img src=x onerror="steal()"> &\x0b co',
-        company="Smith & <Sons> \"Ltd\" \\ </script>\x00",
+        company='Smith & <Sons> "Ltd" \\ </script>\x00',
         locations=[{"city": "Ville <&> d'\x00Été", "region": "A&B", "country": "FR"}],
         description=HOSTILE_DESCRIPTION,
         apply={"email": "jobs@example.com"},
@@ -444,7 +445,7 @@ def test_hostile_feed_is_valid_json_and_names_round_trip(
     data = render(target, [hostile], context)
     data.decode("utf-8")  # valid UTF-8
     [element] = elements(data)
-    assert element["companyName"] == "Smith & <Sons> \"Ltd\" \\ </script>"
+    assert element["companyName"] == 'Smith & <Sons> "Ltd" \\ </script>'
     assert element["location"] == "Ville <&> d'Été, A&B, France"
     assert element["title"] == (
         'Engineer <script>alert(1)</script> <img src=x onerror="steal()"> & co'

@@ -22,6 +22,8 @@ from syndicate.model import Posting
 from syndicate.output import FolderVersion, write_atomic
 
 MANIFEST = "build.json"
+# The settings that can change what a target renders (a change moves its build time).
+_RENDERED_SETTINGS = {"organization", "site", "timezone", "targets"}
 Progress = Callable[[str, int], None]
 
 
@@ -146,7 +148,9 @@ class _Manifest:
 
     def build_time(self, target: Target, postings: list[Posting], now: datetime) -> datetime:
         digest = hashlib.sha256(target.fingerprint().encode())
-        digest.update(target.settings.model_dump_json(include={"organization", "site"}).encode())
+        # Not only the target's own options: the careers folder decides every job URL, and the
+        # timezone every local date, so any target's options and the timezone count too.
+        digest.update(target.settings.model_dump_json(include=_RENDERED_SETTINGS).encode())
         for posting in postings:
             digest.update(posting.content_hash.encode())
         entry = self.entries.get(target.name, {})

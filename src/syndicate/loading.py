@@ -31,12 +31,15 @@ class PostingFile:
     path: Path
     posting: Posting
     document: YamlDocument
+    body_line: int  # the first line of the Markdown body: where ``description`` is
 
     def line_of(self, field_name: str | None) -> int:
         """The line of a top-level field (``salary``, ``locations``) in the file."""
         if not field_name:
             return self.document.first_line
         head = field_name.split(".", 1)[0].split("[", 1)[0]
+        if head == "description":
+            return self.body_line
         return self.document.line_of((head,))
 
 
@@ -132,7 +135,7 @@ def load_file(path: Path, timezone: tzinfo, *, shown: Path | None = None) -> Pos
         raise InputError(
             f"{len(problems)} problem(s)", file=shown, posting_id=posting_id, problems=problems
         )
-    return PostingFile(path=path, posting=posting, document=document)
+    return PostingFile(path=path, posting=posting, document=document, body_line=_body_line(text))
 
 
 def _decode(raw: bytes, shown: Path) -> str:
