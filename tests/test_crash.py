@@ -19,7 +19,7 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from syndicate.state import StateStore
+from syndicate.state import Operation, StateStore
 from syndicate.testing.board import BoardServer, BoardView
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -115,7 +115,11 @@ def test_publish_killed_at_random_moments_ends_like_one_clean_publish(tmp_path: 
             # A slow jobs API: a kill while it thinks leaves a CREATE applied but unanswered.
             board.add_faults({"path": "/simpleJobPostings", "kind": "delay", "seconds": 1.0})
             process = publish(project, board)
-            time.sleep(rng.uniform(0.4, 3.0))
+            if round_number % 4 == 0:
+                # At least some kills land while the jobs API holds a batch it will apply.
+                wait_for_batch_in_flight(project, process)
+            else:
+                time.sleep(rng.uniform(0.4, 3.0))
             if process.poll() is None:
                 process.send_signal(signal.SIGKILL)
                 kills += 1
@@ -151,6 +155,18 @@ def test_publish_killed_at_random_moments_ends_like_one_clean_publish(tmp_path: 
     assert open_operations(project) == []
 
 
-def open_operations(project: Path) -> list[object]:
-    with StateStore(f"sqlite:///{project / '.syndicate' / 'state.db'}") as store:
+def wait_for_batch_in_flight(project: Path, process: subprocess.Popen[bytes]) -> None:
+    """Return once a LinkedIn operation was sent and its answer is not recorded yet."""
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline and process.poll() is None:
+        if any(op.target == "linkedin" and op.attempts for op in open_operations(project)):
+            return
+        time.sleep(0.02)
+
+
+def open_operations(project: Path) -> list[Operation]:
+    database = project / ".syndicate" / "state.db"
+    if not database.exists():
+        return []
+    with StateStore(f"sqlite:///{database}") as store:
         return store.pending(now=datetime.max.replace(tzinfo=UTC))
