@@ -782,7 +782,7 @@ class BoardServer:
 
     def start(self) -> BoardServer:
         """Start serving; returns once the server accepts connections."""
-        self._socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self._socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
         self._socket.bind((self.host, self.port))
         self.port = self._socket.getsockname()[1]
         config = uvicorn.Config(

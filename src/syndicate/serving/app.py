@@ -1,0 +1,344 @@
+"""The feed server: ``output`` over HTTP for the aggregators, plus ``/healthz`` and ``/metrics``.
+
+`create_app` builds the Starlette application the daemon serves with uvicorn (give uvicorn
+``access_log=False``: requests are logged here, on the ``syndicate.serving.access`` logger).
+
+Files answer with their media type, a strong ``ETag`` (the SHA-256 of the bytes; with ``-gzip``
+appended for the gzip representation), ``Last-Modified``, ``Cache-Control`` and, for text,
+``Vary: Accept-Encoding``.  ``If-None-Match`` (which takes precedence) or ``If-Modified-Since``
+give ``304`` with no body; ``HEAD`` gives the headers of the GET without its body.  A folder
+serves its ``index.html`` (``/careers`` redirects to ``/careers/``).  Unknown and refused paths
+answer ``404``; the paths of closed jobs ``410`` (see `GonePaths`); private files without their
+token ``401`` (see `PrivateFiles`).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import zlib
+from collections.abc import Container, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse, PlainTextResponse, Response, StreamingResponse
+from starlette.routing import Route
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from syndicate.config import Settings
+from syndicate.logs import event
+from syndicate.serving import conditional
+from syndicate.serving.files import (
+    Digests,
+    OpenFile,
+    SlashNeeded,
+    compressible,
+    media_type,
+    open_served,
+    request_path,
+)
+from syndicate.serving.gone import GonePaths
+from syndicate.serving.health import ServerStatus
+from syndicate.serving.metrics import CONTENT_TYPE, Metrics
+from syndicate.serving.private import PrivateFiles, PrivateRule
+
+access_log = logging.getLogger("syndicate.serving.access")
+log = logging.getLogger(__name__)
+
+STREAM_ABOVE = 1 << 20  # files larger than this are streamed, not read whole
+PUBLIC_MAX_AGE = 60
+
+
+def create_app(
+    output_dir: Path,
+    *,
+    status: ServerStatus,
+    metrics: Metrics | None = None,
+    gone: Container[str] | None = None,
+    private: PrivateFiles | None = None,
+    max_age: int = PUBLIC_MAX_AGE,
+    stream_above: int = STREAM_ABOVE,
+) -> Starlette:
+    """The feed server for ``output_dir``.
+
+    ``gone`` tells which paths under output answer 410 (a `GonePaths` the daemon updates);
+    ``metrics`` is created when not given; both, with ``status``, are also on ``app.state``.
+    """
+    metrics = metrics or Metrics(status, output_dir)
+    files = FeedFiles(
+        output_dir,
+        gone=gone if gone is not None else GonePaths(),
+        private=private or PrivateFiles(),
+        max_age=max_age,
+        stream_above=stream_above,
+    )
+
+    async def healthz(request: Request) -> Response:
+        health = status.health()
+        return JSONResponse(
+            health.as_json(),
+            status_code=200 if health.healthy else 503,
+            headers={"Cache-Control": "no-store"},
+        )
+
+    async def metrics_text(request: Request) -> Response:
+        text = await run_in_threadpool(metrics.render)
+        return Response(text, media_type=CONTENT_TYPE, headers={"Cache-Control": "no-store"})
+
+    app = Starlette(
+        routes=[
+            Route("/healthz", healthz, methods=["GET", "HEAD"]),
+            Route("/metrics", metrics_text, methods=["GET", "HEAD"]),
+            Route("/{path:path}", files.serve, methods=["GET", "HEAD"]),
+        ],
+        middleware=[Middleware(AccessLog, metrics=metrics)],
+    )
+    app.state.status = status
+    app.state.metrics = metrics
+    app.state.gone = files.gone
+    app.state.output_dir = output_dir
+    return app
+
+
+def create_app_for(
+    settings: Settings,
+    *,
+    status: ServerStatus,
+    metrics: Metrics | None = None,
+    gone: Container[str] | None = None,
+) -> Starlette:
+    """The feed server for ``settings``: its output folder and its private feeds."""
+    return create_app(
+        settings.output_dir,
+        status=status,
+        metrics=metrics,
+        gone=gone,
+        private=PrivateFiles.from_config(settings.server.private),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class _Described:
+    sha256: str
+    data: bytes | None  # the whole file, when small enough to be held
+
+
+class FeedFiles:
+    """The endpoint serving the files of ``output``."""
+
+    def __init__(
+        self,
+        output: Path,
+        *,
+        gone: Container[str],
+        private: PrivateFiles,
+        max_age: int,
+        stream_above: int,
+    ) -> None:
+        self.output = output
+        self.gone = gone
+        self.private = private
+        self.max_age = max_age
+        self.stream_above = stream_above
+        self.digests = Digests()
+
+    async def serve(self, request: Request) -> Response:
+        """Answer one GET or HEAD for a file."""
+        path = request_path(request.scope["path"], request.scope.get("raw_path"))
+        if path is None:
+            return _not_found()
+        authorization = request.headers.get("authorization")
+        rule = self.private.rule_for(path.relative)
+        if rule is not None and not rule.allows(authorization):
+            return _unauthorized(authorization)
+        opened = await run_in_threadpool(open_served, self.output, path)
+        if opened is None:
+            if path.relative in self.gone:
+                return PlainTextResponse("Gone\n", status_code=410)
+            return _not_found()
+        if isinstance(opened, SlashNeeded):
+            return _add_slash(request)
+        try:
+            rule = rule or self._rule_after_resolving(opened)
+            if rule is not None and not rule.allows(authorization):
+                opened.close()
+                return _unauthorized(authorization)
+            return await self._respond(request, opened, private=rule is not None)
+        except BaseException:
+            opened.close()
+            raise
+
+    def _rule_after_resolving(self, opened: OpenFile) -> PrivateRule | None:
+        if not self.private:
+            return None
+        base = str(self.output.resolve())
+        return self.private.rule_for(opened.relative) or self.private.rule_for_real(
+            opened.real, base
+        )
+
+    def _describe(self, file: OpenFile) -> _Described:
+        data = file.read_all() if file.size <= self.stream_above else None
+        return _Described(self.digests.sha256(file, data), data)
+
+    async def _respond(self, request: Request, file: OpenFile, *, private: bool) -> Response:
+        content_type = media_type(file.relative)
+        varies = compressible(content_type)
+        gzipped = varies and conditional.accepts_gzip(request.headers.get("accept-encoding"))
+        described = await run_in_threadpool(self._describe, file)
+        etag = conditional.entity_tag(described.sha256, gzipped)
+        headers = {
+            "ETag": etag,
+            "Last-Modified": conditional.http_date(file.mtime),
+            "Cache-Control": "private, no-cache" if private else f"public, max-age={self.max_age}",
+        }
+        if varies:
+            headers["Vary"] = "Accept-Encoding"
+        if conditional.not_modified(
+            request.headers.get("if-none-match"),
+            request.headers.get("if-modified-since"),
+            etag,
+            file.mtime,
+        ):
+            file.close()
+            return Response(status_code=304, headers=headers)
+        headers["Content-Type"] = content_type
+        headers["X-Content-Type-Options"] = "nosniff"
+        if gzipped:
+            headers["Content-Encoding"] = "gzip"
+        head = request.method == "HEAD"
+        if described.data is not None:
+            file.close()
+            body = described.data
+            if gzipped:
+                body = await run_in_threadpool(self.digests.gzipped, file, body)
+            headers["Content-Length"] = str(len(body))
+            return Response(b"" if head else body, headers=headers)
+        if not gzipped:
+            headers["Content-Length"] = str(file.size)
+        if head:
+            file.close()
+            response = Response(b"", headers=headers)
+            if gzipped:  # the length of a gzip made on the fly is not known in advance
+                del response.headers["content-length"]
+            return response
+        return StreamingResponse(_stream(file, gzipped), headers=headers)
+
+
+def _stream(file: OpenFile, gzipped: bool) -> Iterator[bytes]:
+    """The bytes of ``file`` (gzipped on the fly), then the file closed."""
+    try:
+        if not gzipped:
+            yield from file.chunks()
+            return
+        packer = zlib.compressobj(6, zlib.DEFLATED, 16 + zlib.MAX_WBITS)
+        for block in file.chunks():
+            packed = packer.compress(block)
+            if packed:
+                yield packed
+        yield packer.flush()
+    finally:
+        file.close()
+
+
+def _not_found() -> Response:
+    return PlainTextResponse("Not Found\n", status_code=404)
+
+
+def _unauthorized(authorization: str | None) -> Response:
+    challenge = 'Bearer realm="syndicate"'
+    if authorization:
+        challenge += ', error="invalid_token"'
+    return PlainTextResponse(
+        "Unauthorized\n",
+        status_code=401,
+        headers={"WWW-Authenticate": challenge, "Cache-Control": "no-store"},
+    )
+
+
+def _add_slash(request: Request) -> Response:
+    raw = request.scope.get("raw_path") or request.scope["path"].encode()
+    location = raw.decode("latin-1") + "/"
+    query = request.scope.get("query_string", b"")
+    if query:
+        location += "?" + query.decode("latin-1")
+    return Response(status_code=301, headers={"Location": location})
+
+
+@dataclass(slots=True)
+class _Exchange:
+    started: float
+    status: int = 0
+    size: int = 0
+    done: bool = False
+
+
+class AccessLog:
+    """ASGI middleware: one log line and one request count per HTTP response.
+
+    The request is counted just before its last byte is handed to the server, so a client that
+    has the response can rely on it being counted.
+    """
+
+    def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
+        self.app = app
+        self.metrics = metrics
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        exchange = _Exchange(time.perf_counter())
+
+        def record(code: int) -> None:
+            exchange.done = True
+            self._record(scope, code, exchange.size, time.perf_counter() - exchange.started)
+
+        async def counting_send(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                exchange.status = message["status"]
+            elif message["type"] == "http.response.body":
+                exchange.size += len(message.get("body", b""))
+                if not message.get("more_body", False) and not exchange.done:
+                    record(exchange.status)
+            await send(message)
+
+        try:
+            await self.app(scope, receive, counting_send)
+        except BaseException:
+            if not exchange.done:
+                record(500)
+            raise
+        if not exchange.done:
+            record(exchange.status or 500)
+
+    def _record(self, scope: Scope, code: int, size: int, seconds: float) -> None:
+        method = scope["method"]
+        self.metrics.requests.inc(
+            code=str(code), method=method if method in ("GET", "HEAD") else "other"
+        )
+        client = scope.get("client")
+        address = client[0] if client else "-"
+        target = _printable(scope.get("raw_path") or scope["path"].encode())
+        if scope.get("query_string"):
+            target += "?" + _printable(scope["query_string"])
+        event(
+            access_log,
+            f"{_printable(method.encode())} {target} {code}",
+            client=address,
+            method=method,
+            path=target,
+            http_version=scope.get("http_version"),
+            status=code,
+            bytes=size,
+            duration_ms=round(seconds * 1000, 2),
+        )
+
+
+def _printable(raw: bytes) -> str:
+    """Request bytes safe for a log line: anything unprintable escaped."""
+    text = raw.decode("utf-8", "backslashreplace")
+    return "".join(c if c.isprintable() and c != '"' else f"\\x{ord(c):02x}" for c in text)
