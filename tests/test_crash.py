@@ -96,7 +96,7 @@ def board_record(view: BoardView, base_url: str) -> dict[str, object]:
     latest_delivery: dict[str, str] = {}
     for delivery in view.deliveries:
         posting_id, _, rest = delivery.idempotency_key.partition(":")
-        latest_delivery[posting_id] = rest
+        latest_delivery[posting_id] = rest.rpartition(":")[0]  # without the operation number
     return {
         "listed": {key: job.fields for key, job in view.listed().items()},
         "notified": {url: kind for url, kind in latest_notification.items()},

@@ -13,7 +13,7 @@ import re
 import shutil
 import time
 from collections.abc import Collection, Iterator
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -347,3 +347,297 @@ def test_edits_update_and_withdrawals_close_but_a_broken_file_is_kept(project: P
     requests = len(view.requests)
     assert project.publish(now=later).plan.operations == []
     assert len(project.board.state().requests) == requests
+
+
+# -- faults ---------------------------------------------------------------------------------------
+
+LINKEDIN_PATH = "/simpleJobPostings"
+TASKS_PATH = "/simpleJobPostingTasks"
+
+
+def publish_until_converged(project: Project, runs: int = 10) -> list[PublishReport]:
+    """Publish again until nothing is left queued (each run a little later than the last)."""
+    reports = []
+    for run in range(runs):
+        report = project.publish(now=datetime.now(UTC) + timedelta(seconds=run))
+        reports.append(report)
+        if not report.queued:
+            return reports
+    pytest.fail(f"still queued after {runs} runs: {reports[-1].targets}")
+
+
+def test_5xx_are_retried_within_the_run(project: Project) -> None:
+    project.board.add_faults(
+        {"path": LINKEDIN_PATH, "kind": "status", "status": 500, "times": 2},
+        {"path": NOTIFY_PATH, "kind": "status", "status": 503, "times": 3},
+        {"path": "/hook", "kind": "status", "status": 502, "times": 1},
+    )
+
+    report = project.publish()
+
+    assert report.queued == 0 and report.failed == 0
+    view = assert_converged(project)
+    assert view.faults == []
+    statuses = [r.status for r in api_requests(view, LINKEDIN_PATH)]
+    assert statuses == [500, 500, 200]
+    assert [r.status for r in api_requests(view, NOTIFY_PATH)][:4] == [503, 503, 503, 200]
+    assert len(view.notifications) == 5
+    assert len(view.deliveries) == 5
+
+
+def test_429_retry_after_is_waited_for_within_the_run(project: Project) -> None:
+    project.configure(retry={"max_attempts": 4, "backoff": "10ms", "max_backoff": "2s"})
+    project.board.add_faults(
+        {"path": LINKEDIN_PATH, "kind": "status", "status": 429, "retry_after": 1}
+    )
+
+    report = project.publish()
+
+    assert report.queued == 0
+    view = assert_converged(project)
+    refused, accepted = api_requests(view, LINKEDIN_PATH)
+    assert (refused.status, accepted.status) == (429, 200)
+    assert (accepted.at - refused.at).total_seconds() >= 1.0
+
+
+def test_429_retry_after_beyond_max_backoff_queues_until_then(project: Project) -> None:
+    project.board.add_faults(
+        {"path": LINKEDIN_PATH, "kind": "status", "status": 429, "retry_after": 30}
+    )
+    started = datetime.now(UTC)
+
+    report = project.publish(now=started)
+
+    # Not retried after the 200ms max_backoff: queued for the 30 seconds the board asked.
+    assert report.targets["linkedin"].queued == 5
+    assert [r.status for r in api_requests(project.board.state(), LINKEDIN_PATH)] == [429]
+    rows = [r for r in project.status() if r["target"] == "linkedin"]
+    assert {r["state"] for r in rows} == {"pending"}
+    for row in rows:
+        queued_until = datetime.fromisoformat(row["queued_until"])
+        assert queued_until >= started + timedelta(seconds=29)
+        assert "429" in row["error"]
+    assert project.publish(now=started + timedelta(seconds=10)).targets["linkedin"].sent == 0
+    assert len(api_requests(project.board.state(), LINKEDIN_PATH)) == 1
+
+    project.publish(now=started + timedelta(seconds=31))
+    assert_converged(project)
+
+
+def test_a_response_slower_than_the_timeout_is_retried_without_a_second_job(
+    project: Project,
+) -> None:
+    project.configure(
+        linkedin={"timeout": "200ms"}, google={"timeout": "200ms"}, hook={"timeout": "200ms"}
+    )
+    project.board.add_faults(
+        {"path": LINKEDIN_PATH, "kind": "delay", "seconds": 0.6},
+        {"path": NOTIFY_PATH, "kind": "delay", "seconds": 0.6},
+    )
+    started = time.monotonic()
+
+    report = project.publish()
+
+    assert report.queued == 0
+    assert time.monotonic() - started < 5
+    # The slow requests were applied by the board after the client gave up; wait for them.
+    for _ in range(100):
+        if len([r for r in project.board.state().requests if r.fault == "delay"]) == 2:
+            break
+        time.sleep(0.05)
+    view = assert_converged(project)
+    assert all(view.create_requests[i] == 2 for i in project.open_ids())
+    assert len(view.notifications) == 6  # one URL_UPDATED sent twice: harmless
+
+
+def test_a_connection_dropped_after_the_board_applied_it(project: Project) -> None:
+    project.board.add_faults(
+        {"path": LINKEDIN_PATH, "kind": "drop_after_apply"},
+        {"path": "/hook", "kind": "drop_after_apply"},
+        {"path": NOTIFY_PATH, "kind": "drop_after_apply"},
+    )
+
+    report = project.publish()
+
+    assert report.queued == 0 and report.failed == 0
+    view = assert_converged(project)
+    # The second attempt's CREATEs found the jobs there and were sent again as UPDATEs.
+    ops = [e["jobPostingOperationType"] for e in elements_sent(view)]
+    assert ops.count("CREATE") == 10 and ops.count("UPDATE") == 5
+    assert all(view.create_requests[i] == 2 for i in project.open_ids())
+    # The webhook delivery sent again carries the same key: the receiver drops it.
+    [duplicate] = [d for d in view.deliveries if d.duplicate]
+    assert [d.idempotency_key for d in view.deliveries].count(duplicate.idempotency_key) == 2
+    assert len(view.deliveries) == 6
+
+
+def test_an_element_error_fails_that_posting_until_it_changes(project: Project) -> None:
+    refused = "sixsq-sales-director"
+    message = "companyApplyUrl: this board does not accept mailto links"
+    project.board.add_faults(
+        {"kind": "element_error", "external_id": refused, "status": 422, "message": message}
+    )
+
+    report = project.publish()
+
+    result = report.targets["linkedin"]
+    assert (result.succeeded, result.failed, result.queued) == (4, 1, 0)
+    assert any(refused in error and message in error for error in result.errors)
+    view = project.board.state()
+    assert set(view.listed()) == project.open_ids() - {refused}
+    row = next(r for r in project.status() if r["posting"] == refused and r["target"] == "linkedin")
+    assert row["state"] == "failed" and message in row["error"] and row["queued_until"] is None
+    # The other targets took it.
+    assert report.targets["google"].succeeded == report.targets["hook"].succeeded == 5
+
+    # Not retried while the posting is unchanged.
+    requests = len(view.requests)
+    assert project.publish().plan.operations == []
+    assert len(project.board.state().requests) == requests
+
+    project.set_field(refused, "apply", "{url: https://sixsq.com/apply}")
+    report = project.publish()
+    assert report.targets["linkedin"].succeeded == 1
+    view = assert_converged(project)
+    assert view.create_requests[refused] == 2  # refused once, applied once
+
+
+def test_a_task_in_progress_past_poll_timeout_is_polled_next_run_not_resent(
+    project: Project,
+) -> None:
+    slow = "canonical-channel-sales-manager"
+    project.configure(linkedin={"poll_interval": "10ms", "poll_timeout": "100ms"})
+    project.board.add_faults({"kind": "task_in_progress", "external_id": slow, "polls": 25})
+
+    first = project.publish()
+
+    assert first.targets["linkedin"].queued == 1
+    row = next(r for r in project.status() if r["posting"] == slow and r["target"] == "linkedin")
+    [task] = [t for t in project.board.state().tasks.values() if t.external_id == slow]
+    assert row["state"] == "pending" and task.urn in row["error"] and row["queued_until"]
+    posted = len(elements_sent(project.board.state()))
+
+    publish_until_converged(project, runs=20)
+
+    view = assert_converged(project)
+    assert len(elements_sent(view)) == posted  # only polled since
+    assert view.tasks[task.urn].polls >= 26
+    row = next(r for r in project.status() if r["posting"] == slow and r["target"] == "linkedin")
+    assert row["remote_id"] == view.jobs[slow].urn
+
+
+def test_a_failed_task_fails_the_posting_with_the_boards_message(project: Project) -> None:
+    failing = "sixsq-sales-manager"
+    message = "the job could not be indexed"
+    project.board.add_faults(
+        {"kind": "task_failed", "external_id": failing, "polls": 1, "message": message}
+    )
+
+    report = project.publish()
+
+    assert report.targets["linkedin"].failed == 1
+    assert failing not in project.board.state().jobs
+    row = next(r for r in project.status() if r["posting"] == failing and r["target"] == "linkedin")
+    assert row["state"] == "failed" and message in row["error"]
+    assert project.publish().plan.operations == []
+
+    project.edit_body(failing, "Fluent French is a plus.")
+    project.publish()
+    view = assert_converged(project)
+    assert view.create_requests[failing] == 2 and view.jobs[failing].creates == 1
+
+
+def test_a_board_that_keeps_failing_leaves_everything_queued(project: Project) -> None:
+    project.board.add_faults({"kind": "status", "status": 503, "times": 1000})
+    started = datetime.now(UTC)
+
+    report = project.publish(now=started)
+
+    assert report.queued == 15 and report.failed == 0
+    for name in PUSH_TARGETS:
+        assert report.targets[name].succeeded == 0
+        assert any("503" in error for error in report.targets[name].errors)
+    rows = project.status()
+    assert {r["state"] for r in rows} == {"pending"}
+    assert all(r["queued_until"] and "503" in r["error"] for r in rows)
+    assert status_summary(rows)["queued"] == 15
+    # Each batch was tried max_attempts times within the run.
+    view = project.board.state()
+    assert len(api_requests(view, LINKEDIN_PATH)) == 4
+    assert len(api_requests(view, "/hook")) == 5 * 4
+    assert project.board.state().jobs == {}
+
+    project.board.board.clear_faults()
+    publish_until_converged(project)
+    assert_converged(project)
+
+
+# -- quota and disabled targets -------------------------------------------------------------------
+
+
+def test_google_daily_quota_carries_the_rest_to_the_next_utc_day(project: Project) -> None:
+    project.configure(google={"daily_quota": 2})
+    # Late in a UTC day, so that the carried notifications wait for the next one.
+    day0 = datetime.combine(datetime.now(UTC).date(), datetime.min.time(), tzinfo=UTC)
+    day0 += timedelta(hours=22)
+
+    report = project.publish(now=day0)
+
+    google = report.targets["google"]
+    assert (google.succeeded, google.queued) == (2, 3)
+    assert report.targets["linkedin"].succeeded == report.targets["hook"].succeeded == 5
+    assert len(project.board.state().notifications) == 2
+    rows = [r for r in project.status() if r["target"] == "google"]
+    carried = [r for r in rows if r["state"] == "pending"]
+    assert len(carried) == 3
+    next_day = (day0 + timedelta(days=1)).replace(hour=0)
+    for row in carried:
+        assert datetime.fromisoformat(row["queued_until"]) == next_day
+        assert "daily quota of 2" in row["error"]
+    # Later the same UTC day: nothing more is sent.
+    assert project.publish(now=day0 + timedelta(hours=1)).targets["google"].sent == 0
+    assert len(project.board.state().notifications) == 2
+
+    day1 = project.publish(now=next_day + timedelta(hours=1)).targets["google"]
+    assert (day1.succeeded, day1.queued) == (2, 1)
+    day2 = project.publish(now=next_day + timedelta(days=1, hours=1)).targets["google"]
+    assert (day2.succeeded, day2.queued) == (1, 0)
+    view = assert_converged(project)
+    assert len(view.notifications) == 5
+
+
+def test_a_push_target_without_its_secret_is_skipped_as_disabled(
+    project: Project, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("HOOK_SECRET")
+
+    report = project.publish()
+
+    assert report.disabled == {"hook": "environment variable HOOK_SECRET is not set"}
+    assert set(report.targets) == {"linkedin", "google"}
+    view = project.board.state()
+    assert view.deliveries == [] and not api_requests(view, "/hook")
+    assert set(view.listed()) == project.open_ids()
+    assert {r["target"] for r in project.status()} == {"linkedin", "google"}
+    assert report.queued == 0
+
+    monkeypatch.setenv("HOOK_SECRET", HOOK_SECRET)
+    project.publish()
+    assert_converged(project)
+
+
+def test_a_job_reopened_unchanged_reaches_the_webhook_as_a_new_delivery(project: Project) -> None:
+    project.publish()
+    project.set_field("sixsq-sales-manager", "status", "closed")
+    project.publish()
+    project.set_field("sixsq-sales-manager", "status", "open")
+
+    report = project.publish()
+
+    assert ("hook", "CREATE", "reopened") in {
+        (op.target, str(op.kind), str(op.reason)) for op in report.plan.operations
+    }
+    view = assert_converged(project)
+    hooks = [d for d in view.deliveries if d.body["id"] == "sixsq-sales-manager"]
+    assert [d.body["operation"] for d in hooks] == ["CREATE", "CLOSE", "CREATE"]
+    assert not any(d.duplicate for d in hooks)

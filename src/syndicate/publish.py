@@ -19,8 +19,10 @@ day of daily quotas and the time of the next attempt (moving on with real time d
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Callable, Collection, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -30,7 +32,8 @@ from tenacity import (
     Retrying,
     retry_if_exception,
     stop_after_attempt,
-    wait_exponential_jitter,
+    wait_exponential,
+    wait_random,
 )
 
 from syndicate.adapters import PushTarget, create_targets
@@ -39,6 +42,7 @@ from syndicate.build import BuildReport, build
 from syndicate.config import Settings
 from syndicate.errors import PushError
 from syndicate.loading import LoadResult
+from syndicate.logs import event
 from syndicate.plan import Plan, PlannedOperation, make_plan
 from syndicate.state import Failed, NewOperation, Operation, StateStore, Succeeded, utc_day
 
@@ -57,6 +61,7 @@ class TargetResult:
     failed: int = 0
     queued: int = 0
     errors: list[str] = field(default_factory=list)
+    stopped: bool = False  # asked to stop before everything was sent
 
 
 @dataclass(slots=True)
@@ -106,12 +111,18 @@ def publish(
     transport: TransportFactory | None = None,
     wait_for_lock: bool = False,
     with_build: bool = True,
+    should_stop: Callable[[], bool] = lambda: False,
 ) -> PublishReport:
-    """Bring every board to the postings now; see the module docstring."""
+    """Bring every board to the postings now; see the module docstring.
+
+    ``should_stop`` is asked before each batch: once it says so, the batches not yet sent stay
+    pending in the store for the next run.
+    """
     now = now or datetime.now(UTC)
     targets, disabled = push_targets(settings, only_target)
     with store.publish_lock(wait=wait_for_lock):
-        store.update_source_paths({f.posting.id: str(f.path) for f in loaded.files})
+        # Planning needs no fresh paths: a posting that loads is found by its id; only the
+        # paths of files that fail to load are looked up, and those are not here.
         plan = make_plan(
             targets,
             loaded,
@@ -123,6 +134,7 @@ def publish(
         report = PublishReport(plan=plan, disabled=disabled)
         if plan_only:
             return report
+        store.update_source_paths({f.posting.id: str(f.path) for f in loaded.files})
         if with_build:
             report.build = build(settings, loaded.postings, now=now)
         store.cancel(plan.cancel, now=now)
@@ -130,7 +142,7 @@ def publish(
         store.enqueue([_new_operation(op) for op in plan.operations], run_id=run_id, now=now)
         for target in targets:
             factory = transport(target) if transport else None
-            applier = _Applier(target, store, settings, now)
+            applier = _Applier(target, store, settings, now, should_stop)
             report.targets[target.name] = applier.run(factory)
         outcome = "queued" if report.queued else "failed" if report.failed else "ok"
         store.finish_run(run_id, outcome)
@@ -165,13 +177,20 @@ class _Applier:
     """Sends one target's due operations in batches, recording each outcome as it comes."""
 
     def __init__(
-        self, target: PushTarget, store: StateStore, settings: Settings, now: datetime
+        self,
+        target: PushTarget,
+        store: StateStore,
+        settings: Settings,
+        now: datetime,
+        should_stop: Callable[[], bool] = lambda: False,
     ) -> None:
         self.target = target
         self.store = store
         self.retry = settings.retry
         self.result = TargetResult(target.name)
+        self.should_stop = should_stop
         self._start = (now, time.monotonic())
+        self._lock = threading.Lock()  # the result is counted from several threads
 
     def now(self) -> datetime:
         """The run's clock: the ``now`` the run was given, plus the time spent since."""
@@ -181,11 +200,28 @@ class _Applier:
     def run(self, transport: httpx.BaseTransport | None) -> TargetResult:
         due = self.store.pending(self.target.name, now=self.now())
         due = self._within_quota(due)
+        size = self.target.max_batch
+        batches = [due[start : start + size] for start in range(0, len(due), size)]
         with self.target.client(transport) as client:
-            for start in range(0, len(due), self.target.max_batch):
-                self._batch(client, due[start : start + self.target.max_batch])
+            if self.target.options.concurrency == 1:
+                for batch in batches:
+                    self._batch_unless_stopped(client, batch)
+            else:
+                workers = min(self.target.options.concurrency, len(batches)) or 1
+                with ThreadPoolExecutor(workers, thread_name_prefix=self.target.name) as pool:
+                    for done in [
+                        pool.submit(self._batch_unless_stopped, client, b) for b in batches
+                    ]:
+                        done.result()
         self.result.queued = len(self.store.pending(self.target.name, now=_EVERYTHING))
         return self.result
+
+    def _batch_unless_stopped(self, client: httpx.Client, ops: Sequence[Operation]) -> None:
+        # Asked to stop (SIGTERM in the daemon): what is not sent stays pending in the store.
+        if self.should_stop():
+            self.result.stopped = True
+            return
+        self._batch(client, ops)
 
     def _within_quota(self, due: list[Operation]) -> list[Operation]:
         quota = self.target.daily_quota()
@@ -211,18 +247,11 @@ class _Applier:
         try:
             outcomes = self._send_with_retries(client, outgoing, ids)
         except PushError as error:
-            self._record_batch_failure(ops, error)
+            self._record_batch_failure(ops, error, started)
             return
-        self.result.sent += len(ops)
         by_key = {op.id: op for op in ops}
-        for outcome in outcomes:
-            self._record(by_key[outcome.key], outcome)
-        log.info(
-            "%s: pushed %d operation(s) in %.2fs",
-            self.target.name,
-            len(ops),
-            time.monotonic() - started,
-        )
+        # One board answer, one transaction: its outcomes are recorded together.
+        self._record([(by_key[outcome.key], outcome) for outcome in outcomes], started)
 
     def _send_with_retries(
         self, client: httpx.Client, outgoing: list[Outgoing], ids: list[int]
@@ -238,44 +267,81 @@ class _Applier:
 
     def _wait(self, state: RetryCallState) -> float:
         """Exponential backoff with jitter, never shorter than the board's Retry-After."""
-        backoff = wait_exponential_jitter(
-            initial=self.retry.backoff.total_seconds(), max=self.retry.max_backoff.total_seconds()
-        )(state)
-        return max(backoff, _retry_after(state))
+        initial = self.retry.backoff.total_seconds()
+        longest = self.retry.max_backoff.total_seconds()
+        # Jitter in proportion to the backoff (tenacity's default jitter is a whole second).
+        wait = wait_exponential(multiplier=initial, max=longest) + wait_random(0, initial)
+        return max(min(wait(state), longest), _retry_after(state))
 
     def _asked_to_wait_too_long(self, state: RetryCallState) -> bool:
         """A Retry-After beyond ``max_backoff`` is honoured by queueing, not by sleeping."""
         return _retry_after(state) > self.retry.max_backoff.total_seconds()
 
-    def _record(self, op: Operation, outcome: Outcome) -> None:
+    def _record(self, answered: Sequence[tuple[Operation, Outcome]], started: float) -> None:
         now = self.now()
-        if outcome.ok:
-            self.store.record([Succeeded(op.id, outcome.remote_id)], now=now)
-            self.result.succeeded += 1
-            if self.target.daily_quota() is not None:
-                self.store.use_quota(self.target.name, utc_day(now))
-        elif outcome.task_id:
-            retry_at = now + self.retry.backoff
-            self.store.await_task(op.id, outcome.task_id, retry_at=retry_at, now=now)
-        elif outcome.retryable:
-            retry_at = self._retry_at(op, outcome.retry_after)
-            self.store.record([Failed(op.id, outcome.error or "failed", retry_at)], now=now)
-        else:
-            self.store.record([Failed(op.id, outcome.error or "refused by the board")], now=now)
-            self.result.failed += 1
-            self.result.errors.append(f"{op.posting_id}: {outcome.error}")
+        records: list[Succeeded | Failed] = []
+        for op, outcome in answered:
+            if outcome.ok:
+                records.append(Succeeded(op.id, outcome.remote_id))
+            elif outcome.task_id:
+                retry_at = now + self.retry.backoff
+                self.store.await_task(op.id, outcome.task_id, retry_at=retry_at, now=now)
+            elif outcome.retryable:
+                retry_at = self._retry_at(op, outcome.retry_after)
+                records.append(Failed(op.id, outcome.error or "failed", retry_at))
+            else:
+                records.append(Failed(op.id, outcome.error or "refused by the board"))
+        self.store.record(records, now=now)
+        succeeded = sum(isinstance(record, Succeeded) for record in records)
+        if succeeded and self.target.daily_quota() is not None:
+            self.store.use_quota(self.target.name, utc_day(now), n=succeeded)
+        with self._lock:
+            self.result.sent += len(answered)
+            self.result.succeeded += succeeded
+            for op, outcome in answered:
+                if not (outcome.ok or outcome.task_id or outcome.retryable):
+                    self.result.failed += 1
+                    self.result.errors.append(f"{op.posting_id}: {outcome.error}")
+        for op, outcome in answered:
+            self._log_push(op, _outcome_name(outcome), started, outcome.error)
 
-    def _record_batch_failure(self, ops: Sequence[Operation], error: PushError) -> None:
+    def _record_batch_failure(
+        self, ops: Sequence[Operation], error: PushError, started: float
+    ) -> None:
         message = str(error.message)
         if error.retryable:
             failures = [Failed(op.id, message, self._retry_at(op, error.retry_after)) for op in ops]
         else:
             failures = [Failed(op.id, message) for op in ops]
         self.store.record(failures, now=self.now())
-        if not error.retryable:
-            self.result.failed += len(ops)
-        self.result.errors.append(message)
-        log.warning("%s: %s", self.target.name, message)
+        with self._lock:
+            if not error.retryable:
+                self.result.failed += len(ops)
+            self.result.errors.append(message)
+        outcome = "queued" if error.retryable else "failed"
+        for op in ops:
+            self._log_push(op, outcome, started, message, level=logging.WARNING)
+
+    def _log_push(
+        self,
+        op: Operation,
+        outcome: str,
+        started: float,
+        error: str | None,
+        level: int = logging.INFO,
+    ) -> None:
+        event(
+            log,
+            "push",
+            level=level if outcome != "failed" else logging.WARNING,
+            target=self.target.name,
+            posting=op.posting_id,
+            operation=str(op.kind),
+            outcome=outcome,
+            attempt=op.attempts + 1,
+            duration_ms=round((time.monotonic() - started) * 1000),
+            error=error,
+        )
 
     def _retry_at(self, op: Operation, retry_after: float | None = None) -> datetime:
         """The next attempt: exponential in the attempts so far, and not before Retry-After."""
@@ -289,3 +355,11 @@ def _retry_after(state: RetryCallState) -> float:
     """The seconds the board asked to wait before the next attempt (0 when it did not say)."""
     error = state.outcome.exception() if state.outcome else None
     return getattr(error, "retry_after", None) or 0.0
+
+
+def _outcome_name(outcome: Outcome) -> str:
+    if outcome.ok:
+        return "succeeded"
+    if outcome.task_id:
+        return "awaiting task"
+    return "queued" if outcome.retryable else "failed"

@@ -15,16 +15,19 @@ Each target declares:
 from __future__ import annotations
 
 import json
+import threading
+import time
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import httpx
-from pydantic import BaseModel, ConfigDict, SecretStr
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
+from syndicate.durations import Duration
 from syndicate.errors import Problem, Severity
 from syndicate.model import Posting
 from syndicate.secret import read_secret
@@ -72,6 +75,9 @@ class RenderContext:
     def company(self, posting: Posting) -> str:
         """The employer's name: the posting's own, or the configured organization's."""
         return posting.company or self.settings.organization.name
+
+
+_CONNECT_TIMEOUT = 5.0  # seconds; at most the request timeout
 
 
 class Target(ABC):
@@ -172,6 +178,38 @@ class Outcome:
     retry_after: float | None = None
 
 
+class PushOptions(TargetOptions):
+    """Options every push target takes, besides its own: how hard it may press the board."""
+
+    timeout: Duration = timedelta(seconds=10)  # of one request; a timeout is retried
+    concurrency: int = Field(default=1, ge=1, le=64)  # batches in flight at once
+    rate_limit: float | None = Field(default=None, gt=0)  # requests per second, at most
+
+
+class RateLimiter:
+    """Spaces requests to at most ``rate`` per second across threads, and holds every thread
+    back after the board answers ``Retry-After``."""
+
+    def __init__(self, rate: float | None) -> None:
+        self._interval = 1.0 / rate if rate else 0.0
+        self._lock = threading.Lock()
+        self._next = 0.0  # monotonic time the next request may start
+
+    def acquire(self) -> None:
+        """Wait for this request's turn."""
+        with self._lock:
+            now = time.monotonic()
+            start = max(now, self._next)
+            self._next = start + self._interval
+        if start > now:
+            time.sleep(start - now)
+
+    def hold(self, seconds: float) -> None:
+        """No request starts for ``seconds`` from now."""
+        with self._lock:
+            self._next = max(self._next, time.monotonic() + seconds)
+
+
 class PushTarget(Target):
     """A target reached over HTTP; its secret comes from the environment variable it names.
 
@@ -185,11 +223,11 @@ class PushTarget(Target):
     kind: ClassVar[TargetKind] = TargetKind.PUSH
     secret_option: ClassVar[str | None] = None  # the Options field naming the secret's variable
     max_batch: ClassVar[int] = 1
-    timeout: ClassVar[float] = 10.0
+    options: PushOptions
     # Options that say how to reach the board, not what it receives: changing one re-sends nothing.
     transport_options: ClassVar[frozenset[str]] = frozenset(
         {"enabled", "endpoint", "url", "token_env", "secret_env", "daily_quota", "poll_interval",
-         "poll_timeout", "concurrency", "rate_limit"}
+         "poll_timeout", "timeout", "concurrency", "rate_limit"}
     )  # fmt: skip
 
     @abstractmethod
@@ -214,11 +252,26 @@ class PushTarget(Target):
         return kind is not OperationKind.RENEW
 
     def client(self, transport: httpx.BaseTransport | None = None) -> httpx.Client:
-        """An HTTP client for this board, with timeouts; ``transport`` replaces the network."""
+        """An HTTP client for this board: timeouts, the rate limit and Retry-After honoured
+        across every thread that shares it; ``transport`` replaces the network in tests."""
+        seconds = self.options.timeout.total_seconds()
+        limiter = RateLimiter(self.options.rate_limit)
+
+        def before(_request: httpx.Request) -> None:
+            limiter.acquire()
+
+        def after(response: httpx.Response) -> None:
+            if response.status_code in (429, 503):
+                asked = response.headers.get("Retry-After", "")
+                if asked.isdigit():
+                    limiter.hold(float(asked))
+
         return httpx.Client(
-            timeout=httpx.Timeout(self.timeout, connect=5.0),
+            timeout=httpx.Timeout(seconds, connect=min(seconds, _CONNECT_TIMEOUT)),
             transport=transport,
             headers={"User-Agent": "syndicate"},
+            event_hooks={"request": [before], "response": [after]},
+            limits=httpx.Limits(max_connections=max(10, self.options.concurrency * 2)),
         )
 
     def preview(self, posting: Posting, context: RenderContext) -> str:

@@ -16,17 +16,19 @@ from syndicate.adapters.base import (
     OperationKind,
     Outcome,
     Outgoing,
+    PushOptions,
+    PushTarget,
     RenderContext,
     TargetOptions,
 )
-from syndicate.adapters.http import HttpOptions, HttpPushTarget, request
+from syndicate.adapters.http import request
 from syndicate.model import HttpUrl, Posting
 from syndicate.secret import EnvName
 
 URL_UPDATED, URL_DELETED = "URL_UPDATED", "URL_DELETED"
 
 
-class GoogleIndexingOptions(HttpOptions):
+class GoogleIndexingOptions(PushOptions):
     """``{type: google_indexing, token_env: GOOGLE_INDEXING_TOKEN, daily_quota: 200}``"""
 
     type: Literal["google_indexing"]
@@ -35,7 +37,7 @@ class GoogleIndexingOptions(HttpOptions):
     daily_quota: int = Field(default=200, ge=1)
 
 
-class GoogleIndexing(HttpPushTarget):
+class GoogleIndexing(PushTarget):
     """Tells Google when a job page appears, changes (URL_UPDATED) or goes away (URL_DELETED)."""
 
     type_name: ClassVar[str] = "google_indexing"

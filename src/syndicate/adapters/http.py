@@ -1,41 +1,17 @@
-"""HTTP helpers shared by push targets: one way to call a board and classify what went wrong,
-and the ``timeout`` option every push target takes."""
+"""HTTP helpers shared by push targets: one way to call a board and classify what went wrong."""
 
 from __future__ import annotations
 
 import email.utils
 import time
-from datetime import timedelta
-from typing import Any, ClassVar
+from typing import Any
 
 import httpx
 
-from syndicate.adapters.base import PushTarget, TargetOptions
-from syndicate.durations import Duration
 from syndicate.errors import PushError
 from syndicate.secret import mask
 
 RETRYABLE_STATUS = frozenset({408, 425, 429, 500, 502, 503, 504})
-CONNECT_TIMEOUT = 5.0  # seconds; at most the request timeout
-
-
-class HttpOptions(TargetOptions):
-    """Options of every push target besides its own: ``timeout`` of one request to the board."""
-
-    timeout: Duration = timedelta(seconds=10)
-
-
-class HttpPushTarget(PushTarget):
-    """A push target whose requests give up after its ``timeout`` option (a retryable error)."""
-
-    transport_options: ClassVar[frozenset[str]] = PushTarget.transport_options | {"timeout"}
-    options: HttpOptions
-
-    def client(self, transport: httpx.BaseTransport | None = None) -> httpx.Client:
-        client = super().client(transport)
-        seconds = self.options.timeout.total_seconds()
-        client.timeout = httpx.Timeout(seconds, connect=min(seconds, CONNECT_TIMEOUT))
-        return client
 
 
 def request(

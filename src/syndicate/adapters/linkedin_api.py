@@ -22,10 +22,12 @@ from syndicate.adapters.base import (
     OperationKind,
     Outcome,
     Outgoing,
+    PushOptions,
+    PushTarget,
     RenderContext,
     TargetOptions,
 )
-from syndicate.adapters.http import HttpOptions, HttpPushTarget, request
+from syndicate.adapters.http import request
 from syndicate.adapters.linkedin_json import check_element_rules, job_element
 from syndicate.durations import Duration
 from syndicate.errors import Problem, PushError
@@ -35,7 +37,7 @@ from syndicate.secret import EnvName
 SUCCEEDED, FAILED = "SUCCEEDED", "FAILED"
 
 
-class LinkedInApiOptions(HttpOptions):
+class LinkedInApiOptions(PushOptions):
     """``{type: linkedin_api, endpoint: …, token_env: LINKEDIN_TOKEN, organization: urn:…}``"""
 
     type: Literal["linkedin_api"]
@@ -46,7 +48,7 @@ class LinkedInApiOptions(HttpOptions):
     poll_timeout: Duration = timedelta(seconds=30)
 
 
-class LinkedInApi(HttpPushTarget):
+class LinkedInApi(PushTarget):
     """Creates, updates and closes jobs through a LinkedIn-style jobs API."""
 
     type_name: ClassVar[str] = "linkedin_api"

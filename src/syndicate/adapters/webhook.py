@@ -1,8 +1,10 @@
 """A signed JSON POST per operation to a URL of the team's choosing (push).
 
 Each request carries ``X-Syndicate-Signature: sha256=<hex>``, the HMAC-SHA256 of the exact body
-with the shared secret, and ``Idempotency-Key: <posting id>:<content hash>`` (``:close`` added for
-a close), so a receiver can verify the sender and drop a delivery it has already seen.
+with the shared secret, and ``Idempotency-Key: <posting id>:<content hash>[:close]:<operation>``,
+so a receiver can verify the sender and drop a delivery it has already seen: every retry of one
+operation (also after a killed run resumes it) carries the same key, while a new operation, say a
+job reopened with the content it had before, carries a new one.
 """
 
 from __future__ import annotations
@@ -19,10 +21,12 @@ from syndicate.adapters.base import (
     OperationKind,
     Outcome,
     Outgoing,
+    PushOptions,
+    PushTarget,
     RenderContext,
     TargetOptions,
 )
-from syndicate.adapters.http import HttpOptions, HttpPushTarget, request
+from syndicate.adapters.http import request
 from syndicate.model import HttpUrl, Posting
 from syndicate.secret import EnvName
 
@@ -30,7 +34,7 @@ SIGNATURE_HEADER = "X-Syndicate-Signature"
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 
 
-class WebhookOptions(HttpOptions):
+class WebhookOptions(PushOptions):
     """``{type: webhook, url: https://…, secret_env: HOOK_SECRET}``"""
 
     type: Literal["webhook"]
@@ -38,7 +42,7 @@ class WebhookOptions(HttpOptions):
     secret_env: EnvName = "HOOK_SECRET"
 
 
-class Webhook(HttpPushTarget):
+class Webhook(PushTarget):
     """Posts each create, update and close as signed JSON."""
 
     type_name: ClassVar[str] = "webhook"
@@ -87,6 +91,6 @@ class Webhook(HttpPushTarget):
 
 
 def idempotency_key(op: Outgoing) -> str:
-    """``<posting id>:<content hash>``, with ``:close`` for a close."""
+    """``<posting id>:<content hash>[:close]:<operation number>``."""
     suffix = ":close" if op.kind is OperationKind.CLOSE else ""
-    return f"{op.posting_id}:{op.content_hash}{suffix}"
+    return f"{op.posting_id}:{op.content_hash}{suffix}:{op.key}"
