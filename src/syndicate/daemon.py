@@ -1,0 +1,299 @@
+"""The daemon: scheduled syncs, retries and expiry, an optional watch, and the feed server.
+
+One process runs:
+
+- an APScheduler scheduler with one worker thread, so that two syncs never run at once.  A sync
+  (load → build → publish) runs at start and every ``schedule.sync_every`` (missed runs
+  coalesced); after each sync a follow-up is scheduled for the earliest moment something is due
+  before the next interval: a queued retry, or a posting whose ``valid_through`` passes (it is
+  closed everywhere then, without anyone editing a file);
+- with ``schedule.watch``, a watch of the postings folder (watchfiles) that asks for a sync
+  once edits have settled;
+- the feed server (`syndicate.serving`) on ``server.host:server.port`` in the main thread.
+
+SIGTERM or SIGINT stops the server from taking requests, asks the running sync to stop after the
+push in flight (what it has not sent stays pending in the state store, durable), waits for it,
+and returns.  A sync that raises is logged and counted; the daemon keeps running.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from types import FrameType
+
+import uvicorn
+from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.schedulers.background import BackgroundScheduler
+
+from syndicate.config import Settings
+from syndicate.errors import SyndicateError
+from syndicate.loading import LoadResult, load_postings
+from syndicate.logs import event
+from syndicate.model import expires_at
+from syndicate.publish import PublishReport, publish
+from syndicate.serving import GonePaths, Metrics, ServerStatus, create_app_for, job_page_path
+from syndicate.state import StateStore
+
+log = logging.getLogger("syndicate.daemon")
+SYNC_JOB, FOLLOW_UP_JOB, EDITED_JOB = "sync", "follow-up", "edited"
+_FAR_FUTURE = datetime.max.replace(tzinfo=UTC)
+_STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+_STOP_GRACE = 30.0  # seconds a running sync gets to finish its push after a stop is asked
+
+
+class Syncer:
+    """One sync: load the postings, build, publish; report it to the health and metrics."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        store: StateStore,
+        status: ServerStatus,
+        metrics: Metrics,
+        gone: GonePaths,
+        stop: threading.Event,
+    ) -> None:
+        self.settings = settings
+        self.store = store
+        self.status = status
+        self.metrics = metrics
+        self.gone = gone
+        self.stop = stop
+        self.ever_listed: set[str] = set()  # by this process, for pages of deleted files
+        self.on_finished: Callable[[LoadResult | None], None] = lambda _loaded: None
+
+    def __call__(self, reason: str = "schedule") -> None:
+        """Run one sync; never raises (a failure is logged, counted and shown in /healthz)."""
+        if self.stop.is_set():
+            return
+        started = time.monotonic()
+        self.status.sync_started()
+        loaded: LoadResult | None = None
+        try:
+            loaded = load_postings(self.settings.postings_dir, self.settings.timezone)
+            # Before the build removes their pages, so that they answer 410 rather than 404.
+            self.gone.update(self._gone_pages(loaded))
+            report = publish(
+                self.settings, loaded, self.store, wait_for_lock=True, should_stop=self.stop.is_set
+            )
+        except (SyndicateError, OSError) as error:
+            self._finished(reason, started, error=error)
+        except Exception as error:  # a bug must not stop the daemon; it is logged in full
+            log.exception("sync failed unexpectedly")
+            self._finished(reason, started, error=error)
+        else:
+            self._finished(reason, started, loaded=loaded, report=report)
+        self.on_finished(loaded)
+
+    def _finished(
+        self,
+        reason: str,
+        started: float,
+        *,
+        loaded: LoadResult | None = None,
+        report: PublishReport | None = None,
+        error: BaseException | None = None,
+    ) -> None:
+        duration = time.monotonic() - started
+        result = "failed" if error is not None else "ok"
+        self.status.sync_finished(result, duration=duration, error=str(error) if error else None)
+        self.metrics.syncs.inc(result=result)
+        queued = len(self.store.pending(now=_FAR_FUTURE)) if error is None else None
+        if queued is not None:
+            self.status.set_queue_depth(queued)
+        if report is not None:
+            for name, target in report.targets.items():
+                for outcome, count in (
+                    ("succeeded", target.succeeded),
+                    ("failed", target.failed),
+                    ("queued", target.queued),
+                ):
+                    if count:
+                        self.metrics.pushes.inc(count, target=name, outcome=outcome)
+        if loaded is not None:
+            self.gone.update(self._gone_pages(loaded))
+        event(
+            log,
+            "sync",
+            level=logging.INFO if error is None else logging.ERROR,
+            reason=reason,
+            outcome=result,
+            duration_ms=round(duration * 1000),
+            postings=len(loaded.files) if loaded else None,
+            invalid=len(loaded.failed) if loaded else None,
+            operations=len(report.plan.operations) if report else None,
+            queued=queued,
+            error=str(error) if error else None,
+        )
+
+    def _gone_pages(self, loaded: LoadResult) -> set[str]:
+        """Careers pages (paths under output) of known postings that are not listed now.
+
+        A posting whose file fails to load keeps its page: it is not withdrawn.
+        """
+        if not any(o.type == "careers_site" for o in self.settings.targets.values()):
+            return set()
+        now = datetime.now(UTC)
+        listed = {p.id for p in loaded.postings if p.is_listed(now, self.settings.timezone)}
+        unloadable = {pid for pid in loaded.failed.values() if pid}
+        self.ever_listed |= listed
+        known = (
+            {f.posting.id for f in loaded.files}
+            | {pid for pid, _ in self.store.deliveries()}
+            | self.ever_listed
+        )
+        return {
+            job_page_path(self.settings, posting_id) for posting_id in known - listed - unloadable
+        }
+
+
+class _Server(uvicorn.Server):
+    """uvicorn, with the daemon's signal handling: a signal stops the scheduler's work too, and
+    the process exits normally afterwards (uvicorn itself would re-raise the signal)."""
+
+    def __init__(self, config: uvicorn.Config, *, on_signal: Callable[[], None]) -> None:
+        super().__init__(config)
+        self.on_signal = on_signal
+
+    @contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        def stop(signum: int, frame: FrameType | None) -> None:
+            self.on_signal()
+            self.handle_exit(signum, frame)
+
+        previous = {signum: signal.signal(signum, stop) for signum in _STOP_SIGNALS}
+        try:
+            yield
+        finally:
+            for signum, handler in previous.items():
+                signal.signal(signum, handler)
+
+
+class Daemon:
+    """The scheduler and the feed server of one configuration; `run` until a signal stops it."""
+
+    def __init__(self, settings: Settings, *, store: StateStore | None = None) -> None:
+        self.settings = settings
+        self.store = store or StateStore(settings.state_url)
+        self.stop = threading.Event()
+        self._shut_down = False
+        self.status = ServerStatus(settings.schedule.sync_every)
+        self.metrics = Metrics(self.status, settings.output_dir)
+        self.gone = GonePaths()
+        self.syncer = Syncer(settings, self.store, self.status, self.metrics, self.gone, self.stop)
+        self.syncer.on_finished = self._schedule_follow_up
+        self.scheduler = BackgroundScheduler(
+            executors={"default": ThreadPoolExecutor(max_workers=1)},
+            job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
+            timezone=UTC,
+        )
+
+    def run(self) -> None:
+        """Sync now and on schedule, serve the output, until SIGTERM or SIGINT."""
+        self.settings.output_dir.mkdir(parents=True, exist_ok=True)
+        self.scheduler.add_job(
+            self.syncer,
+            "interval",
+            seconds=self.settings.schedule.sync_every.total_seconds(),
+            next_run_time=datetime.now(UTC),
+            id=SYNC_JOB,
+            args=["schedule"],
+        )
+        self.scheduler.start()
+        watcher = self._start_watch() if self.settings.schedule.watch else None
+        try:
+            self._serve()
+        finally:
+            self.shutdown()
+            if watcher is not None:
+                watcher.join(timeout=5)
+
+    def shutdown(self) -> None:
+        """Stop taking new work and wait for the running sync to record where it stands."""
+        if self._shut_down:
+            return
+        self._shut_down = True
+        self.stop.set()
+        event(log, "stopping", pending=self.status.queue_depth)
+        self.scheduler.remove_all_jobs()
+        waiter = threading.Thread(target=self.scheduler.shutdown, kwargs={"wait": True})
+        waiter.start()
+        waiter.join(timeout=_STOP_GRACE)
+        self.store.close()
+
+    def _serve(self) -> None:
+        server = self.settings.server
+        app = create_app_for(
+            self.settings, status=self.status, metrics=self.metrics, gone=self.gone
+        )
+        config = uvicorn.Config(
+            app,
+            host=server.host,
+            port=server.port,
+            log_config=None,  # our logging, as configured by the CLI
+            access_log=False,
+            lifespan="off",
+            timeout_graceful_shutdown=5,
+        )
+        event(log, "serving", url=f"http://{server.host}:{server.port}/")
+        _Server(config, on_signal=self.stop.set).run()  # returns on SIGTERM / SIGINT
+
+    def _schedule_follow_up(self, loaded: LoadResult | None) -> None:
+        """Run again when a retry or an expiry is due before the next interval."""
+        if self.stop.is_set():
+            return
+        job = self.scheduler.get_job(SYNC_JOB)
+        next_sync = job.next_run_time if job else None
+        self.status.set_next_sync(next_sync)
+        due = [at for at in (self.store.next_retry_at(), self._next_expiry(loaded)) if at]
+        if not due:
+            return
+        when = max(min(due), datetime.now(UTC))
+        if next_sync is not None and when >= next_sync:
+            return
+        self.scheduler.add_job(
+            self.syncer, "date", run_date=when, id=FOLLOW_UP_JOB, args=["due"],
+            replace_existing=True,
+        )  # fmt: skip
+        event(log, "follow-up scheduled", at=when.isoformat(timespec="seconds"))
+
+    def _next_expiry(self, loaded: LoadResult | None) -> datetime | None:
+        if loaded is None:
+            return None
+        now = datetime.now(UTC)
+        tz = self.settings.timezone
+        upcoming = [
+            end
+            for posting in loaded.postings
+            if posting.valid_through is not None and posting.is_listed(now, tz)
+            for end in [expires_at(posting.valid_through, tz)]
+        ]
+        # A second after the end, so that the posting counts as expired when the sync runs.
+        return min(upcoming) + timedelta(seconds=1) if upcoming else None
+
+    def _start_watch(self) -> threading.Thread:
+        thread = threading.Thread(target=self._watch, name="watch-postings", daemon=True)
+        thread.start()
+        return thread
+
+    def _watch(self) -> None:
+        from watchfiles import watch
+
+        folder = self.settings.postings_dir
+        event(log, "watching", folder=str(folder))
+        for changes in watch(folder, stop_event=self.stop, debounce=500, raise_interrupt=False):
+            if self.stop.is_set():
+                return
+            edited = sorted({Path(path).name for _, path in changes})
+            event(log, "postings edited", files=", ".join(edited[:10]))
+            self.scheduler.add_job(
+                self.syncer, "date", run_date=datetime.now(UTC), id=EDITED_JOB, args=["edit"],
+                replace_existing=True,
+            )  # fmt: skip

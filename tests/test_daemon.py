@@ -1,0 +1,264 @@
+"""`syndicate daemon` as a real subprocess against the local board server, over real sockets.
+
+Edits reach the served feeds and the board within one interval; a posting whose
+``valid_through`` passes is closed without an edit; the feed server answers conditional GETs,
+gzip, traversal attempts and private feeds as documented; SIGTERM stops it cleanly, and a
+restarted daemon finishes the work without duplicates.
+"""
+
+from __future__ import annotations
+
+import gzip
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from lxml import etree
+
+from syndicate.testing.board import BoardServer
+
+ROOT = Path(__file__).resolve().parent.parent
+SCRIPT = Path(sys.executable).parent / "syndicate"
+TOKEN, HOOK_SECRET, PARTNER_TOKEN = "daemon-token", "daemon-hook", "partner-secret"
+INTERVAL = 2.0  # seconds between scheduled syncs
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_for(condition: Callable[[], Any], timeout: float, what: str) -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            result = condition()
+        except httpx.TransportError:
+            result = None
+        if result:
+            return result
+        time.sleep(0.1)
+    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+
+
+class Project:
+    """A config and postings in a folder, its daemon process, and an HTTP client for it."""
+
+    def __init__(self, folder: Path, board: BoardServer) -> None:
+        self.folder = folder
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.process: subprocess.Popen[bytes] | None = None
+        config = (ROOT / "config.yaml").read_text()
+        for public, local in (
+            ("https://api.linkedin.com/rest", board.url),
+            ("https://indexing.googleapis.com", board.url),
+            ("https://example.com/jobs-hook", board.hook_url),
+        ):
+            config = config.replace(public, local)
+        config = config.replace("base_url: http://127.0.0.1:8080", f"base_url: {self.url}")
+        config = re.sub(r"(?m)^schedule: .*$", f"schedule: {{sync_every: {INTERVAL:g}s}}", config)
+        config = re.sub(r"(?m)^retry: .*$", "retry: {max_attempts: 2, backoff: 50ms}", config)
+        config = re.sub(
+            r"(?m)^server: .*$",
+            f"server:\n  port: {self.port}\n  private:\n"
+            "    linkedin.json: {token_env: PARTNER_TOKEN}",
+            config,
+        )
+        config = config.replace(
+            'organization: "urn:li:organization:123"',
+            'organization: "urn:li:organization:123"\n    poll_interval: 20ms',
+        )
+        folder.mkdir(exist_ok=True)
+        (folder / "config.yaml").write_text(config)
+        shutil.copytree(ROOT / "postings", folder / "postings")
+        self.client = httpx.Client(base_url=self.url, timeout=5)
+
+    def start(self) -> None:
+        env = {
+            **os.environ,
+            "LINKEDIN_TOKEN": TOKEN,
+            "GOOGLE_INDEXING_TOKEN": TOKEN,
+            "HOOK_SECRET": HOOK_SECRET,
+            "PARTNER_TOKEN": PARTNER_TOKEN,
+        }
+        self.log = (self.folder / "daemon.log").open("ab")
+        self.process = subprocess.Popen(
+            [str(SCRIPT), "daemon", "--log-format", "json"],
+            cwd=self.folder,
+            env=env,
+            stdout=self.log,
+            stderr=self.log,
+        )
+        wait_for(self.synced_ok, 30, "the first sync")
+
+    def synced_ok(self) -> bool:
+        assert self.process is not None and self.process.poll() is None, self.logs()
+        response = self.client.get("/healthz")
+        return response.status_code == 200 and response.json()["last_sync_result"] == "ok"
+
+    def stop(self, timeout: float = 10) -> int:
+        assert self.process is not None
+        self.process.send_signal(signal.SIGTERM)
+        code = self.process.wait(timeout=timeout)
+        self.log.close()
+        return code
+
+    def logs(self) -> str:
+        path = self.folder / "daemon.log"
+        return path.read_text(errors="replace")[-4000:] if path.exists() else ""
+
+    def indeed_titles(self) -> dict[str, str]:
+        response = self.client.get("/indeed.xml")
+        assert response.status_code == 200
+        root = etree.fromstring(response.content, etree.XMLParser(resolve_entities=False))
+        return {job.findtext("requisitionid"): job.findtext("title") for job in root.iter("job")}
+
+    def posting(self, posting_id: str) -> Path:
+        return self.folder / "postings" / f"{posting_id}.md"
+
+
+@pytest.fixture
+def board() -> Iterator[BoardServer]:
+    with BoardServer(token=TOKEN, hook_secret=HOOK_SECRET) as server:
+        yield server
+
+
+@pytest.fixture
+def project(tmp_path: Path, board: BoardServer) -> Iterator[Project]:
+    project = Project(tmp_path / "site", board)
+    yield project
+    if project.process is not None and project.process.poll() is None:
+        project.process.kill()
+        project.process.wait()
+
+
+def test_edits_and_expiry_reach_the_feeds_and_the_board(
+    project: Project, board: BoardServer
+) -> None:
+    ends = datetime.now(UTC) + timedelta(seconds=12)
+    expiring = project.posting("8x8-inside-sales-manager")
+    expiring.write_text(
+        expiring.read_text().replace(
+            "\n---\n", f"\nvalid_through: {ends.isoformat(timespec='seconds')}\n---\n", 1
+        )
+    )
+    project.start()
+    assert set(project.indeed_titles()) == {p.stem for p in (project.folder / "postings").iterdir()}
+    assert len(board.state().listed()) == 5
+
+    edited = project.posting("sixsq-sales-manager")
+    edited.write_text(edited.read_text().replace("title: Sales Manager", "title: Head of Sales"))
+    started = time.monotonic()
+    wait_for(
+        lambda: project.indeed_titles().get("sixsq-sales-manager") == "Head of Sales",
+        INTERVAL * 3,
+        "the edit in the served Indeed feed",
+    )
+    wait_for(
+        lambda: board.state().jobs["sixsq-sales-manager"].fields.get("title") == "Head of Sales",
+        INTERVAL * 3,
+        "the edit at the board",
+    )
+    assert time.monotonic() - started < INTERVAL * 3
+
+    wait_for(
+        lambda: board.state().jobs["8x8-inside-sales-manager"].state == "CLOSED",
+        30,
+        "the expired job closed at the board",
+    )
+    assert "8x8-inside-sales-manager" not in project.indeed_titles()
+    assert project.client.get("/careers/jobs/8x8-inside-sales-manager.html").status_code == 410
+    assert all(job.creates == 1 for job in board.state().jobs.values())
+    assert project.stop() == 0
+
+
+def test_feed_server_answers_as_documented(project: Project) -> None:
+    project.start()
+    client = project.client
+    full = client.get("/indeed.xml")
+    assert full.status_code == 200 and full.headers["content-type"].startswith("application/xml")
+    etag, modified = full.headers["etag"], full.headers["last-modified"]
+    again = client.get("/indeed.xml", headers={"If-None-Match": etag})
+    assert again.status_code == 304 and again.content == b""
+    since = client.get("/indeed.xml", headers={"If-Modified-Since": modified})
+    assert since.status_code == 304 and since.content == b""
+
+    with socket.create_connection(("127.0.0.1", project.port)) as raw:
+        raw.sendall(
+            b"GET /indeed.xml HTTP/1.1\r\nHost: x\r\nAccept-Encoding: gzip\r\n"
+            b"Connection: close\r\n\r\n"
+        )
+        answer = b""
+        while chunk := raw.recv(65536):
+            answer += chunk
+    head, _, body = answer.partition(b"\r\n\r\n")
+    assert b"content-encoding: gzip" in head.lower()
+    assert gzip.decompress(body) == full.content
+
+    for path in ("/../config.yaml", "/%2e%2e/config.yaml", "/careers/..%2F..%2Fconfig.yaml",
+                 "/.syndicate/state.db", "/careers%2F..%2F..%2Fconfig.yaml"):  # fmt: skip
+        with socket.create_connection(("127.0.0.1", project.port)) as raw:
+            raw.sendall(f"GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".encode())
+            status_line = raw.recv(65536).split(b"\r\n", 1)[0]
+        assert b" 404 " in status_line, (path, status_line)
+
+    assert client.get("/linkedin.json").status_code == 401
+    wrong = {"Authorization": "Bearer nope"}
+    assert client.get("/linkedin.json", headers=wrong).status_code == 401
+    right = {"Authorization": f"Bearer {PARTNER_TOKEN}"}
+    assert client.get("/linkedin.json", headers=right).status_code == 200
+    metrics = client.get("/metrics").text
+    assert re.search(r'(?m)^syndicate_syncs_total\{result="ok"\} [1-9]', metrics)
+    assert project.stop() == 0
+    assert PARTNER_TOKEN not in project.logs() and TOKEN not in project.logs()
+
+
+def test_sigterm_mid_sync_exits_cleanly_and_a_restart_finishes(
+    project: Project, board: BoardServer
+) -> None:
+    project.start()
+    for path in (project.folder / "postings").glob("*.md"):
+        path.write_text(path.read_text() + "\nEdited while the board is slow.\n")
+    # A slow board: each webhook takes a second, so the next sync is mid-push when stopped.
+    board.add_faults({"path": "/hook", "kind": "delay", "seconds": 1.0, "times": 5})
+    wait_for(
+        lambda: any(r.path.startswith("/hook") and r.fault for r in board.state().requests),
+        INTERVAL * 4,
+        "a sync pushing to the slow webhook",
+    )
+    started = time.monotonic()
+    assert project.stop(timeout=15) == 0, project.logs()
+    assert time.monotonic() - started < 8
+
+    board.board.clear_faults()
+    project.start()
+    wait_for(
+        lambda: all(
+            "Edited while the board is slow." in job.fields.get("description", "")
+            for job in board.state().listed().values()
+        ),
+        INTERVAL * 5,
+        "every edit at the board after the restart",
+    )
+    state = board.state()
+    assert len(state.listed()) == 5
+    assert all(job.creates == 1 for job in state.jobs.values())
+    latest = {}
+    for delivery in state.deliveries:
+        latest.setdefault(delivery.idempotency_key, 0)
+        latest[delivery.idempotency_key] += 0 if delivery.duplicate else 1
+    assert all(count == 1 for count in latest.values())
+    assert project.stop() == 0
