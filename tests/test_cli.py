@@ -148,3 +148,13 @@ def test_preview_prints_one_posting(project: Path) -> None:
     assert unknown.returncode == 1
     assert "no posting with id 'nope'" in unknown.stderr
     assert run("preview", "sixsq-sales-manager", "--target", "nope", cwd=project).returncode == 2
+
+
+def test_version_alone_prints_the_version(tmp_path: Path) -> None:
+    result = run("--version", cwd=tmp_path)
+    assert result.returncode == 0 and result.stdout.strip().startswith("syndicate ")
+
+
+def test_no_command_prints_help_and_exits_2(tmp_path: Path) -> None:
+    result = run("-v", cwd=tmp_path)
+    assert result.returncode == 2 and "Usage: syndicate" in result.stdout

@@ -28,6 +28,7 @@ app = typer.Typer(
     name="syndicate",
     help="Publish job postings from Markdown files to every job board, feed and careers site.",
     no_args_is_help=True,
+    invoke_without_command=True,  # so that `syndicate --version` works alone
     add_completion=False,
     pretty_exceptions_enable=False,
     rich_markup_mode="rich",
@@ -81,6 +82,9 @@ def options(
     if version:
         typer.echo(f"syndicate {__version__}")
         raise typer.Exit(EXIT_OK)
+    if ctx.invoked_subcommand is None:
+        typer.echo(ctx.get_help())
+        raise typer.Exit(EXIT_USAGE)
     verbosity = -1 if quiet else verbose
     ctx.obj = Runtime(
         config_path=config,
