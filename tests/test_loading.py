@@ -59,6 +59,7 @@ CORPUS: dict[str, list[tuple[int, str | None, str]]] = {
     "bad-date.md": [(4, "date_posted", "'20 November 2026' is not an ISO date")],
     "impossible-date.md": [(4, "date_posted", "'2026-02-30' is not an ISO date")],
     "yaml-syntax-error.md": [(8, None, "YAML syntax error")],
+    "yaml-alias-bomb.md": [(2, None, "YAML aliases expand to more than 10000 values")],
     "not-utf8.md": [(6, None, "is not UTF-8 text (byte 0xfc)")],
     "empty.md": [(1, None, "the file is empty")],
     "no-front-matter.md": [(1, None, "no front matter")],

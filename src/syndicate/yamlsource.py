@@ -29,6 +29,10 @@ def _timestamp_or_text(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> Any:
 
 _Loader.add_constructor("tag:yaml.org,2002:timestamp", _timestamp_or_text)
 
+MAX_YAML_VALUES = 10_000
+"""At most this many values once aliases are expanded: a few lines of aliases can stand for
+billions of values ("billion laughs"), which nothing that walks the data would survive."""
+
 
 @dataclass(slots=True)
 class YamlDocument:
@@ -66,6 +70,12 @@ def parse_yaml(
     loader = _Loader(text)
     try:
         node = loader.get_single_node()
+        if node is not None and expanded_size(node) > MAX_YAML_VALUES:
+            raise error_type(
+                f"YAML aliases expand to more than {MAX_YAML_VALUES} values; refused",
+                file=file,
+                line=line_offset + 1,
+            )
         data = loader.construct_document(node) if node is not None else None
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
@@ -74,6 +84,8 @@ def parse_yaml(
         raise error_type(f"YAML syntax error: {reason}", file=file, line=line) from None
     except yaml.YAMLError as error:
         raise error_type(f"YAML error: {error}", file=file, line=line_offset + 1) from None
+    except RecursionError:
+        raise error_type("YAML nested too deeply", file=file, line=line_offset + 1) from None
     finally:
         loader.dispose()
     # A key that is absent is reported where its block opens: line 1 of a config file, the
@@ -107,3 +119,20 @@ def _index(
             child = (*loc, index)
             document.lines[child] = item.start_mark.line + 1 + offset
             _index(item, child, document, file, offset)
+
+
+def expanded_size(node: yaml.Node, sizes: dict[int, int] | None = None) -> int:
+    """How many values ``node`` stands for with its aliases expanded (capped just above
+    `MAX_YAML_VALUES`); each shared node is measured once, and a cycle counts as too many."""
+    sizes = {} if sizes is None else sizes
+    known = sizes.get(id(node))
+    if known is not None:
+        return known
+    sizes[id(node)] = MAX_YAML_VALUES + 1
+    size = 1
+    if isinstance(node, yaml.SequenceNode):
+        size += sum(expanded_size(child, sizes) for child in node.value)
+    elif isinstance(node, yaml.MappingNode):
+        size += sum(expanded_size(k, sizes) + expanded_size(v, sizes) for k, v in node.value)
+    sizes[id(node)] = min(size, MAX_YAML_VALUES + 1)
+    return sizes[id(node)]

@@ -18,11 +18,9 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from datetime import date
-from pathlib import Path
 from typing import Any, ClassVar
 
 import cmarkgfm
-import yaml
 from cmarkgfm.cmark import Options
 
 from syndicate.errors import InputError
@@ -38,8 +36,6 @@ from syndicate.yamlsource import YamlDocument, parse_yaml
 
 _CMARK_OPTIONS = Options.CMARK_OPT_UNSAFE
 # The most values a page's front matter may stand for once its YAML aliases are expanded.
-MAX_YAML_NODES = 10_000
-_Composer = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _LIQUID_TAG = re.compile(r"\{%-?.*?-?%\}", re.S)
 _LIQUID_OUTPUT = re.compile(r"\{\{.*?\}\}", re.S)
 _KRAMDOWN_IAL = re.compile(r"^\s*\{:[^}]*\}\s*$|\{:[^}\n]*\}", re.M)
@@ -74,7 +70,6 @@ class JekyllImporter(Importer):
     def read(self, source: SourceFile) -> list[Draft]:
         text = source.text.lstrip("\ufeff")
         front, body, offset = split_front_matter(text, source.shown)
-        refuse_alias_bombs(front, source.shown, offset)
         document = parse_yaml(front, file=source.shown, line_offset=offset)
         if not isinstance(document.data, dict):
             raise InputError(
@@ -93,49 +88,6 @@ class JekyllImporter(Importer):
         if teaser is not None:
             _place_teaser(draft, *teaser, line=document.line_of((teaser[0],)))
         return [draft]
-
-
-def refuse_alias_bombs(front: str, shown: Path | str, offset: int) -> None:
-    """Refuse front matter whose aliases expand to more than `MAX_YAML_NODES` nodes.
-
-    YAML aliases share nodes, so a few lines can stand for billions of values ("billion
-    laughs"); anything that walks the expanded tree (line indexing, text conversion) would
-    never finish.  The expansion is measured on the composed graph, each node once.
-    """
-    loader = _Composer(front)
-    try:
-        node = loader.get_single_node()
-    except yaml.YAMLError:
-        return  # parse_yaml reports the syntax error with its line
-    except RecursionError:
-        raise InputError(
-            "the front matter is nested too deeply", file=shown, line=offset + 1
-        ) from None
-    finally:
-        loader.dispose()
-    if node is not None and _expanded_size(node, {}) > MAX_YAML_NODES:
-        raise InputError(
-            f"the front matter's YAML aliases expand to more than {MAX_YAML_NODES} values; "
-            "refused (a 'billion laughs' document)",
-            file=shown,
-            line=offset + 1,
-        )
-
-
-def _expanded_size(node: yaml.Node, sizes: dict[int, int]) -> int:
-    known = sizes.get(id(node))
-    if known is not None:
-        return known
-    sizes[id(node)] = MAX_YAML_NODES + 1  # a cycle counts as too large
-    size = 1
-    if isinstance(node, yaml.SequenceNode):
-        size += sum(_expanded_size(child, sizes) for child in node.value)
-    elif isinstance(node, yaml.MappingNode):
-        size += sum(
-            _expanded_size(key, sizes) + _expanded_size(value, sizes) for key, value in node.value
-        )
-    sizes[id(node)] = min(size, MAX_YAML_NODES + 1)
-    return sizes[id(node)]
 
 
 def markdown_blocks(markdown: str) -> list[Block]:
