@@ -613,3 +613,30 @@ def test_changing_only_how_a_board_is_reached_sends_nothing(
     )
     plan = published.plan()
     assert (plan.operations, plan.cancel, plan.kept) == ([], [], [])
+
+
+def test_a_listing_is_renewed_when_its_board_asks_for_renewals(desk: Desk) -> None:
+    desk.configure(linkedin={"renew_after": "30d"})
+    desk.record(desk.plan())
+    assert summary(desk.plan(now=NOW + timedelta(days=29))) == set()
+    due = desk.plan(now=NOW + timedelta(days=30))
+    assert summary(due) == {
+        ("linkedin", OperationKind.RENEW, MAIN, Reason.RENEWAL),
+        ("linkedin", OperationKind.RENEW, OTHER, Reason.RENEWAL),
+    }
+    renewal = next(op for op in due.operations if op.posting_id == MAIN)
+    assert renewal.payload["jobPostingOperationType"] == "RENEW"
+    assert renewal.payload["title"] == "Sales Manager"
+    desk.record(due, now=NOW + timedelta(days=30))
+    # Renewed: the next one is due 30 days after the renewal was accepted.
+    assert summary(desk.plan(now=NOW + timedelta(days=59))) == set()
+    assert len(desk.plan(now=NOW + timedelta(days=60)).operations) == 2
+
+
+def test_without_renew_after_nothing_is_ever_renewed(published: Desk) -> None:
+    assert summary(published.plan(now=NOW + timedelta(days=400))) == set()
+
+
+def test_changing_renew_after_sends_nothing_again(published: Desk) -> None:
+    published.configure(linkedin={"renew_after": "90d"})
+    assert summary(published.plan(now=NOW + timedelta(days=1))) == set()

@@ -641,3 +641,15 @@ def test_a_job_reopened_unchanged_reaches_the_webhook_as_a_new_delivery(project:
     hooks = [d for d in view.deliveries if d.body["id"] == "sixsq-sales-manager"]
     assert [d.body["operation"] for d in hooks] == ["CREATE", "CLOSE", "CREATE"]
     assert not any(d.duplicate for d in hooks)
+
+
+def test_listings_are_renewed_at_the_board_when_due(project: Project, board: BoardServer) -> None:
+    project.configure(linkedin={"renew_after": "30d"})
+    start = datetime.now(UTC)
+    project.publish(now=start)
+    later = project.publish(now=start + timedelta(days=31))
+    assert {str(op.kind) for op in later.plan.operations} == {"RENEW"}
+    assert later.targets["linkedin"].succeeded == len(later.plan.operations) > 0
+    jobs = board.state().jobs
+    assert all(job.renewals == 1 and job.creates == 1 for job in jobs.values())
+    assert project.publish(now=start + timedelta(days=32)).plan.operations == []

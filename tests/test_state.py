@@ -102,19 +102,35 @@ def test_a_newer_schema_is_refused_with_a_clear_error(db_path: Path) -> None:
 def test_an_older_schema_is_migrated_once(db_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     StateStore(url_of(db_path)).close()
     calls: list[int] = []
+    current = state_module.SCHEMA_VERSION
 
-    def to_2(conn: sa.Connection) -> None:
+    def to_next(conn: sa.Connection) -> None:
         calls.append(1)
         conn.exec_driver_sql("ALTER TABLE runs ADD COLUMN note TEXT")
 
-    monkeypatch.setattr(state_module, "SCHEMA_VERSION", 2)
-    monkeypatch.setitem(state_module.MIGRATIONS, 1, to_2)
+    monkeypatch.setattr(state_module, "SCHEMA_VERSION", current + 1)
+    monkeypatch.setitem(state_module.MIGRATIONS, current, to_next)
     with StateStore(url_of(db_path)) as store:
-        assert store.schema_version() == 2
+        assert store.schema_version() == current + 1
     StateStore(url_of(db_path)).close()
     assert calls == [1]
     with sqlite3.connect(db_path) as raw:
         assert "note" in {row[1] for row in raw.execute("PRAGMA table_info(runs)")}
+
+
+def test_a_version_1_store_gains_delivered_at(db_path: Path) -> None:
+    with StateStore(url_of(db_path)) as store:
+        (op_id,) = store.enqueue([NewOperation("job", "board", CREATE, "h1")], now=T0)
+        store.start_attempt(op_id, now=T0)
+        store.succeed(op_id, "urn:1", now=T0)
+        store.enqueue([NewOperation("never", "board", CREATE, "h2")], now=T0)
+    with sqlite3.connect(db_path) as raw:  # as version 1 wrote it
+        raw.execute("ALTER TABLE deliveries DROP COLUMN delivered_at")
+        raw.execute("UPDATE meta SET value = '1' WHERE key = 'schema_version'")
+    with StateStore(url_of(db_path)) as store:
+        assert store.schema_version() == state_module.SCHEMA_VERSION
+        assert store.delivery("job", "board").delivered_at == T0
+        assert store.delivery("never", "board").delivered_at is None
 
 
 def test_a_file_that_is_not_a_database_is_a_state_error(tmp_path: Path) -> None:

@@ -45,6 +45,7 @@ class Reason(StrEnum):
     DRAFT = "draft again"
     EXPIRED = "expired"
     DELETED = "file deleted"
+    RENEWAL = "renewal due"
 
 
 class DeliveryView(Protocol):
@@ -56,6 +57,7 @@ class DeliveryView(Protocol):
     content_hash: str | None  # of the last operation the target accepted
     planned_hash: str | None  # of the newest operation planned
     source_path: str | None
+    delivered_at: datetime | None  # when the target last accepted an operation
 
     @property
     def live(self) -> bool:
@@ -198,6 +200,8 @@ class _TargetPlanner:
                 self.add(OperationKind.UPDATE, posting, version, reason, source)
             elif pending is not None or delivery.state == "failed":
                 self.plan.cancel.append(key)  # back to what the board has
+            elif self.renewal_due(delivery):
+                self.add(OperationKind.RENEW, posting, version, Reason.RENEWAL, source)
             return
         failed_for_good = delivery is not None and delivery.state == "failed"
         if pending is None and failed_for_good and delivery.planned_hash == version:
@@ -209,6 +213,13 @@ class _TargetPlanner:
                 Reason.REOPENED if delivery is not None and delivery.content_hash else Reason.NEW
             )
             self.add(OperationKind.CREATE, posting, version, reason, source)
+
+    def renewal_due(self, delivery: DeliveryView) -> bool:
+        """Whether the board's listing of an unchanged posting should be renewed now."""
+        every = self.target.renew_after()
+        if every is None or not self.target.accepts(OperationKind.RENEW):
+            return False
+        return delivery.delivered_at is not None and self.now - delivery.delivered_at >= every
 
     def withdraw(
         self, posting_id: str, posting: Posting | None, reason: Reason, source: str | None

@@ -62,7 +62,7 @@ from syndicate.adapters.base import OperationKind
 from syndicate.errors import SyndicateError
 from syndicate.secret import mask
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 """The schema this code writes; older stores are migrated by `MIGRATIONS` when opened."""
 
 _MAX_ERROR = 4000  # characters of an error message kept in the store
@@ -180,6 +180,7 @@ deliveries_table = sa.Table(
     sa.Column("last_error", sa.Text),
     sa.Column("source_path", sa.Text),
     sa.Column("first_published_at", UTCDateTime),
+    sa.Column("delivered_at", UTCDateTime),  # when the target last accepted an operation
     sa.Column("updated_at", UTCDateTime, nullable=False),
 )
 
@@ -213,7 +214,22 @@ quota_table = sa.Table(
     sa.Column("used", sa.Integer, nullable=False),
 )
 
-MIGRATIONS: dict[int, Callable[[Connection], None]] = {}
+
+def _add_delivered_at(conn: Connection) -> None:
+    """Version 2: deliveries remember when the target last accepted something (for RENEW).
+
+    Stores of version 1 take the last change of a settled delivery as the best known time.
+    """
+    column_type = UTCDateTime().dialect_impl(conn.dialect).compile(dialect=conn.dialect)
+    conn.execute(sa.text(f"ALTER TABLE deliveries ADD COLUMN delivered_at {column_type}"))
+    conn.execute(
+        sa.update(deliveries_table)
+        .where(deliveries_table.c.delivered_kind.is_not(None))
+        .values(delivered_at=deliveries_table.c.updated_at)
+    )
+
+
+MIGRATIONS: dict[int, Callable[[Connection], None]] = {1: _add_delivered_at}
 """``{n: function(connection)}`` upgrades a store from schema version n to n + 1."""
 
 
@@ -235,6 +251,7 @@ class Delivery:
     last_error: str | None
     source_path: str | None
     first_published_at: datetime | None
+    delivered_at: datetime | None  # when the target last accepted an operation
     updated_at: datetime
 
     @property
@@ -1031,6 +1048,7 @@ class StateStore:
             "state": DeliveryState.PENDING if self._has_newer_open(conn, op) else settled,
             "delivered_kind": op.kind,
             "version": dels_t.c.version + 1,
+            "delivered_at": now,
             "attempts": 0,
             "next_attempt_at": None,
             "last_error": None,

@@ -227,7 +227,7 @@ class PushTarget(Target):
     # Options that say how to reach the board, not what it receives: changing one re-sends nothing.
     transport_options: ClassVar[frozenset[str]] = frozenset(
         {"enabled", "endpoint", "url", "token_env", "secret_env", "daily_quota", "poll_interval",
-         "poll_timeout", "timeout", "concurrency", "rate_limit"}
+         "poll_timeout", "timeout", "concurrency", "rate_limit", "renew_after"}
     )  # fmt: skip
 
     @abstractmethod
@@ -242,6 +242,11 @@ class PushTarget(Target):
 
     def fingerprint(self) -> str:
         return self.options.model_dump_json(exclude=set(self.transport_options))
+
+    def renew_after(self) -> timedelta | None:
+        """How long after its last accepted operation an unchanged listing is renewed (None:
+        never; only boards whose listings lapse need it)."""
+        return None
 
     def daily_quota(self) -> int | None:
         """How many operations the board accepts per UTC day (None: no daily limit)."""

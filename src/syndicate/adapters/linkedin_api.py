@@ -46,6 +46,9 @@ class LinkedInApiOptions(PushOptions):
     organization: str
     poll_interval: Duration = timedelta(seconds=1)
     poll_timeout: Duration = timedelta(seconds=30)
+    # Renew listings this long after the board last accepted them (for listings that lapse,
+    # such as LinkedIn's promoted jobs); unset, listings are only created, updated and closed.
+    renew_after: Duration | None = None
 
 
 class LinkedInApi(PushTarget):
@@ -65,6 +68,9 @@ class LinkedInApi(PushTarget):
 
     def accepts(self, kind: OperationKind) -> bool:
         return True
+
+    def renew_after(self) -> timedelta | None:
+        return self.options.renew_after
 
     def payload(
         self, kind: OperationKind, posting_id: str, posting: Posting | None, context: RenderContext
