@@ -56,7 +56,7 @@ def wait_for(condition: Callable[[], Any], timeout: float, what: str) -> Any:
 class Project:
     """A config and postings in a folder, its daemon process, and an HTTP client for it."""
 
-    def __init__(self, folder: Path, board: BoardServer) -> None:
+    def __init__(self, folder: Path, board: BoardServer, schedule: str | None = None) -> None:
         self.folder = folder
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
@@ -69,7 +69,8 @@ class Project:
         ):
             config = config.replace(public, local)
         config = config.replace("base_url: http://127.0.0.1:8080", f"base_url: {self.url}")
-        config = re.sub(r"(?m)^schedule: .*$", f"schedule: {{sync_every: {INTERVAL:g}s}}", config)
+        schedule = schedule or f"{{sync_every: {INTERVAL:g}s}}"
+        config = re.sub(r"(?m)^schedule: .*$", f"schedule: {schedule}", config)
         config = re.sub(r"(?m)^retry: .*$", "retry: {max_attempts: 2, backoff: 50ms}", config)
         config = re.sub(
             r"(?m)^server: .*$",
@@ -262,3 +263,30 @@ def test_sigterm_mid_sync_exits_cleanly_and_a_restart_finishes(
         latest[delivery.idempotency_key] += 0 if delivery.duplicate else 1
     assert all(count == 1 for count in latest.values())
     assert project.stop() == 0
+
+
+def test_retries_come_when_due_and_edits_are_watched_between_long_intervals(
+    tmp_path: Path, board: BoardServer
+) -> None:
+    project = Project(tmp_path / "site", board, schedule="{sync_every: 10m, watch: true}")
+    # The webhook refuses the first attempts: the first sync queues them for a retry.
+    board.add_faults({"path": "/hook", "kind": "status", "status": 503, "times": 10})
+    try:
+        project.start()
+        wait_for(
+            lambda: len({d.idempotency_key for d in board.state().deliveries}) == 5,
+            20,
+            "the queued webhooks delivered by a retry, long before the next interval",
+        )
+        edited = project.posting("sixsq-sales-manager")
+        edited.write_text(edited.read_text().replace("title: Sales Manager", "title: Sales Lead"))
+        wait_for(
+            lambda: board.state().jobs["sixsq-sales-manager"].fields.get("title") == "Sales Lead",
+            15,
+            "the watched edit at the board",
+        )
+        assert project.indeed_titles()["sixsq-sales-manager"] == "Sales Lead"
+        assert project.stop() == 0
+    finally:
+        if project.process is not None and project.process.poll() is None:
+            project.process.kill()
