@@ -293,6 +293,11 @@ class PushTarget(Target):
         env_name = self.secret_env()
         return read_secret(env_name) if env_name else None
 
+    def bearer(self) -> dict[str, str]:
+        """The ``Authorization: Bearer`` header carrying the secret."""
+        token = self.secret()
+        return {"Authorization": f"Bearer {token.get_secret_value() if token else ''}"}
+
     def disabled_reason(self) -> str | None:
         reason = super().disabled_reason()
         if reason is None and self.secret_env() and self.secret() is None:

@@ -50,6 +50,7 @@ PACKAGED_TEMPLATES = Path(__file__).resolve().parent.parent / "templates" / "car
 # sitemaps.org: at most 50,000 URLs in one sitemap file.
 SITEMAP_LIMIT = 50_000
 UNGROUPED = "Other jobs"
+CHUNK_SIZE = 1 << 16  # characters of a page per chunk written
 
 EMPLOYMENT_LABELS: dict[EmploymentType, str] = {
     EmploymentType.FULL_TIME: "Full-time",
@@ -295,7 +296,7 @@ class CareersSite(PullTarget):
         self, path: str, media_type: str, template: tuple[str, dict[str, Any]]
     ) -> Document:
         name, variables = template
-        chunks = (text.encode() for text in self._generate(name, variables))
+        chunks = _buffered(self._generate(name, variables))
         return Document(f"{self.options.dir}/{path}", media_type, chunks)
 
     def _generate(self, name: str, variables: dict[str, Any]) -> Iterator[str]:
@@ -335,6 +336,22 @@ def careers_environment(overrides: Path | None) -> jinja2.Environment:
         {"isodate": _w3c, "longdate": long_date, "country": jsonld.country_name}
     )
     return environment
+
+
+def _buffered(pieces: Iterable[str], size: int = CHUNK_SIZE) -> Iterator[bytes]:
+    """The template's output in chunks of about ``size`` characters, encoded: Jinja yields a
+    piece per tag and text run, and writing each one by itself would cost a call apiece."""
+    buffer: list[str] = []
+    length = 0
+    for piece in pieces:
+        buffer.append(piece)
+        length += len(piece)
+        if length >= size:
+            yield "".join(buffer).encode()
+            buffer.clear()
+            length = 0
+    if buffer:
+        yield "".join(buffer).encode()
 
 
 def _autoescape(name: str | None) -> bool:

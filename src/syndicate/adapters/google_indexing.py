@@ -56,8 +56,7 @@ class GoogleIndexing(PushTarget):
         return {"url": context.settings.job_url(posting_id), "type": kind_name}
 
     def send(self, client: httpx.Client, batch: Sequence[Outgoing]) -> list[Outcome]:
-        token = self.secret()
-        headers = {"Authorization": f"Bearer {token.get_secret_value() if token else ''}"}
+        headers = self.bearer()
         outcomes = []
         for op in batch:
             request(

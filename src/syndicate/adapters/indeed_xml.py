@@ -27,6 +27,7 @@ What each ``<job>`` holds, following Indeed's feed documentation:
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import io
 import re
@@ -113,9 +114,13 @@ def cdata_sections(value: str) -> list[str]:
 
 def indeed_description(posting: Posting) -> str:
     """The posting's description HTML with only the tags Indeed renders."""
-    html = _RENAMED_TAGS.sub(
-        lambda match: f"<{match[1]}{_RENAMES[match[2]]}>", posting.description_html
-    )
+    return _indeed_html(posting.description_html)
+
+
+# A posting's check, and each of its <job>s (one per location), ask for it: sanitized once.
+@functools.lru_cache(maxsize=64)
+def _indeed_html(description_html: str) -> str:
+    html = _RENAMED_TAGS.sub(lambda match: f"<{match[1]}{_RENAMES[match[2]]}>", description_html)
     # Indeed reads no HTML entities beyond XML's own; a no-break space is written as itself.
     return content.sanitize_html(html, tags=INDEED_TAGS).replace("&nbsp;", "\u00a0")
 

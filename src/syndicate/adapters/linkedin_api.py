@@ -102,7 +102,7 @@ class LinkedInApi(PushTarget):
             f"{self.options.endpoint}/simpleJobPostings",
             target=self.name,
             json={"elements": [op.payload for op in ops]},
-            headers=self._headers() | {"X-Restli-Method": "batch_create"},
+            headers=self.bearer() | {"X-Restli-Method": "batch_create"},
         )
         results = response.json().get("elements", [])
         if len(results) != len(ops):
@@ -171,13 +171,9 @@ class LinkedInApi(PushTarget):
             "GET",
             f"{self.options.endpoint}/simpleJobPostingTasks?ids=List({ids})",
             target=self.name,
-            headers=self._headers() | {"X-Restli-Method": "batch_get"},
+            headers=self.bearer() | {"X-Restli-Method": "batch_get"},
         )
         return response.json().get("results", {})
-
-    def _headers(self) -> dict[str, str]:
-        token = self.secret()
-        return {"Authorization": f"Bearer {token.get_secret_value() if token else ''}"}
 
 
 def _as(op: Outgoing, kind: OperationKind) -> Outgoing:
