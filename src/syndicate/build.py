@@ -10,14 +10,25 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Iterable, Iterator
+import os
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from syndicate.adapters import Document, PullTarget, RenderContext, Target, create_targets
+from syndicate.cache import (
+    CACHE_DIR,
+    BuildCache,
+    CachedChecks,
+    Fragments,
+    code_fingerprint,
+    target_key,
+)
 from syndicate.config import Settings
 from syndicate.errors import Problem, Severity
+from syndicate.loading import LoadedPosting, PostingFile, PostingList
 from syndicate.model import Posting
 from syndicate.output import FolderVersion, write_atomic
 
@@ -25,6 +36,7 @@ MANIFEST = "build.json"
 # The settings that can change what a target renders (a change moves its build time).
 _RENDERED_SETTINGS = {"organization", "site", "timezone", "targets"}
 Progress = Callable[[str, int], None]
+_AHEAD = 200  # postings whose missing fragments are made in one go
 
 
 @dataclass(slots=True)
@@ -77,33 +89,117 @@ def select(target: Target, postings: Iterable[Posting]) -> tuple[list[Posting], 
 
 def build(
     settings: Settings,
-    postings: list[Posting],
+    postings: Sequence[Posting],
     *,
     now: datetime | None = None,
     only: str | None = None,
     progress: Progress | None = None,
 ) -> BuildReport:
-    """Render every enabled pull target (or only the one named ``only``) into ``output``."""
+    """Render every enabled pull target (or only the one named ``only``) into ``output``.
+
+    With the build cache (``.syndicate/cache/``), a target's checks and per-posting fragments
+    are taken from it when the posting's content and the target's key are unchanged; given the
+    `syndicate.loading.PostingList` of a cached load, postings are read back only to render what
+    the cache lacks, one at a time, so memory does not grow with their number.
+    """
     now = now or datetime.now(UTC)
     manifest = _Manifest(settings.work_dir / MANIFEST)
-    on_air = listed(postings, now, settings)
+    cache = BuildCache.open(settings.work_dir / CACHE_DIR)
+    refs = PostingList.of(postings).files
+    on_air = [ref for ref in refs if ref.is_listed(now, settings.timezone)]
     report = BuildReport()
-    for target in create_targets(settings):
-        if not isinstance(target, PullTarget) or (only and target.name != only):
-            continue
-        result = TargetBuild(target.name, target.summary)
-        report.targets.append(result)
-        result.disabled = target.disabled_reason()
-        if result.disabled:
-            continue
-        accepted, result.left_out = select(target, on_air)
-        result.included = len(accepted)
-        build_time = manifest.build_time(target, accepted, now)
-        context = RenderContext(settings=settings, build_time=build_time)
-        counted = _counting(accepted, target.name, progress)
-        _write(target, target.render(counted, context), settings.output_dir, result)
-    manifest.save()
+    try:
+        runs: list[_Run] = []
+        for target in create_targets(settings):
+            if not isinstance(target, PullTarget) or (only and target.name != only):
+                continue
+            result = TargetBuild(target.name, target.summary)
+            report.targets.append(result)
+            result.disabled = target.disabled_reason()
+            if not result.disabled:
+                runs.append(_Run(target, result, CachedChecks(target, cache, prefetch=False)))
+        _check(runs, on_air)
+        for run in runs:
+            run.result.included = len(run.accepted)
+            build_time = manifest.build_time(run.target, run.accepted, now)
+            run.context = RenderContext(settings=settings, build_time=build_time)
+            run.target.fragments = Fragments(run.target, cache) if cache is not None else None
+        code = code_fingerprint()
+        keys = [run.target.fragments.key for run in runs if run.target.fragments]
+        runs = [run for run in runs if not manifest.still_written(run, code, settings.output_dir)]
+        _make_ahead(runs, on_air)
+        for run in runs:
+            documents = run.target.render(PostingList(run.accepted), run.context)
+            _write(run.target, documents, settings.output_dir, run.result)
+            manifest.written(run, code, settings.output_dir)
+            if progress:
+                progress(run.target.name, len(run.accepted))
+        manifest.save()
+        if cache is not None and not only and all(isinstance(r, PostingFile) for r in refs):
+            cache.prune([*keys, *_push_keys(settings)])
+    finally:
+        if cache is not None:
+            cache.close()
     return report
+
+
+@dataclass(slots=True)
+class _Run:
+    """One target's part of a build."""
+
+    target: PullTarget
+    result: TargetBuild
+    checks: CachedChecks
+    accepted: list[LoadedPosting] = field(default_factory=list)
+    context: RenderContext | None = None
+
+
+def _check(runs: Sequence[_Run], postings: Sequence[LoadedPosting]) -> None:
+    """Every target's rules, posting by posting: a posting read back to be checked is read once
+    for every target."""
+    for ref in postings:
+        for run in runs:
+            found = run.checks.problems(ref)
+            run.result.left_out.extend(found)
+            if not any(p.severity is Severity.ERROR for p in found):
+                run.accepted.append(ref)
+    for run in runs:
+        run.checks.save()
+
+
+def _make_ahead(runs: Sequence[_Run], postings: Sequence[LoadedPosting]) -> None:
+    """Render every fragment the cache lacks, posting by posting, before the targets render:
+    each posting is read back once for all of its fragments of every target."""
+    makers = [
+        (run, run.target.fragment_makers(run.context), {id(ref) for ref in run.accepted})
+        for run in runs
+        if run.target.fragments is not None and run.context is not None
+    ]
+    for start in range(0, len(postings), _AHEAD):
+        batch = postings[start : start + _AHEAD]
+        wanted: list[tuple[Fragments, str, Callable[[Posting], bytes], set[int]]] = []
+        for run, parts, accepted in makers:
+            assert run.target.fragments is not None
+            chosen = [ref for ref in batch if id(ref) in accepted]
+            for part, make in parts.items():
+                missing = run.target.fragments.missing(chosen, part) if chosen else []
+                if missing:
+                    wanted.append((run.target.fragments, part, make, {id(r) for r in missing}))
+        made: dict[tuple[int, str], list[tuple[str, bytes]]] = {}
+        for ref in batch:
+            jobs = [(index, w) for index, w in enumerate(wanted) if id(ref) in w[3]]
+            if not jobs:
+                continue
+            posting = ref.posting
+            for index, (_, part, make, _) in jobs:
+                made.setdefault((index, part), []).append((ref.content_hash, make(posting)))
+        for (index, part), pieces in made.items():
+            wanted[index][0].store(part, pieces)
+
+
+def _push_keys(settings: Settings) -> list[str]:
+    # Publishing checks push targets with the same cache: their results are kept too.
+    return [target_key(t) for t in create_targets(settings) if not isinstance(t, PullTarget)]
 
 
 def _write(
@@ -128,25 +224,19 @@ def _write(
     result.changed += version.publish()
 
 
-def _counting(postings: list[Posting], name: str, progress: Progress | None) -> Iterator[Posting]:
-    """Yield ``postings``, telling ``progress`` how many were rendered every hundred."""
-    for done, posting in enumerate(postings, start=1):
-        yield posting
-        if progress and (done % 100 == 0 or done == len(postings)):
-            progress(name, done)
-
-
 class _Manifest:
     """Per target: a digest of what it rendered from, and the build time of that content."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
         try:
-            self.entries: dict[str, dict[str, str]] = json.loads(path.read_text("utf-8"))
+            self.entries: dict[str, dict[str, Any]] = json.loads(path.read_text("utf-8"))
         except (OSError, ValueError):
             self.entries = {}
 
-    def build_time(self, target: Target, postings: list[Posting], now: datetime) -> datetime:
+    def build_time(
+        self, target: Target, postings: Sequence[LoadedPosting], now: datetime
+    ) -> datetime:
         digest = hashlib.sha256(target.fingerprint().encode())
         # Not only the target's own options: the careers folder decides every job URL, and the
         # timezone every local date, so any target's options and the timezone count too.
@@ -159,6 +249,48 @@ class _Manifest:
         self.entries[target.name] = {"digest": digest.hexdigest(), "build_time": now.isoformat()}
         return now
 
+    def still_written(self, run: _Run, code: str, output: Path) -> bool:
+        """True when the target's output is what this build would write: rendered from the
+        same content by the same code, and not touched since (same inode, size and mtime; the
+        same version of a folder).  The run's result is then filled in from the record."""
+        entry = self.entries.get(run.target.name, {})
+        written = entry.get("written")
+        if not isinstance(written, dict) or written.get("key") != _written_key(entry, code):
+            return False
+        if _stamps(run.target, output, written.get("files", [])) != written.get("stamps"):
+            return False
+        run.result.files = list(written["files"])
+        return True
+
+    def written(self, run: _Run, code: str, output: Path) -> None:
+        """Record what the target wrote, for `still_written` next time."""
+        entry = self.entries.setdefault(run.target.name, {})
+        entry["written"] = {
+            "key": _written_key(entry, code),
+            "files": run.result.files,
+            "stamps": _stamps(run.target, output, run.result.files),
+        }
+
     def save(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         write_atomic(self.path, [json.dumps(self.entries, indent=2, sort_keys=True).encode()])
+
+
+def _written_key(entry: dict[str, Any], code: str) -> str:
+    return hashlib.sha256(f"{entry.get('digest')}\0{code}".encode()).hexdigest()
+
+
+def _stamps(target: PullTarget, output: Path, files: Sequence[str]) -> Any:
+    """What tells that a target's output was not touched: each file's inode, size and mtime, or
+    the version a folder's link points to (its files are syndicate's own)."""
+    folder = target.folder()
+    try:
+        if folder is not None:
+            return os.readlink(output / folder)
+        stamps = []
+        for name in files:
+            stat = os.stat(output / name)
+            stamps.append([stat.st_ino, stat.st_size, stat.st_mtime_ns])
+        return stamps
+    except OSError:
+        return None

@@ -7,40 +7,205 @@ publishing can leave what it published untouched rather than withdraw it.
 
 from __future__ import annotations
 
+import hashlib
 import os
-from collections.abc import Iterable
+from collections import OrderedDict
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import tzinfo
+from datetime import date, datetime, tzinfo
 from pathlib import Path
+from typing import Literal, Protocol, overload
 
 from pydantic import ValidationError
 
+from syndicate.cache import (
+    BuildCache,
+    FileEntry,
+    ParsedFile,
+    lines_json,
+    open_beside,
+    read_lines,
+)
 from syndicate.diagnostics import problems_from_validation_error
 from syndicate.errors import InputError, Problem
-from syndicate.model import Posting
+from syndicate.model import Posting, Status, expires_at
 from syndicate.yamlsource import YamlDocument, parse_yaml
 
 FRONT_MATTER_FENCE = "---"
 _CLOSING_FENCES = ("---", "...")
+_RECENT = 32  # postings read back from the cache that are kept, for repeated use of one
+_STORE_EVERY = 2000  # parsed files remembered per cache transaction
+_STATUSES = {status.value: status for status in Status}
 
 
-@dataclass(slots=True)
 class PostingFile:
-    """A posting as loaded from its file, with the line of each front-matter key."""
+    """A posting as loaded from its file, with the line of each front-matter key.
 
-    path: Path
-    posting: Posting
-    document: YamlDocument
-    body_line: int  # the first line of the Markdown body: where ``description`` is
+    Loaded with a `BuildCache`, a file keeps only its id, content hash and listing at hand; its
+    `posting` is read back from the cache when asked for (and not kept), so a hundred thousand
+    loaded postings take little memory.  Without one, the posting is kept as parsed.
+    """
+
+    __slots__ = ("_document", "_listing", "_path", "_posting", "_source", "content_hash",
+                 "posting_id")  # fmt: skip
+
+    def __init__(
+        self,
+        path: Path | str,
+        posting: Posting | None = None,
+        document: YamlDocument | None = None,
+        body_line: int | None = None,
+        *,
+        posting_id: str | None = None,
+        content_hash: str | None = None,
+        listing: tuple[Status, date | None] | None = None,
+        source: _CachedSource | None = None,
+    ) -> None:
+        self._path = str(path)
+        self._posting = posting
+        self._document = (document, body_line) if document is not None else None
+        self._source = source
+        if posting is not None:
+            posting_id, content_hash = posting.id, posting.content_hash
+            listing = (posting.status, posting.valid_through)
+        if posting_id is None or content_hash is None or listing is None:
+            raise ValueError("a PostingFile needs its posting, or its id, hash and listing")
+        self.posting_id = posting_id
+        self.content_hash = content_hash
+        self._listing = listing
+
+    @property
+    def path(self) -> Path:
+        return Path(self._path)
+
+    @property
+    def source_path(self) -> str:
+        """The file's path as text."""
+        return self._path
+
+    @property
+    def status(self) -> Status:
+        """The posting's status, without reading the posting back."""
+        return self._listing[0]
+
+    @property
+    def posting(self) -> Posting:
+        """The posting: as parsed, or read back from the cache."""
+        if self._posting is not None:
+            return self._posting
+        assert self._source is not None
+        return self._source.posting(self)
+
+    @property
+    def document(self) -> YamlDocument:
+        """The front matter as parsed YAML with its lines (parsed again when cached)."""
+        return self._parsed()[0]
+
+    @property
+    def body_line(self) -> int:
+        """The first line of the Markdown body: where ``description`` is."""
+        return self._parsed()[1]
+
+    def is_listed(self, now: datetime, tz: tzinfo) -> bool:
+        """`Posting.is_listed`, without reading the posting back."""
+        status, valid_through = self._listing
+        if status is not Status.OPEN:
+            return False
+        return valid_through is None or expires_at(valid_through, tz) > now
 
     def line_of(self, field_name: str | None) -> int:
         """The line of a top-level field (``salary``, ``locations``) in the file."""
+        if self._document is None and self._source is not None:
+            found = self._source.lines(self)
+            if found is not None:
+                keys, first, body = found
+                return _line_in(field_name, keys, first, body)
+        document, body_line = self._parsed()
         if not field_name:
-            return self.document.first_line
+            return document.first_line
         head = field_name.split(".", 1)[0].split("[", 1)[0]
         if head == "description":
-            return self.body_line
-        return self.document.line_of((head,))
+            return body_line
+        return document.line_of((head,))
+
+    def _parsed(self) -> tuple[YamlDocument, int]:
+        if self._document is not None:
+            return self._document
+        text = _decode(self.path.read_bytes(), self.path)
+        front_matter, _, offset = split_front_matter(text, self.path)
+        return parse_yaml(front_matter, file=self.path, line_offset=offset), _body_line(text)
+
+
+def _line_in(field_name: str | None, keys: dict[str, int], first: int, body: int) -> int:
+    if not field_name:
+        return first
+    head = field_name.split(".", 1)[0].split("[", 1)[0]
+    if head == "description":
+        return body
+    return keys.get(head, first)
+
+
+class LoadedPosting(Protocol):
+    """A posting as builds and plans see it: its id, content hash and listing at hand, the
+    posting itself perhaps read only when asked for (a `PostingFile`, a `HeldPosting`)."""
+
+    @property
+    def posting_id(self) -> str: ...
+    @property
+    def content_hash(self) -> str: ...
+    @property
+    def posting(self) -> Posting: ...
+    def is_listed(self, now: datetime, tz: tzinfo) -> bool: ...
+
+
+class HeldPosting:
+    """A posting given whole (not from a load), seen as a `LoadedPosting`."""
+
+    __slots__ = ("posting",)
+
+    def __init__(self, posting: Posting) -> None:
+        self.posting = posting
+
+    @property
+    def posting_id(self) -> str:
+        return self.posting.id
+
+    @property
+    def content_hash(self) -> str:
+        return self.posting.content_hash
+
+    def is_listed(self, now: datetime, tz: tzinfo) -> bool:
+        return self.posting.is_listed(now, tz)
+
+
+class PostingList(Sequence[Posting]):
+    """Postings read one at a time from their `LoadedPosting`s (from the cache when it holds
+    them): what a cached load gives, and what a build gives each target."""
+
+    def __init__(self, files: Sequence[LoadedPosting]) -> None:
+        self.files = files
+
+    @classmethod
+    def of(cls, postings: Iterable[Posting]) -> PostingList:
+        """``postings`` as a PostingList: itself when it is one, else each posting held."""
+        if isinstance(postings, PostingList):
+            return postings
+        return cls([HeldPosting(posting) for posting in postings])
+
+    def __len__(self) -> int:
+        return len(self.files)
+
+    @overload
+    def __getitem__(self, index: int) -> Posting: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[Posting]: ...
+    def __getitem__(self, index: int | slice) -> Posting | list[Posting]:
+        if isinstance(index, slice):
+            return [f.posting for f in self.files[index]]
+        return self.files[index].posting
+
+    def __iter__(self) -> Iterator[Posting]:
+        return (f.posting for f in self.files)
 
 
 @dataclass(slots=True)
@@ -50,13 +215,67 @@ class LoadResult:
     files: list[PostingFile] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
     failed: dict[Path, str | None] = field(default_factory=dict)
+    cache: BuildCache | None = None
 
     @property
-    def postings(self) -> list[Posting]:
-        return [loaded.posting for loaded in self.files]
+    def postings(self) -> PostingList:
+        """The postings, in file order; read one at a time when they are cached."""
+        return PostingList(self.files)
 
     def by_id(self) -> dict[str, PostingFile]:
-        return {loaded.posting.id: loaded for loaded in self.files}
+        return {loaded.posting_id: loaded for loaded in self.files}
+
+
+class _CachedSource:
+    """Reads loaded postings back from the cache, keeping the last few."""
+
+    def __init__(self, cache: BuildCache, timezone: tzinfo) -> None:
+        self.cache = cache
+        self.timezone = timezone
+        self._recent: OrderedDict[str, Posting] = OrderedDict()
+
+    def posting(self, loaded: PostingFile) -> Posting:
+        found = self._recent.get(loaded.content_hash)
+        if found is not None:
+            self._recent.move_to_end(loaded.content_hash)
+            return found
+        posting = self._from_cache(loaded.content_hash) or self._parse_again(loaded)
+        self._recent[loaded.content_hash] = posting
+        if len(self._recent) > _RECENT:
+            self._recent.popitem(last=False)
+        return posting
+
+    def lines(self, loaded: PostingFile) -> tuple[dict[str, int], int, int] | None:
+        text = self.cache.lines(str(loaded.path))
+        try:
+            return read_lines(text) if text is not None else None
+        except (ValueError, KeyError, TypeError):
+            return None
+
+    def _from_cache(self, content_hash: str) -> Posting | None:
+        source = self.cache.posting_source(content_hash)
+        if source is None:
+            return None
+        posting_json, description_html = source
+        try:
+            posting = Posting.model_validate_json(posting_json, context={"timezone": self.timezone})
+        except ValidationError:
+            return None
+        # The JSON is the posting's own model_dump_json, so its hash is the content hash; the
+        # HTML is what rendering the description gave (cached properties live in __dict__).
+        posting.__dict__["content_hash"] = content_hash
+        posting.__dict__["description_html"] = description_html
+        return posting
+
+    def _parse_again(self, loaded: PostingFile) -> Posting:
+        posting = load_file(loaded.path, self.timezone).posting
+        if posting.content_hash != loaded.content_hash:
+            raise InputError(
+                "changed while syndicate was running; run the command again",
+                file=display_path(loaded.path),
+                posting_id=loaded.posting_id,
+            )
+        return posting
 
 
 def display_path(path: Path) -> Path:
@@ -69,18 +288,33 @@ def display_path(path: Path) -> Path:
 
 def find_posting_files(folder: Path) -> list[Path]:
     """Every ``*.md`` below ``folder``, sorted, hidden folders skipped."""
+    return [Path(name) for name in _posting_file_names(folder)]
+
+
+def _posting_file_names(folder: Path) -> list[str]:
+    """`find_posting_files` as text, in the same order (by path part, as paths sort)."""
     if not folder.is_dir():
         raise InputError("the postings folder does not exist", file=display_path(folder))
-    found: list[Path] = []
+    found: list[str] = []
     for directory, subdirs, names in os.walk(folder):
         subdirs[:] = sorted(d for d in subdirs if not d.startswith("."))
-        found.extend(Path(directory, n) for n in names if n.endswith(".md") and n[0] != ".")
-    return sorted(found)
+        found.extend(os.path.join(directory, n) for n in names if n.endswith(".md") and n[0] != ".")
+    return sorted(found, key=lambda name: name.split(os.sep))
 
 
-def load_postings(folder: Path, timezone: tzinfo) -> LoadResult:
-    """Load every posting file below ``folder``."""
-    return load_files(find_posting_files(folder), timezone)
+def load_postings(
+    folder: Path, timezone: tzinfo, *, cache: BuildCache | Literal["beside"] | None = "beside"
+) -> LoadResult:
+    """Load every posting file below ``folder``.
+
+    ``cache``: the build cache to read unchanged files from and remember parsed ones in; by
+    default the project's (`syndicate.cache.open_beside`), None for none.
+    """
+    if cache == "beside":
+        cache = open_beside(folder)
+    if cache is None:
+        return load_files(find_posting_files(folder), timezone)
+    return _load_cached(_posting_file_names(folder), timezone, cache, forget_under=folder)
 
 
 def load_files(paths: Iterable[Path], timezone: tzinfo) -> LoadResult:
@@ -97,13 +331,132 @@ def load_files(paths: Iterable[Path], timezone: tzinfo) -> LoadResult:
     return result
 
 
+def _load_cached(
+    paths: Sequence[str], timezone: tzinfo, cache: BuildCache, *, forget_under: Path
+) -> LoadResult:
+    """`load_files`, skipping the files the cache knows unchanged and remembering the others.
+
+    A file whose size and mtime are as recorded is not read; one whose stat moved is read and
+    its digest compared (a checkout touches files without changing them); only a file whose
+    bytes changed is parsed.
+    """
+    result = LoadResult(cache=cache)
+    source = _CachedSource(cache, timezone)
+    known = cache.file_entries()
+    zone = str(timezone)
+    parsed: list[ParsedFile] = []
+    touched: list[tuple[str, int, int]] = []
+    seen: set[str] = set()
+    for path in paths:
+        key = os.path.abspath(path)
+        seen.add(key)
+        entry = known.get(key)
+        try:
+            stat = os.stat(path)
+        except OSError:
+            stat = None
+        if entry is not None and stat is not None and entry.fresh(stat, zone):
+            result.files.append(_from_entry(path, entry, source))
+            continue
+        file = Path(path)
+        shown = display_path(file)
+        try:
+            raw = _read(file, shown)
+            digest = hashlib.sha256(raw).hexdigest()
+            unchanged = entry is not None and entry.sha256 == digest and entry.timezone == zone
+            if entry is not None and unchanged and entry.status is not None and stat is not None:
+                touched.append((key, stat.st_size, stat.st_mtime_ns))
+                result.files.append(_from_entry(path, entry, source))
+                continue
+            loaded = _load_bytes(file, raw, timezone, shown)
+        except InputError as error:
+            result.problems.extend(error.problems or [error.as_problem()])
+            result.failed[file] = error.posting_id
+            continue
+        remembered = _remember(key, stat, digest, zone, loaded)
+        if remembered is None:
+            result.files.append(loaded)  # kept whole: nothing to know the file by next time
+            continue
+        parsed.append(remembered)
+        result.files.append(
+            PostingFile(
+                path,
+                posting_id=loaded.posting_id,
+                content_hash=loaded.content_hash,
+                listing=(loaded.posting.status, loaded.posting.valid_through),
+                source=source,
+            )
+        )
+        if len(parsed) >= _STORE_EVERY:
+            cache.store_files(parsed)
+            parsed.clear()
+    prefix = os.path.abspath(forget_under) + os.sep
+    gone = [path for path in known if path.startswith(prefix) and path not in seen]
+    cache.store_files(parsed, forget=gone)
+    cache.touch_files(touched)
+    _reject_duplicate_ids(result)
+    return result
+
+
+def _from_entry(path: str, entry: FileEntry, source: _CachedSource) -> PostingFile:
+    status = _STATUSES[entry.status or Status.OPEN.value]
+    valid_through = _when(entry.valid_through) if entry.valid_through else None
+    return PostingFile(
+        path,
+        posting_id=entry.posting_id,
+        content_hash=entry.content_hash,
+        listing=(status, valid_through),
+        source=source,
+    )
+
+
+def _remember(
+    key: str, stat: os.stat_result | None, digest: str, zone: str, loaded: PostingFile
+) -> ParsedFile | None:
+    """What the cache keeps of a parsed file (None without a stat to know it by).
+
+    The posting is kept as its own JSON, which validates back into an equal posting: every
+    date and time in it is already parsed and aware, every text already cleaned.
+    """
+    if stat is None:
+        return None
+    posting = loaded.posting
+    document = loaded.document
+    lines = {str(loc[0]): line for loc, line in document.lines.items() if len(loc) == 1}
+    return ParsedFile(
+        path=key,
+        size=stat.st_size,
+        mtime_ns=stat.st_mtime_ns,
+        sha256=digest,
+        timezone=zone,
+        posting_id=posting.id,
+        content_hash=posting.content_hash,
+        status=posting.status.value,
+        valid_through=posting.valid_through.isoformat() if posting.valid_through else None,
+        posting_json=posting.model_dump_json(),
+        description_html=posting.description_html,
+        lines=lines_json(lines, document.first_line, loaded.body_line),
+    )
+
+
+def _when(text: str) -> date:
+    return datetime.fromisoformat(text) if "T" in text else date.fromisoformat(text)
+
+
 def load_file(path: Path, timezone: tzinfo, *, shown: Path | None = None) -> PostingFile:
     """Load one posting file; raises `InputError` listing every problem in it."""
     shown = shown or path
+    return _load_bytes(path, _read(path, shown), timezone, shown)
+
+
+def _read(path: Path, shown: Path) -> bytes:
     try:
-        raw = path.read_bytes()
+        return path.read_bytes()
     except OSError as error:
         raise InputError(f"cannot be read: {error.strerror}", file=shown) from None
+
+
+def _load_bytes(path: Path, raw: bytes, timezone: tzinfo, shown: Path) -> PostingFile:
     text = _decode(raw, shown)
     front_matter, body, offset = split_front_matter(text, shown)
     document = parse_yaml(front_matter, file=shown, line_offset=offset)
@@ -202,7 +555,7 @@ def _reject_duplicate_ids(result: LoadResult) -> None:
     first_seen: dict[str, PostingFile] = {}
     kept: list[PostingFile] = []
     for loaded in result.files:
-        posting_id = loaded.posting.id
+        posting_id = loaded.posting_id
         if posting_id in unloaded:
             result.problems.append(_duplicate_id(loaded, unloaded[posting_id]))
             result.failed[loaded.path] = posting_id
@@ -216,11 +569,11 @@ def _reject_duplicate_ids(result: LoadResult) -> None:
         result.failed[loaded.path] = posting_id
         result.failed[earlier.path] = posting_id
     duplicated = {pid for pid in result.failed.values() if pid}
-    result.files = [f for f in kept if f.posting.id not in duplicated]
+    result.files = [f for f in kept if f.posting_id not in duplicated]
 
 
 def _duplicate_id(loaded: PostingFile, other_path: Path) -> Problem:
-    posting_id = loaded.posting.id
+    posting_id = loaded.posting_id
     return Problem(
         f"{posting_id!r} is also the id of {display_path(other_path)}; "
         "every posting needs its own id",

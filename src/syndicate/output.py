@@ -8,15 +8,22 @@ version folder under ``.versions/`` and published by swapping a symlink atomical
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
+import fcntl
+import functools
 import hashlib
 import os
 import shutil
 import tempfile
-from collections.abc import Iterable
+import time
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 VERSIONS_DIR = ".versions"
+_BUILDING = ".building-"  # infix of a version folder being written
+_STALE_BUILD_S = 24 * 3600
 _CHUNK = 1 << 16
 
 
@@ -80,15 +87,65 @@ class FolderVersion:
         self.link = output / name
         versions = output / VERSIONS_DIR
         versions.mkdir(parents=True, exist_ok=True)
-        self.root = Path(tempfile.mkdtemp(prefix=f"{name}-", dir=versions))
+        # Named apart from published versions until it is one, so that a build publishing at
+        # the same time never prunes it.
+        self.root = Path(tempfile.mkdtemp(prefix=f"{name}{_BUILDING}", dir=versions))
         os.chmod(self.root, 0o755)
+        self._root_text = str(self.root.resolve())
+        self._folders: set[Path] = {Path(self._root_text)}
+        current = self.link.resolve() if self.link.is_symlink() else None
+        self._previous = current if current is not None and current.is_dir() else None
 
     def write(self, relative: str, chunks: Iterable[bytes]) -> WriteResult:
-        """Write one file of the new version."""
-        target = (self.root / relative).resolve()
-        if not target.is_relative_to(self.root.resolve()):
+        """Write one file of the new version.
+
+        Nobody reads the version before `publish`, so each file is written in place and not
+        synced by itself: `publish` syncs them all at once (one fsync per file would cost more
+        than writing a careers site of many thousand pages).
+        """
+        target = self._inside(relative)
+        if target.parent not in self._folders:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            self._folders.add(target.parent)
+        if isinstance(chunks, tuple | list):
+            linked = self._link_unchanged(relative, target, chunks)
+            if linked is not None:
+                return linked
+        digest = hashlib.sha256()
+        size = 0
+        fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+        with os.fdopen(fd, "wb") as handle:
+            os.fchmod(fd, 0o644)
+            for chunk in chunks:
+                handle.write(chunk)
+                digest.update(chunk)
+                size += len(chunk)
+        return WriteResult(target, digest.hexdigest(), size, changed=True)
+
+    def _link_unchanged(
+        self, relative: str, target: Path, chunks: tuple[bytes, ...] | list[bytes]
+    ) -> WriteResult | None:
+        """Hard-link the published version's file when it holds exactly these bytes: a link
+        costs a fraction of creating and writing a file, and the file keeps its mtime."""
+        if self._previous is None:
+            return None
+        data = b"".join(chunks)
+        source = self._previous / relative
+        try:
+            if source.stat().st_size != len(data) or source.read_bytes() != data:
+                return None
+            os.link(source, target)
+        except OSError:
+            return None
+        return WriteResult(target, hashlib.sha256(data).hexdigest(), len(data), changed=False)
+
+    def _inside(self, relative: str) -> Path:
+        # Lexical: the version folder is new and holds no symlinks, so this is what resolve()
+        # would say, without an lstat of every parent of every file.
+        joined = os.path.normpath(os.path.join(self._root_text, relative))
+        if not joined.startswith(self._root_text + os.sep):
             raise ValueError(f"{relative!r} would be written outside {self.name}/")
-        return write_atomic(target, chunks)
+        return Path(joined)
 
     def unchanged(self) -> bool:
         """True when the new version holds exactly the same files as the published one."""
@@ -100,22 +157,32 @@ class FolderVersion:
         )
 
     def publish(self) -> bool:
-        """Point ``output/name`` at the new version atomically; False if nothing changed."""
-        if self.unchanged():
-            self.discard()
-            return False
-        previous = self.link.resolve() if self.link.is_symlink() else None
-        if self.link.is_dir() and not self.link.is_symlink():
-            # A real folder left by something else: replaced by the link once (not atomic).
-            shutil.rmtree(self.link)
-        elif self.link.exists() and not self.link.is_symlink():
-            self.link.unlink()
-        temp_link = self.output / f".{self.name}.link-{os.getpid()}"
-        temp_link.unlink(missing_ok=True)
-        temp_link.symlink_to(self.root.relative_to(self.output), target_is_directory=True)
-        os.replace(temp_link, self.link)
-        _fsync_dir(self.output)
-        self._prune(keep={self.root.resolve(), previous})
+        """Point ``output/name`` at the new version atomically; False if nothing changed.
+
+        Builds publishing the same folder at the same time take turns (a lock beside the
+        versions), so that none prunes the version another has just published.
+        """
+        versions = self.output / VERSIONS_DIR
+        with _locked(versions / f".{self.name}.lock"):
+            if self.unchanged():
+                self.discard()
+                return False
+            sync_filesystem(self.root)
+            final = Path(tempfile.mkdtemp(prefix=f"{self.name}-", dir=versions))
+            os.rename(self.root, final)  # over the empty folder just made: atomic
+            self.root = final
+            previous = self.link.resolve() if self.link.is_symlink() else None
+            if self.link.is_dir() and not self.link.is_symlink():
+                # A real folder left by something else: replaced by the link once (not atomic).
+                shutil.rmtree(self.link)
+            elif self.link.exists() and not self.link.is_symlink():
+                self.link.unlink()
+            temp_link = self.output / f".{self.name}.link-{os.getpid()}"
+            temp_link.unlink(missing_ok=True)
+            temp_link.symlink_to(self.root.relative_to(self.output), target_is_directory=True)
+            os.replace(temp_link, self.link)
+            _fsync_dir(self.output)
+            self._prune(keep={self.root.resolve(), previous})
         return True
 
     def discard(self) -> None:
@@ -125,9 +192,16 @@ class FolderVersion:
     def _prune(self, keep: set[Path | None]) -> None:
         # The previous version is kept so that a reader who resolved the old link a moment ago
         # can still finish reading; anything older goes.
-        for version in (self.output / VERSIONS_DIR).glob(f"{self.name}-*"):
+        versions = self.output / VERSIONS_DIR
+        for version in versions.glob(f"{self.name}-*"):
             if version.resolve() not in keep:
                 shutil.rmtree(version, ignore_errors=True)
+        # What a killed build left unpublished; one still running has touched it lately.
+        stale = time.time() - _STALE_BUILD_S
+        for building in versions.glob(f"{self.name}{_BUILDING}*"):
+            with contextlib.suppress(OSError):
+                if building.stat().st_mtime < stale:
+                    shutil.rmtree(building, ignore_errors=True)
 
 
 def _tree_digest(root: Path) -> str:
@@ -135,6 +209,40 @@ def _tree_digest(root: Path) -> str:
     for path in sorted(p for p in root.rglob("*") if p.is_file()):
         digest.update(str(path.relative_to(root)).encode() + b"\0" + file_sha256(path).encode())
     return digest.hexdigest()
+
+
+@contextlib.contextmanager
+def _locked(path: Path) -> Iterator[None]:
+    with path.open("a") as handle:
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+
+
+def sync_filesystem(folder: Path) -> None:
+    """Flush everything written to the filesystem of ``folder`` to disk: syncfs(2) where the C
+    library has it, else sync(2)."""
+    syncfs = getattr(_libc(), "syncfs", None)
+    if syncfs is None:
+        os.sync()
+        return
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        if syncfs(fd) != 0:
+            error = ctypes.get_errno()
+            raise OSError(error, os.strerror(error), str(folder))
+    finally:
+        os.close(fd)
+
+
+@functools.cache
+def _libc() -> ctypes.CDLL | None:
+    try:
+        return ctypes.CDLL(None, use_errno=True)
+    except OSError:
+        return None
 
 
 def _fsync_dir(folder: Path) -> None:

@@ -30,9 +30,10 @@ from typing import Any, Protocol
 
 from syndicate.adapters import PushTarget, RenderContext
 from syndicate.adapters.base import OperationKind
+from syndicate.cache import CachedChecks
 from syndicate.errors import Problem, Severity
-from syndicate.loading import LoadResult, display_path
-from syndicate.model import Posting, Status
+from syndicate.loading import LoadResult, PostingFile, display_path
+from syndicate.model import Status
 
 
 class Reason(StrEnum):
@@ -129,13 +130,19 @@ def make_plan(
     plan = Plan()
     open_by_key = {(op.posting_id, op.target): op for op in open_operations}
     for target in targets:
-        planner = _TargetPlanner(plan, target, deliveries, open_by_key, now)
+        checks = CachedChecks(target, loaded.cache, prefetch=True)
+        planner = _TargetPlanner(plan, target, deliveries, open_by_key, now, checks)
         planner.run(loaded, posting_ids)
     return plan
 
 
 class _TargetPlanner:
-    """Plans one target: the operations that bring the board to the postings now."""
+    """Plans one target: the operations that bring the board to the postings now.
+
+    A posting is read (from the build cache, when loading used one) only when an operation is
+    planned for it: whether it changed is told by its content hash, whether it is listed by its
+    status and end date, and whether it breaks the target's rules by the cached checks.
+    """
 
     def __init__(
         self,
@@ -144,6 +151,7 @@ class _TargetPlanner:
         deliveries: Mapping[tuple[str, str], DeliveryView],
         open_by_key: Mapping[tuple[str, str], OpenOperationView],
         now: datetime,
+        checks: CachedChecks,
     ) -> None:
         self.plan = plan
         self.target = target
@@ -152,13 +160,14 @@ class _TargetPlanner:
         self.now = now
         self.context = RenderContext(settings=target.settings, build_time=now)
         self.setup = setup_digest(target)
+        self.checks = checks
 
     def run(self, loaded: LoadResult, posting_ids: Collection[str] | None) -> None:
         name = self.target.name
-        loaded_by_id = {f.posting.id: f for f in loaded.files}
+        loaded_by_id = loaded.by_id()
         for posting_id, posting_file in loaded_by_id.items():
             if posting_ids is None or posting_id in posting_ids:
-                self.posting(posting_file.posting, str(posting_file.path))
+                self.posting(posting_file)
         failed_paths = {str(path) for path in loaded.failed}
         failed_ids = {pid for pid in loaded.failed.values() if pid}
         for (posting_id, target_name), delivery in self.deliveries.items():
@@ -171,22 +180,24 @@ class _TargetPlanner:
                     self.plan.kept.append(_kept_unloadable(delivery))
                 continue
             self.withdraw(posting_id, None, Reason.DELETED, delivery.source_path)
+        self.checks.save()
 
-    def posting(self, posting: Posting, source: str) -> None:
+    def posting(self, loaded: PostingFile) -> None:
         """Plan one loaded posting."""
-        if not posting.is_listed(self.now, self.target.settings.timezone):
-            self.withdraw(posting.id, posting, _why_not_listed(posting), source)
+        if not loaded.is_listed(self.now, self.target.settings.timezone):
+            reason = _why_not_listed(loaded.status)
+            self.withdraw(loaded.posting_id, loaded, reason, loaded.source_path)
             return
-        problems = [p for p in self.target.check(posting) if p.severity is Severity.ERROR]
+        problems = [p for p in self.checks.problems(loaded) if p.severity is Severity.ERROR]
         if problems:
             self.plan.kept.extend(problems)
             return
-        self.list(posting, source)
+        self.list(loaded, loaded.source_path)
 
-    def list(self, posting: Posting, source: str) -> None:
-        """Make the board show ``posting`` as it is now."""
-        key = (posting.id, self.target.name)
-        version = self.version(posting)
+    def list(self, loaded: PostingFile, source: str) -> None:
+        """Make the board show the posting as it is now."""
+        key = (loaded.posting_id, self.target.name)
+        version = self.version(loaded.content_hash)
         delivery = self.deliveries.get(key)
         live = delivery is not None and delivery.live
         pending = self.open_by_key.get(key)
@@ -197,22 +208,22 @@ class _TargetPlanner:
                 # Sent and its answer lost: the board may show the edit or the close, so it is
                 # told again what it should show rather than the operation dropped.
                 reason = Reason.REOPENED if pending.kind == "CLOSE" else Reason.EDITED
-                self.add(OperationKind.UPDATE, posting, version, reason, source)
+                self.add(OperationKind.UPDATE, loaded, version, reason, source)
             elif pending is not None or delivery.state == "failed":
                 self.plan.cancel.append(key)  # back to what the board has
             elif self.renewal_due(delivery):
-                self.add(OperationKind.RENEW, posting, version, Reason.RENEWAL, source)
+                self.add(OperationKind.RENEW, loaded, version, Reason.RENEWAL, source)
             return
         failed_for_good = delivery is not None and delivery.state == "failed"
         if pending is None and failed_for_good and delivery.planned_hash == version:
             return  # failed for good: tried again once the posting changes
         if live:
-            self.add(OperationKind.UPDATE, posting, version, Reason.EDITED, source)
+            self.add(OperationKind.UPDATE, loaded, version, Reason.EDITED, source)
         else:
             reason = (
                 Reason.REOPENED if delivery is not None and delivery.content_hash else Reason.NEW
             )
-            self.add(OperationKind.CREATE, posting, version, reason, source)
+            self.add(OperationKind.CREATE, loaded, version, reason, source)
 
     def renewal_due(self, delivery: DeliveryView) -> bool:
         """Whether the board's listing of an unchanged posting should be renewed now."""
@@ -222,7 +233,7 @@ class _TargetPlanner:
         return delivery.delivered_at is not None and self.now - delivery.delivered_at >= every
 
     def withdraw(
-        self, posting_id: str, posting: Posting | None, reason: Reason, source: str | None
+        self, posting_id: str, loaded: PostingFile | None, reason: Reason, source: str | None
     ) -> None:
         """Make the board stop showing the posting, if it shows it or may be about to."""
         key = (posting_id, self.target.name)
@@ -235,23 +246,23 @@ class _TargetPlanner:
         )
         failed_for_good = pending is None and delivery is not None and delivery.state == "failed"
         if may_show:
-            version = self.close_version(posting, delivery)
+            version = self.close_version(loaded, delivery)
             if failed_for_good and delivery is not None and delivery.planned_hash == version:
                 return  # this CLOSE failed for good: tried again once the posting changes
-            self.add(OperationKind.CLOSE, posting, version, reason, source, posting_id=posting_id)
+            self.add(OperationKind.CLOSE, loaded, version, reason, source, posting_id=posting_id)
         elif pending is not None or failed_for_good:
             self.plan.cancel.append(key)  # never sent, or never listed: nothing to close
 
-    def version(self, posting: Posting) -> str:
-        """The version of ``posting`` as this target receives it."""
-        return hashlib.sha256(posting.content_hash.encode() + self.setup).hexdigest()
+    def version(self, content_hash: str) -> str:
+        """The version of a posting (by its content hash) as this target receives it."""
+        return hashlib.sha256(content_hash.encode() + self.setup).hexdigest()
 
-    def close_version(self, posting: Posting | None, delivery: DeliveryView | None) -> str:
+    def close_version(self, loaded: PostingFile | None, delivery: DeliveryView | None) -> str:
         """The version of a CLOSE: of the posting closed, or of what the board last received
         when the file is gone; marked, so that a failed CLOSE is never mistaken for a failed
         CREATE or UPDATE of the same content (an expired posting has the content it had)."""
-        if posting is not None:
-            base = self.version(posting)
+        if loaded is not None:
+            base = self.version(loaded.content_hash)
         else:
             base = delivery.content_hash if delivery and delivery.content_hash else ""
         return hashlib.sha256(b"CLOSE " + base.encode()).hexdigest()
@@ -259,13 +270,14 @@ class _TargetPlanner:
     def add(
         self,
         kind: OperationKind,
-        posting: Posting | None,
+        loaded: PostingFile | None,
         version: str,
         reason: Reason,
         source: str | None,
         *,
         posting_id: str | None = None,
     ) -> None:
+        posting = loaded.posting if loaded is not None else None
         posting_id = posting_id or (posting.id if posting else "")
         payload = self.target.payload(kind, posting_id, posting, self.context)
         self.plan.operations.append(
@@ -273,10 +285,10 @@ class _TargetPlanner:
         )
 
 
-def _why_not_listed(posting: Posting) -> Reason:
-    if posting.status is Status.DRAFT:
+def _why_not_listed(status: Status) -> Reason:
+    if status is Status.DRAFT:
         return Reason.DRAFT
-    if posting.status is Status.CLOSED:
+    if status is Status.CLOSED:
         return Reason.CLOSED
     return Reason.EXPIRED
 

@@ -18,7 +18,7 @@ import json
 import threading
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -33,6 +33,7 @@ from syndicate.model import Posting
 from syndicate.secret import read_secret
 
 if TYPE_CHECKING:
+    from syndicate.cache import Fragments
     from syndicate.config import Settings
 
 
@@ -130,10 +131,31 @@ class PullTarget(Target):
     """A target whose output is files under ``output``, served to aggregators."""
 
     kind: ClassVar[TargetKind] = TargetKind.PULL
+    # Set by the build when it has a cache: per-posting fragments made before are reused.
+    fragments: Fragments | None = None
 
     def folder(self) -> str | None:
         """The folder under ``output`` this target owns whole (replaced atomically), if any."""
         return None
+
+    def fragment_makers(self, context: RenderContext) -> dict[str, Callable[[Posting], bytes]]:
+        """The per-posting pieces `render` asks `each_fragment` for, by part name, so that a
+        build can make them all ahead while it has each posting at hand (none by default)."""
+        return {}
+
+    def each_fragment(
+        self, postings: Iterable[Posting], part: str, make: Callable[[Posting], bytes]
+    ) -> Iterator[bytes]:
+        """``make(posting)`` for each posting, in order: a render's per-posting pieces.
+
+        When the build gave this target its `fragments` and the postings come from a cached
+        load (a `syndicate.loading.PostingList`), a piece made before for the same content and
+        the same target key is taken from the cache and the posting is not even read.
+        """
+        refs = getattr(postings, "files", None)
+        if self.fragments is None or refs is None:
+            return (make(posting) for posting in postings)
+        return self.fragments.each(refs, part, make)
 
     @abstractmethod
     def render(self, postings: Iterable[Posting], context: RenderContext) -> Iterator[Document]:

@@ -24,11 +24,13 @@ Closed and expired jobs have no page; the daemon answers 410 for them.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import itertools
 import json
 import re
-from collections.abc import Iterable, Iterator, Sequence
+import sys
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, tzinfo
 from functools import cached_property
@@ -44,6 +46,7 @@ from syndicate import content
 from syndicate.adapters import jsonld
 from syndicate.adapters.base import Document, PullTarget, RenderContext, TargetOptions
 from syndicate.errors import Problem, RenderError
+from syndicate.loading import LoadedPosting, PostingList
 from syndicate.model import EmploymentType, Location, Posting, Remote, Salary, starts_at
 
 PACKAGED_TEMPLATES = Path(__file__).resolve().parent.parent / "templates" / "careers"
@@ -168,18 +171,49 @@ class CareersSite(PullTarget):
         return []
 
     def render(self, postings: Iterable[Posting], context: RenderContext) -> Iterator[Document]:
-        """The index, one page per job, the sitemap, the feed and the stylesheet, streamed."""
-        # Several documents read the postings, so keep them (not their pages) in a list.
-        ordered = sorted(postings, key=lambda p: self._order(p, context))
+        """The index, one page per job, the sitemap, the feed and the stylesheet, streamed.
+
+        Every per-job piece (the page, the index card, the feed entry, the sort key, the filter
+        values, the sitemap date) is a fragment: given the build's cache, a job whose content
+        and templates are unchanged is not rendered again, nor even read.
+        """
+        makers = self.fragment_makers(context)
+        ordered, groups = self._ordered(PostingList.of(postings), makers["order"])
         site = self._site(context)
-        yield self._document("index.html", "text/html", self._index(ordered, site, context))
-        for posting in ordered:
-            job = self._job(posting, context)
-            yield self._document(job.path, "text/html", self._page_template(job, site, context))
-        yield from self._sitemaps(ordered, site, context)
-        feed = ("feed.atom", {"site": site, "jobs": self._jobs(ordered, context)})
+        index = self._index(ordered, groups, site, context, makers)
+        yield self._document("index.html", "text/html", index)
+        pages = self.each_fragment(ordered, "page", makers["page"])
+        for ref, page in zip(ordered.files, pages, strict=True):
+            path = f"{self.options.dir}/{_job_path(ref.posting_id)}"
+            yield Document(path, "text/html", (page,))
+        yield from self._sitemaps(ordered, site, context, makers["lastmod"])
+        entry = self._piece_maker(ordered, "entry", "feed-entry.atom", site, makers["entry"])
+        jobs = self._lazy_jobs(ordered, groups, context)
+        feed = ("feed.atom", {"site": site, "jobs": jobs, "entry": entry})
         yield self._document("feed.atom", "application/atom+xml", feed)
         yield self._document("style.css", "text/css", ("style.css", {"site": site}))
+
+    def fragment_makers(self, context: RenderContext) -> dict[str, Callable[[Posting], bytes]]:
+        """A job's page, index card and feed entry, and what orders, filters and dates it."""
+        site = self._site(context)
+
+        def order(posting: Posting) -> bytes:
+            return json.dumps(self._order(posting, context)).encode()
+
+        def lastmod(posting: Posting) -> bytes:
+            return _w3c(posting.date_posted).encode()
+
+        def piece(template: str) -> Callable[[Posting], bytes]:
+            return lambda posting: self._piece(self._job(posting, context), template, site)
+
+        return {
+            "order": order,
+            "facts": _facts,
+            "lastmod": lastmod,
+            "page": lambda posting: self._page(posting, site, context),
+            "card": piece("job-card.html"),
+            "entry": piece("feed-entry.atom"),
+        }
 
     def preview(self, posting: Posting, context: RenderContext) -> str:
         """The job's page, as HTML."""
@@ -208,7 +242,7 @@ class CareersSite(PullTarget):
         return Job(
             posting=posting,
             url=context.job_url(posting),
-            path=f"jobs/{quote(posting.id)}.html",
+            path=_job_path(posting.id),
             company=context.company(posting),
             places=[place(location) for location in posting.locations],
             work=WORK_LABELS[posting.remote],
@@ -225,30 +259,91 @@ class CareersSite(PullTarget):
             group=posting.department or UNGROUPED,
         )
 
-    def _jobs(self, postings: Iterable[Posting], context: RenderContext) -> Iterator[Job]:
-        return (self._job(posting, context) for posting in postings)
-
     def _order(self, posting: Posting, context: RenderContext) -> tuple[Any, ...]:
         posted = starts_at(posting.date_posted, context.settings.timezone)
         return (posting.department or "\U0010ffff", -posted.timestamp(), posting.title, posting.id)
 
+    def _ordered(
+        self, postings: PostingList, order: Callable[[Posting], bytes]
+    ) -> tuple[PostingList, list[str]]:
+        """The postings in the order of the index (department, newest first, title, id), and
+        the group of each."""
+        keys = [json.loads(key) for key in self.each_fragment(postings, "order", order)]
+        ranked = sorted(range(len(keys)), key=keys.__getitem__)
+        groups = [sys.intern(_group_name(keys[index][0])) for index in ranked]
+        return PostingList([postings.files[index] for index in ranked]), groups
+
+    def _lazy_jobs(
+        self, postings: PostingList, groups: Sequence[str], context: RenderContext
+    ) -> Iterator[LazyJob]:
+        for ref, group in zip(postings.files, groups, strict=True):
+            yield LazyJob(ref, group, functools.partial(self._job, context=context))
+
     def _index(
-        self, postings: Sequence[Posting], site: Site, context: RenderContext
+        self,
+        postings: PostingList,
+        groups: list[str],
+        site: Site,
+        context: RenderContext,
+        makers: dict[str, Callable[[Posting], bytes]],
     ) -> tuple[str, dict[str, Any]]:
-        jobs = self._jobs(postings, context)
-        groups = ((name, list(members)) for name, members in itertools.groupby(jobs, _group))
+        jobs = self._lazy_jobs(postings, groups, context)
+        grouped = ((name, list(members)) for name, members in itertools.groupby(jobs, _group))
+        locations: set[str] = set()
+        works: set[str] = set()
+        for facts in self.each_fragment(postings, "facts", makers["facts"]):
+            places, work = json.loads(facts)
+            locations.update(places)
+            works.add(work)
         filters = Filters(
-            locations=sorted({label for p in postings for label in map(place, p.locations)}),
-            departments=sorted({p.department or UNGROUPED for p in postings}),
-            work=[WORK_LABELS[kind] for kind in Remote if any(p.remote is kind for p in postings)],
+            locations=sorted(locations),
+            departments=sorted(set(groups)),
+            work=[WORK_LABELS[kind] for kind in Remote if kind.value in works],
         )
         return "index.html", {
             "site": site,
             "root": "",
-            "groups": groups,
+            "groups": grouped,
             "total": len(postings),
             "filters": filters,
+            "card": self._piece_maker(postings, "card", "job-card.html", site, makers["card"]),
         }
+
+    def _piece_maker(
+        self,
+        postings: PostingList,
+        part: str,
+        template: str,
+        site: Site,
+        make: Callable[[Posting], bytes],
+    ) -> Callable[[Any], Markup]:
+        """What the index's ``card(job)`` (or the feed's ``entry(job)``) is: the job rendered by
+        ``template``, taken from the cache when the job's content is unchanged.
+
+        The pieces are read from the cache in order, a batch at a time, as the template asks
+        for them; a template that asks in another order gets each one rendered.
+        """
+        refs = postings.files
+        position = {"next": 0}
+        pieces = self.each_fragment(postings, part, make)
+
+        def piece(job: Any) -> Markup:
+            index = position["next"]
+            if isinstance(job, LazyJob) and index < len(refs) and refs[index] is job.ref:
+                position["next"] = index + 1
+                return Markup(next(pieces).decode())
+            whole = job.job if isinstance(job, LazyJob) else job
+            return Markup(self._piece(whole, template, site).decode())
+
+        return piece
+
+    def _piece(self, job: Job, template: str, site: Site) -> bytes:
+        variables = {"site": site, "root": "", "job": job}
+        return "".join(self._generate(template, variables)).encode()
+
+    def _page(self, posting: Posting, site: Site, context: RenderContext) -> bytes:
+        name, variables = self._page_template(self._job(posting, context), site, context)
+        return "".join(self._generate(name, variables)).encode()
 
     def _page_template(
         self, job: Job, site: Site, context: RenderContext
@@ -264,31 +359,44 @@ class CareersSite(PullTarget):
         }
 
     def _sitemaps(
-        self, postings: Sequence[Posting], site: Site, context: RenderContext
+        self,
+        postings: PostingList,
+        site: Site,
+        context: RenderContext,
+        lastmod: Callable[[Posting], bytes],
     ) -> Iterator[Document]:
         count = len(postings) + 1  # the index page, then every job page
         if count <= self.sitemap_limit:
-            urls = self._sitemap_urls(postings, site, context, 0, count)
+            urls = self._sitemap_urls(postings, site, context, lastmod, 0, count)
             variables = {"site": site, "urls": urls}
             yield self._document("sitemap.xml", "application/xml", ("sitemap.xml", variables))
             return
         parts = []
         for start in range(0, count, self.sitemap_limit):
             name = f"sitemap-{len(parts) + 1}.xml"
-            urls = self._sitemap_urls(postings, site, context, start, start + self.sitemap_limit)
+            stop = start + self.sitemap_limit
+            urls = self._sitemap_urls(postings, site, context, lastmod, start, stop)
             yield self._document(name, "application/xml", ("sitemap.xml", {"urls": urls}))
             parts.append(f"{site.base_url}/{name}")
         variables = {"site": site, "sitemaps": parts}
         yield self._document("sitemap.xml", "application/xml", ("sitemap-index.xml", variables))
 
     def _sitemap_urls(
-        self, postings: Sequence[Posting], site: Site, context: RenderContext, start: int, stop: int
+        self,
+        postings: PostingList,
+        site: Site,
+        context: RenderContext,
+        lastmod: Callable[[Posting], bytes],
+        start: int,
+        stop: int,
     ) -> Iterator[tuple[str, str]]:
         """``(loc, lastmod)`` of the site's pages number ``start`` to ``stop`` (0 is the index)."""
         if start == 0:
             yield site.index_url, site.updated.isoformat()
-        for posting in itertools.islice(postings, max(start - 1, 0), stop - 1):
-            yield context.job_url(posting), _w3c(posting.date_posted)
+        chosen = PostingList(postings.files[max(start - 1, 0) : stop - 1])
+        dates = self.each_fragment(chosen, "lastmod", lastmod)
+        for ref, day in zip(chosen.files, dates, strict=True):
+            yield context.settings.job_url(ref.posting_id), day.decode()
 
     # -- templates -----------------------------------------------------------------------------
 
@@ -366,8 +474,46 @@ def _xml_safe(value: Any) -> Any:
     return value
 
 
-def _group(job: Job) -> str:
+def _group(job: Job | LazyJob) -> str:
     return job.group
+
+
+def _group_name(department: str) -> str:
+    return UNGROUPED if department == "\U0010ffff" else department
+
+
+def _job_path(posting_id: str) -> str:
+    return f"jobs/{quote(posting_id)}.html"
+
+
+def _facts(posting: Posting) -> bytes:
+    """What the index's filters need of a posting: its place labels and work arrangement."""
+    return json.dumps(
+        [[place(location) for location in posting.locations], posting.remote.value]
+    ).encode()
+
+
+class LazyJob:
+    """A job of the index or the feed before its posting is read: its group and its loaded
+    posting; asking for anything else reads the posting and builds its `Job`."""
+
+    __slots__ = ("_job", "_make", "group", "ref")
+
+    def __init__(self, ref: LoadedPosting, group: str, make: Callable[[Posting], Job]) -> None:
+        self.ref = ref
+        self.group = group
+        self._make = make
+        self._job: Job | None = None
+
+    @property
+    def job(self) -> Job:
+        """The whole `Job`."""
+        if self._job is None:
+            self._job = self._make(self.ref.posting)
+        return self._job
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.job, name)
 
 
 def _local_date(when: date, tz: tzinfo) -> date:

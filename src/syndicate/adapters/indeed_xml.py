@@ -1,7 +1,7 @@
 """Indeed's XML job feed (pull).
 
 ``<source><publisher/><publisherurl/><lastBuildDate/><job>…</job>…</source>``, written with lxml's
-incremental writer into an in-memory buffer that is drained every `CHUNK_JOBS` postings, so the
+incremental writer, one posting at a time, and streamed in chunks of `CHUNK_JOBS` postings, so the
 memory a build needs does not grow with the number of postings.
 
 What each ``<job>`` holds, following Indeed's feed documentation:
@@ -33,7 +33,7 @@ import io
 import re
 import unicodedata
 from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from email.utils import format_datetime
@@ -48,7 +48,7 @@ from syndicate.errors import Problem
 from syndicate.model import EmploymentType, Location, Posting, Remote, Salary, SalaryPeriod
 
 MEDIA_TYPE = "application/xml"
-# Postings rendered between two drains of the writer's buffer into a yielded chunk.
+# Postings whose jobs are gathered into one chunk of the streamed feed.
 CHUNK_JOBS = 200
 INDEED_TAGS: frozenset[str] = frozenset(
     {"b", "strong", "em", "p", "br", "ul", "li", "h1", "h2", "h3", "h4", "h5", "h6"}
@@ -317,6 +317,24 @@ class IndeedXml(PullTarget):
         return problems
 
     def _chunks(self, postings: Iterable[Posting], context: RenderContext) -> Iterator[bytes]:
+        head, tail = self._frame(context)
+        pieces = [head]
+        make = self.fragment_makers(context)["jobs"]
+        for count, piece in enumerate(self.each_fragment(postings, "jobs", make), start=1):
+            pieces.append(piece)
+            if count % CHUNK_JOBS == 0:
+                yield b"".join(pieces)
+                pieces = []
+        pieces.append(tail)
+        yield b"".join(pieces)
+
+    def fragment_makers(self, context: RenderContext) -> dict[str, Callable[[Posting], bytes]]:
+        """A posting's ``<job>`` elements."""
+        return {"jobs": functools.partial(self._jobs_xml, context=context)}
+
+    def _frame(self, context: RenderContext) -> tuple[bytes, bytes]:
+        """The feed without its jobs, cut where they go: the declaration and ``<source>`` with
+        its own elements, and the end of ``</source>``."""
         organization = context.settings.organization
         buffer = io.BytesIO()
         with etree.xmlfile(buffer, encoding="utf-8") as writer:
@@ -331,16 +349,23 @@ class IndeedXml(PullTarget):
                     # The feed's own elements are plain text, as in Indeed's sample feed.
                     with writer.element(name):
                         writer.write(content.xml_safe(value))
-                for count, posting in enumerate(postings, start=1):
-                    for place in places(posting):
-                        writer.write("\n  ")
-                        write_job(writer, job_fields(posting, place, context), indent="  ")
-                    if count % CHUNK_JOBS == 0:
-                        writer.flush()
-                        yield _drain(buffer)
+                writer.flush()
+                head = _drain(buffer)
                 writer.write("\n")
         buffer.write(b"\n")
-        yield _drain(buffer)
+        return head, buffer.getvalue()
+
+    def _jobs_xml(self, posting: Posting, context: RenderContext) -> bytes:
+        """The ``<job>`` elements of one posting, each on its own line inside ``<source>``."""
+        buffer = io.BytesIO()
+        # Written inside a stand-in for <source> (text may not stand outside an element), whose
+        # tags are then cut off.
+        with etree.xmlfile(buffer, encoding="utf-8") as writer, writer.element("source"):
+            writer.write("")
+            for place in places(posting):
+                writer.write("\n  ")
+                write_job(writer, job_fields(posting, place, context), indent="  ")
+        return buffer.getvalue().removeprefix(b"<source>").removesuffix(b"</source>")
 
 
 def _write_text_element(writer: etree._IncrementalFileWriter, name: str, value: str) -> None:

@@ -22,8 +22,9 @@ HTML ``<script type="application/ld+json">`` element without ever closing it.
 
 from __future__ import annotations
 
+import functools
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import date, datetime, time
 from typing import Any, ClassVar, Literal
 
@@ -223,12 +224,21 @@ class JsonLd(PullTarget):
                     )
         return problems
 
+    def fragment_makers(self, context: RenderContext) -> dict[str, Callable[[Posting], bytes]]:
+        """A posting's node of the graph."""
+        return {"node": functools.partial(_graph_node, context=context)}
+
     def _chunks(self, postings: Iterable[Posting], context: RenderContext) -> Iterator[bytes]:
         yield b'{"@context":"https://schema.org","@graph":['
         separator = b"\n"
-        for posting in postings:
-            node = job_posting(posting, context)
-            del node["@context"]  # the graph's context applies to every node
-            yield separator + dumps(node).encode()
+        make = self.fragment_makers(context)["node"]
+        for node in self.each_fragment(postings, "node", make):
+            yield separator + node
             separator = b",\n"
         yield b"\n]}\n"
+
+
+def _graph_node(posting: Posting, context: RenderContext) -> bytes:
+    node = job_posting(posting, context)
+    del node["@context"]  # the graph's context applies to every node
+    return dumps(node).encode()

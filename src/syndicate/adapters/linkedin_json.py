@@ -30,8 +30,9 @@ Choices, following the API's field schema:
 
 from __future__ import annotations
 
+import functools
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar, Literal
 
@@ -241,11 +242,19 @@ class LinkedInJson(PullTarget):
         """The posting's element, as pretty JSON."""
         return json.dumps(job_element(posting, context), indent=2, ensure_ascii=False) + "\n"
 
+    def fragment_makers(self, context: RenderContext) -> dict[str, Callable[[Posting], bytes]]:
+        """A posting's element."""
+        return {"element": functools.partial(_element, context=context)}
+
     def _chunks(self, postings: Iterable[Posting], context: RenderContext) -> Iterator[bytes]:
         yield b'{"elements":['
         separator = b"\n"
-        for posting in postings:
-            text = json.dumps(job_element(posting, context), ensure_ascii=False)
-            yield separator + text.encode("utf-8")
+        make = self.fragment_makers(context)["element"]
+        for element in self.each_fragment(postings, "element", make):
+            yield separator + element
             separator = b",\n"
         yield b"\n]}\n"
+
+
+def _element(posting: Posting, context: RenderContext) -> bytes:
+    return json.dumps(job_element(posting, context), ensure_ascii=False).encode("utf-8")
