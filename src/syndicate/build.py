@@ -36,7 +36,7 @@ MANIFEST = "build.json"
 # The settings that can change what a target renders (a change moves its build time).
 _RENDERED_SETTINGS = {"organization", "site", "timezone", "targets"}
 Progress = Callable[[str, int], None]
-_AHEAD = 200  # postings whose missing fragments are made in one go
+_AHEAD = 500  # postings checked, and whose missing fragments are made, in one go
 
 
 @dataclass(slots=True)
@@ -157,12 +157,16 @@ class _Run:
 def _check(runs: Sequence[_Run], postings: Sequence[LoadedPosting]) -> None:
     """Every target's rules, posting by posting: a posting read back to be checked is read once
     for every target."""
-    for ref in postings:
+    for start in range(0, len(postings), _AHEAD):
+        batch = postings[start : start + _AHEAD]
         for run in runs:
-            found = run.checks.problems(ref)
-            run.result.left_out.extend(found)
-            if not any(p.severity is Severity.ERROR for p in found):
-                run.accepted.append(ref)
+            run.checks.load(batch)
+        for ref in batch:
+            for run in runs:
+                found = run.checks.problems(ref)
+                run.result.left_out.extend(found)
+                if not any(p.severity is Severity.ERROR for p in found):
+                    run.accepted.append(ref)
     for run in runs:
         run.checks.save()
 

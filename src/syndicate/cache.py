@@ -264,22 +264,17 @@ class BuildCache:
 
     # -- checks ------------------------------------------------------------------------------
 
-    def checks(self, key: str) -> dict[str, str]:
-        """Every cached check result of a target key: problems JSON by content hash."""
+    def checks(self, key: str, content_hashes: Sequence[str] | None = None) -> dict[str, str]:
+        """The cached check results of a target key (of these content hashes, or all):
+        problems JSON by content hash."""
         query = "SELECT content_hash, problems FROM checks WHERE target_key = ?"
+        if content_hashes is not None:
+            marks = ",".join("?" * len(content_hashes))
+            query += f" AND content_hash IN ({marks})"
         with self._reading() as connection:
             if connection is None:
                 return {}
-            return dict(connection.execute(query, (key,)))
-
-    def check(self, key: str, content_hash: str) -> str | None:
-        """The cached check result (problems JSON) of one content hash, if any."""
-        query = "SELECT problems FROM checks WHERE target_key = ? AND content_hash = ?"
-        with self._reading() as connection:
-            if connection is None:
-                return None
-            row = connection.execute(query, (key, content_hash)).fetchone()
-        return row[0] if row else None
+            return dict(connection.execute(query, (key, *(content_hashes or ()))))
 
     def store_checks(self, key: str, results: Iterable[tuple[str, str]]) -> None:
         """Remember check results ``(content hash, problems JSON)`` of a target key."""
@@ -435,11 +430,16 @@ class CachedChecks:
         self._known = cache.checks(self.key) if cache is not None and prefetch else {}
         self._fresh: list[tuple[str, str]] = []
 
+    def load(self, postings: Sequence[Any]) -> None:
+        """Read the cached results of these postings at once (and forget those read before):
+        what a build does a batch of postings at a time."""
+        if self.cache is not None:
+            hashes = [p.content_hash for p in postings]
+            self._known = self.cache.checks(self.key, hashes)
+
     def problems(self, loaded: Any) -> list[Problem]:
         """The target's problems with the loaded posting (errors and warnings)."""
         text = self._known.get(loaded.content_hash)
-        if text is None and not self._known and self.cache is not None:
-            text = self.cache.check(self.key, loaded.content_hash)
         if text is not None:
             try:
                 return _decode_problems(text, self.target.name, loaded.posting_id)

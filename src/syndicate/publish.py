@@ -134,7 +134,7 @@ def publish(
         report = PublishReport(plan=plan, disabled=disabled)
         if plan_only:
             return report
-        store.update_source_paths({f.posting.id: str(f.path) for f in loaded.files})
+        store.update_source_paths({f.posting_id: str(f.path) for f in loaded.files})
         if with_build:
             report.build = build(settings, loaded.postings, now=now)
         store.cancel(plan.cancel, now=now)

@@ -70,7 +70,8 @@ def parse_yaml(
     loader = _Loader(text)
     try:
         node = loader.get_single_node()
-        if node is not None and expanded_size(node) > MAX_YAML_VALUES:
+        # Only aliases (declared with ``&name``) make a document larger than its text.
+        if node is not None and "&" in text and expanded_size(node) > MAX_YAML_VALUES:
             raise error_type(
                 f"YAML aliases expand to more than {MAX_YAML_VALUES} values; refused",
                 file=file,

@@ -199,7 +199,7 @@ def _build_with_progress(
 
 
 def _print_build(runtime: Runtime, report: BuildReport, loaded: LoadResult) -> None:
-    by_file = {f.posting.id: f for f in loaded.files}
+    by_file = loaded.by_id()
     for target in report.targets:
         for problem in target.left_out:
             located = by_file.get(problem.posting_id or "")
