@@ -502,3 +502,21 @@ def test_two_stores_on_one_file_in_one_process_share_the_lock(db_path: Path) -> 
                 pass
         with two.publish_lock():  # released by the first
             pass
+
+
+def test_open_count_counts_pending_and_queued_operations(db_path: Path) -> None:
+    with StateStore(url_of(db_path)) as store:
+        first, second, third = store.enqueue(
+            [
+                NewOperation("a", "board", CREATE, "h1"),
+                NewOperation("b", "board", CREATE, "h2"),
+                NewOperation("c", "other", CREATE, "h3"),
+            ],
+            now=T0,
+        )
+        store.fail(first, "busy", retry_at=T0, now=T0)  # queued: still open
+        store.succeed(second, "urn:2", now=T0)
+        assert store.open_count() == 2
+        assert store.open_count("board") == 1
+        store.fail(third, "refused", now=T0)  # failed for good: no longer open
+        assert store.open_count() == 1

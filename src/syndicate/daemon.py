@@ -43,7 +43,6 @@ from syndicate.state import StateStore
 
 log = logging.getLogger("syndicate.daemon")
 SYNC_JOB, FOLLOW_UP_JOB, EDITED_JOB = "sync", "follow-up", "edited"
-_FAR_FUTURE = datetime.max.replace(tzinfo=UTC)
 _STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 _STOP_GRACE = 30.0  # seconds a running sync gets to finish its push after a stop is asked
 
@@ -105,7 +104,7 @@ class Syncer:
         result = "failed" if error is not None else "ok"
         self.status.sync_finished(result, duration=duration, error=str(error) if error else None)
         self.metrics.syncs.inc(result=result)
-        queued = len(self.store.pending(now=_FAR_FUTURE)) if error is None else None
+        queued = self.store.open_count() if error is None else None
         if queued is not None:
             self.status.set_queue_depth(queued)
         if report is not None:
@@ -117,8 +116,6 @@ class Syncer:
                 ):
                     if count:
                         self.metrics.pushes.inc(count, target=name, outcome=outcome)
-        if loaded is not None:
-            self.gone.update(self._gone_pages(loaded))
         event(
             log,
             "sync",

@@ -213,7 +213,7 @@ class _Applier:
                         pool.submit(self._batch_unless_stopped, client, b) for b in batches
                     ]:
                         done.result()
-        self.result.queued = len(self.store.pending(self.target.name, now=_EVERYTHING))
+        self.result.queued = self.store.open_count(self.target.name)
         return self.result
 
     def _batch_unless_stopped(self, client: httpx.Client, ops: Sequence[Operation]) -> None:

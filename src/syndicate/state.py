@@ -650,6 +650,15 @@ class StateStore:
         with self._read() as conn:
             return [_from_row(Operation, row) for row in conn.execute(query)]
 
+    def open_count(self, target: str | None = None) -> int:
+        """How many operations (of one target) are still to be done, due now or later."""
+        table = operations_table
+        query = sa.select(sa.func.count()).where(table.c.status.in_(_OPEN))
+        if target is not None:
+            query = query.where(table.c.target == target)
+        with self._read() as conn:
+            return int(conn.execute(query).scalar_one())
+
     def next_retry_at(self, target: str | None = None) -> datetime | None:
         """When the earliest queued operation (of one target) is due, or None if none is."""
         table = operations_table
