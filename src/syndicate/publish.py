@@ -21,8 +21,8 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Collection, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Collection, Iterator, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -49,6 +49,7 @@ from syndicate.state import Failed, NewOperation, Operation, StateStore, Succeed
 log = logging.getLogger("syndicate.publish")
 _EVERYTHING = datetime.max.replace(tzinfo=UTC)
 TransportFactory = Callable[[PushTarget], httpx.BaseTransport | None]
+_PAGE_BATCHES = 4  # batches per worker read from the store at a time
 
 
 @dataclass(slots=True)
@@ -198,23 +199,50 @@ class _Applier:
         return start + timedelta(seconds=time.monotonic() - started)
 
     def run(self, transport: httpx.BaseTransport | None) -> TargetResult:
-        due = self.store.pending(self.target.name, now=self.now())
-        due = self._within_quota(due)
-        size = self.target.max_batch
-        batches = [due[start : start + size] for start in range(0, len(due), size)]
+        workers = self.target.options.concurrency
         with self.target.client(transport) as client:
-            if self.target.options.concurrency == 1:
-                for batch in batches:
+            if workers == 1:
+                for batch in self._due_batches(page=self.target.max_batch * _PAGE_BATCHES):
                     self._batch_unless_stopped(client, batch)
             else:
-                workers = min(self.target.options.concurrency, len(batches)) or 1
-                with ThreadPoolExecutor(workers, thread_name_prefix=self.target.name) as pool:
-                    for done in [
-                        pool.submit(self._batch_unless_stopped, client, b) for b in batches
-                    ]:
-                        done.result()
+                self._run_concurrently(client, workers)
         self.result.queued = self.store.open_count(self.target.name)
         return self.result
+
+    def _run_concurrently(self, client: httpx.Client, workers: int) -> None:
+        """Up to ``workers`` batches in flight; the due operations are read a page at a time,
+        so memory holds a few batches, not every operation of a large plan."""
+        in_flight: set[Future[None]] = set()
+        page = self.target.max_batch * workers * _PAGE_BATCHES
+        with ThreadPoolExecutor(workers, thread_name_prefix=self.target.name) as pool:
+            try:
+                for batch in self._due_batches(page=page):
+                    if len(in_flight) >= workers * 2:
+                        done, in_flight = wait(in_flight, return_when=FIRST_COMPLETED)
+                        for finished in done:
+                            finished.result()
+                    in_flight.add(pool.submit(self._batch_unless_stopped, client, batch))
+            finally:
+                for finished in wait(in_flight).done:
+                    finished.result()
+
+    def _due_batches(self, *, page: int) -> Iterator[list[Operation]]:
+        """The due operations in batches of ``max_batch``, read from the store page by page,
+        within the target's daily quota."""
+        size = self.target.max_batch
+        quota = self._quota_left()
+        after_id = 0
+        while fetched := self.store.pending(
+            self.target.name, now=self.now(), limit=page, after_id=after_id
+        ):
+            after_id = fetched[-1].id
+            due = fetched
+            if quota is not None:
+                due, quota = self._within_quota(fetched, quota)
+            for start in range(0, len(due), size):
+                yield due[start : start + size]
+            if len(fetched) < page:
+                return
 
     def _batch_unless_stopped(self, client: httpx.Client, ops: Sequence[Operation]) -> None:
         # Asked to stop (SIGTERM in the daemon): what is not sent stays pending in the store.
@@ -223,22 +251,27 @@ class _Applier:
             return
         self._batch(client, ops)
 
-    def _within_quota(self, due: list[Operation]) -> list[Operation]:
+    def _quota_left(self) -> int | None:
         quota = self.target.daily_quota()
         if quota is None:
-            return due
+            return None
+        return max(0, quota - self.store.quota_used(self.target.name, utc_day(self.now())))
+
+    def _within_quota(self, due: list[Operation], left: int) -> tuple[list[Operation], int]:
+        """The operations the daily quota still allows; the others are carried to tomorrow."""
         today = utc_day(self.now())
-        allowed = max(0, quota - self.store.quota_used(self.target.name, today))
         tomorrow = datetime.combine(today + timedelta(days=1), datetime.min.time(), tzinfo=UTC)
-        carried = due[allowed:]
+        carried = due[left:]
         if carried:
+            quota = self.target.daily_quota()
             message = f"daily quota of {quota} reached; carried to {tomorrow.date().isoformat()}"
             failures = [Failed(op.id, message, retry_at=tomorrow) for op in carried]
             self.store.record(failures, now=self.now())
             log.info(
                 "%s: %d operation(s) carried to tomorrow (quota)", self.target.name, len(carried)
             )
-        return due[:allowed]
+        allowed = due[:left]
+        return allowed, left - len(allowed)
 
     def _batch(self, client: httpx.Client, ops: Sequence[Operation]) -> None:
         ids = [op.id for op in ops]

@@ -48,11 +48,11 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from datetime import UTC, date, datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.engine import URL, Connection, Engine, make_url
@@ -381,6 +381,9 @@ class StateStore:
             ) from None
         self._lock_path: Path | None = None
         self._memory_lock = threading.Lock()
+        # Writers of this process take turns here rather than in SQLite, whose busy handler
+        # sleeps in steps of up to 100 ms when several threads want to write at once.
+        self._write_turn = threading.Lock()
         self._engine = self._create_engine()
         try:
             self._prepare_schema()
@@ -483,7 +486,7 @@ class StateStore:
 
     @contextmanager
     def _write(self) -> Iterator[Connection]:
-        with self._errors(), self._engine.connect() as conn:
+        with self._write_turn, self._errors(), self._engine.connect() as conn:
             conn.execution_options(**{_WRITE: True})
             with conn.begin():
                 yield conn
@@ -636,15 +639,23 @@ class StateStore:
     # -- doing -----------------------------------------------------------------------------------
 
     def pending(
-        self, target: str | None = None, *, now: datetime | None = None, limit: int | None = None
+        self,
+        target: str | None = None,
+        *,
+        now: datetime | None = None,
+        limit: int | None = None,
+        after_id: int = 0,
     ) -> list[Operation]:
-        """Operations to do now, oldest first: pending ones, and queued ones whose time came."""
+        """Operations to do now, oldest first: pending ones, and queued ones whose time came.
+
+        ``limit`` and ``after_id`` (the last id of the previous page) read them page by page.
+        """
         table = operations_table
         due = sa.or_(
             table.c.status == OperationStatus.PENDING,
             sa.and_(table.c.status == OperationStatus.QUEUED, table.c.next_attempt_at <= _now(now)),
         )
-        query = sa.select(table).where(due).order_by(table.c.id).limit(limit)
+        query = sa.select(table).where(due, table.c.id > after_id).order_by(table.c.id).limit(limit)
         if target is not None:
             query = query.where(table.c.target == target)
         with self._read() as conn:
@@ -677,16 +688,15 @@ class StateStore:
 
     def start_attempt(self, op_id: int, *, now: datetime | None = None) -> Operation:
         """Count an attempt of an open operation, just before it is sent; the updated operation."""
-        return self.start_attempts([op_id], now=now)[0]
+        self.start_attempts([op_id], now=now)
+        return self.operation(op_id)
 
-    def start_attempts(
-        self, op_ids: Sequence[int], *, now: datetime | None = None
-    ) -> list[Operation]:
+    def start_attempts(self, op_ids: Sequence[int], *, now: datetime | None = None) -> None:
         """`start_attempt` for a batch, in one transaction (e.g. one board request)."""
         now = _now(now)
         ops_t, dels_t = operations_table, deliveries_table
         with self._write() as conn:
-            ops = [self._operation(conn, op_id) for op_id in op_ids]
+            ops = self._operation_heads(conn, op_ids)
             for op in ops:
                 if not op.status.open:
                     raise StateError(
@@ -695,7 +705,7 @@ class StateStore:
                         posting_id=op.posting_id,
                     )
             if not ops:
-                return []
+                return
             conn.execute(
                 sa.update(ops_t)
                 .where(ops_t.c.id == sa.bindparam("k_id"))
@@ -716,7 +726,6 @@ class StateStore:
                 .values(attempts=dels_t.c.attempts + 1, last_attempt_at=now, updated_at=now),
                 [{"k_posting": op.posting_id, "k_target": op.target} for op in ops],
             )
-            return [self._operation(conn, op.id) for op in ops]
 
     def succeed(
         self, op_id: int, remote_id: str | None = None, *, now: datetime | None = None
@@ -752,20 +761,31 @@ class StateStore:
         succeeds; when it fails, only its own row records the error.
         """
         now = _now(now)
+        outcomes = list(outcomes)
         with self._write() as conn:
+            heads = {op.id: op for op in self._operation_heads(conn, [o.op_id for o in outcomes])}
+            open_ids = self._open_ids(conn, list({op.key for op in heads.values()}))
+            updates = _OutcomeUpdates()
             for outcome in outcomes:
-                op = self._operation(conn, outcome.op_id)
-                if op.status not in (*_OPEN, OperationStatus.SUPERSEDED):
+                op = heads.get(outcome.op_id)
+                if op is None:
+                    raise StateError(f"no operation {outcome.op_id} in the state store")
+                if op.status not in (*_OPEN, OperationStatus.SUPERSEDED) or op.id in updates.done:
                     raise StateError(
                         f"operation {op.id} is already {op.status}",
                         target=op.target,
                         posting_id=op.posting_id,
                     )
+                waiting = open_ids.setdefault(op.key, set())
                 if isinstance(outcome, Succeeded):
-                    self._record_success(conn, op, outcome.remote_id, now)
+                    waiting.discard(op.id)
+                    updates.success(op, outcome.remote_id, newer_open=bool(waiting), now=now)
                 else:
                     retry_at = None if outcome.retry_at is None else _now(outcome.retry_at)
-                    self._record_failure(conn, op, _error_text(outcome.error), retry_at, now)
+                    if retry_at is None:
+                        waiting.discard(op.id)
+                    updates.failure(op, _error_text(outcome.error), retry_at, now=now)
+            updates.execute(conn)
 
     def await_task(
         self, op_id: int, task_id: str, retry_at: datetime, *, now: datetime | None = None
@@ -1035,89 +1055,202 @@ class StateStore:
             )
 
     @staticmethod
-    def _has_newer_open(conn: Connection, op: Operation) -> bool:
+    def _operation_heads(conn: Connection, op_ids: Sequence[int]) -> list[_OperationHead]:
+        """What recording outcomes needs of operations (not their payloads), in ``op_ids``
+        order; ids that do not exist are left out."""
         table = operations_table
-        query = sa.select(table.c.id).where(
-            table.c.posting_id == op.posting_id,
-            table.c.target == op.target,
-            table.c.status.in_(_OPEN),
-            table.c.id != op.id,
-        )
-        return conn.execute(query.limit(1)).first() is not None
+        columns = [table.c[name] for name in _OperationHead._fields]
+        found: dict[int, _OperationHead] = {}
+        for chunk in _chunks(list(op_ids)):
+            for row in conn.execute(sa.select(*columns).where(table.c.id.in_(chunk))):
+                found[row.id] = _OperationHead(*row)
+        return [found[op_id] for op_id in op_ids if op_id in found]
 
-    def _record_success(
-        self, conn: Connection, op: Operation, remote_id: str | None, now: datetime
-    ) -> None:
-        ops_t, dels_t = operations_table, deliveries_table
-        conn.execute(
-            sa.update(ops_t)
-            .where(ops_t.c.id == op.id)
-            .values(
-                status=OperationStatus.SUCCEEDED,
-                remote_id=remote_id,
-                next_attempt_at=None,
-                finished_at=now,
+    @staticmethod
+    def _open_ids(
+        conn: Connection, keys: Sequence[tuple[str, str]]
+    ) -> dict[tuple[str, str], set[int]]:
+        table = operations_table
+        found: dict[tuple[str, str], set[int]] = {}
+        for chunk in _chunks(keys):
+            query = (
+                sa.select(table.c.id, table.c.posting_id, table.c.target)
+                .where(sa.tuple_(table.c.posting_id, table.c.target).in_(chunk))
+                .where(table.c.status.in_(_OPEN))
             )
-        )
+            for row in conn.execute(query):
+                found.setdefault((row.posting_id, row.target), set()).add(row.id)
+        return found
+
+
+class _OperationHead(NamedTuple):
+    id: int
+    posting_id: str
+    target: str
+    kind: OperationKind
+    content_hash: str | None
+    status: OperationStatus
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.posting_id, self.target)
+
+
+_OPS = operations_table.c
+_DELS = deliveries_table.c
+_WHERE_OP = _OPS.id == sa.bindparam("k_id")
+_WHERE_DELIVERY = sa.and_(
+    _DELS.posting_id == sa.bindparam("k_posting"), _DELS.target == sa.bindparam("k_target")
+)
+_SUCCEED_OPERATION = (
+    sa.update(operations_table)
+    .where(_WHERE_OP)
+    .values(
+        status=OperationStatus.SUCCEEDED,
+        remote_id=sa.bindparam("v_remote"),
+        next_attempt_at=None,
+        finished_at=sa.bindparam("v_now"),
+    )
+)
+# A delivery takes what the board accepted; content hash and remote id are kept when the
+# outcome has none, and the first publication time is set by the first accepted non-CLOSE.
+_SUCCEED_DELIVERY = (
+    sa.update(deliveries_table)
+    .where(_WHERE_DELIVERY)
+    .values(
+        state=sa.bindparam("v_state"),
+        delivered_kind=sa.bindparam("v_kind"),
+        version=_DELS.version + 1,
+        delivered_at=sa.bindparam("v_now"),
+        attempts=0,
+        next_attempt_at=None,
+        last_error=None,
+        updated_at=sa.bindparam("v_now"),
+        content_hash=sa.func.coalesce(sa.bindparam("v_hash", type_=sa.String), _DELS.content_hash),
+        remote_id=sa.func.coalesce(sa.bindparam("v_remote", type_=sa.Text), _DELS.remote_id),
+        first_published_at=sa.case(
+            (sa.bindparam("v_closing", type_=sa.Boolean), _DELS.first_published_at),
+            else_=sa.func.coalesce(
+                _DELS.first_published_at, sa.bindparam("v_now", type_=UTCDateTime())
+            ),
+        ),
+    )
+)
+_FAIL_SUPERSEDED = (
+    sa.update(operations_table).where(_WHERE_OP).values(last_error=sa.bindparam("v_error"))
+)
+_FAIL_OPERATION = (
+    sa.update(operations_table)
+    .where(_WHERE_OP)
+    .values(
+        status=sa.bindparam("v_status"),
+        next_attempt_at=sa.bindparam("v_retry"),
+        last_error=sa.bindparam("v_error"),
+        finished_at=sa.bindparam("v_finished"),
+    )
+)
+_FAIL_DELIVERY = (
+    sa.update(deliveries_table)
+    .where(_WHERE_DELIVERY)
+    .values(
+        state=sa.bindparam("v_state"),
+        next_attempt_at=sa.bindparam("v_retry"),
+        last_error=sa.bindparam("v_error"),
+        updated_at=sa.bindparam("v_now"),
+    )
+)
+
+
+@dataclass(slots=True)
+class _OutcomeUpdates:
+    """The rows that recording a set of outcomes changes, written by a few executemany calls.
+
+    Each operation row changes once; delivery rows change in outcome order, so that two
+    outcomes for one delivery apply as if recorded one after the other.
+    """
+
+    done: set[int] = field(default_factory=set)
+    operations: list[tuple[Any, dict[str, Any]]] = field(default_factory=list)
+    deliveries: list[tuple[Any, dict[str, Any]]] = field(default_factory=list)
+
+    def success(
+        self, op: _OperationHead, remote_id: str | None, *, newer_open: bool, now: datetime
+    ) -> None:
         closing = op.kind is OperationKind.CLOSE
         settled = DeliveryState.CLOSED if closing else DeliveryState.PUBLISHED
-        values: dict[str, Any] = {
-            "state": DeliveryState.PENDING if self._has_newer_open(conn, op) else settled,
-            "delivered_kind": op.kind,
-            "version": dels_t.c.version + 1,
-            "delivered_at": now,
-            "attempts": 0,
-            "next_attempt_at": None,
-            "last_error": None,
-            "updated_at": now,
-        }
-        if op.content_hash is not None:
-            values["content_hash"] = op.content_hash
-        if remote_id is not None:
-            values["remote_id"] = remote_id
-        if not closing:
-            values["first_published_at"] = sa.func.coalesce(
-                dels_t.c.first_published_at, sa.literal(now, UTCDateTime())
+        self.done.add(op.id)
+        self.operations.append(
+            (_SUCCEED_OPERATION, {"k_id": op.id, "v_remote": remote_id, "v_now": now})
+        )
+        self.deliveries.append(
+            (
+                _SUCCEED_DELIVERY,
+                {
+                    "k_posting": op.posting_id,
+                    "k_target": op.target,
+                    "v_state": DeliveryState.PENDING if newer_open else settled,
+                    "v_kind": op.kind,
+                    "v_now": now,
+                    "v_hash": op.content_hash,
+                    "v_remote": remote_id,
+                    "v_closing": closing,
+                },
             )
-        conn.execute(
-            sa.update(dels_t)
-            .where(dels_t.c.posting_id == op.posting_id, dels_t.c.target == op.target)
-            .values(**values)
         )
 
-    def _record_failure(
-        self,
-        conn: Connection,
-        op: Operation,
-        error: str,
-        retry_at: datetime | None,
-        now: datetime,
+    def failure(
+        self, op: _OperationHead, error: str, retry_at: datetime | None, *, now: datetime
     ) -> None:
-        ops_t, dels_t = operations_table, deliveries_table
+        self.done.add(op.id)
         if op.status is OperationStatus.SUPERSEDED:
-            conn.execute(sa.update(ops_t).where(ops_t.c.id == op.id).values(last_error=error))
+            self.operations.append((_FAIL_SUPERSEDED, {"k_id": op.id, "v_error": error}))
             return
         retry = retry_at is not None
-        conn.execute(
-            sa.update(ops_t)
-            .where(ops_t.c.id == op.id)
-            .values(
-                status=OperationStatus.QUEUED if retry else OperationStatus.FAILED,
-                next_attempt_at=retry_at,
-                last_error=error,
-                finished_at=None if retry else now,
+        self.operations.append(
+            (
+                _FAIL_OPERATION,
+                {
+                    "k_id": op.id,
+                    "v_status": OperationStatus.QUEUED if retry else OperationStatus.FAILED,
+                    "v_retry": retry_at,
+                    "v_error": error,
+                    "v_finished": None if retry else now,
+                },
             )
         )
-        conn.execute(
-            sa.update(dels_t)
-            .where(dels_t.c.posting_id == op.posting_id, dels_t.c.target == op.target)
-            .values(
-                state=DeliveryState.PENDING if retry else DeliveryState.FAILED,
-                next_attempt_at=retry_at,
-                last_error=error,
-                updated_at=now,
+        self.deliveries.append(
+            (
+                _FAIL_DELIVERY,
+                {
+                    "k_posting": op.posting_id,
+                    "k_target": op.target,
+                    "v_state": DeliveryState.PENDING if retry else DeliveryState.FAILED,
+                    "v_retry": retry_at,
+                    "v_error": error,
+                    "v_now": now,
+                },
             )
         )
+
+    def execute(self, conn: Connection) -> None:
+        """Run the updates: operations grouped by statement, deliveries in order."""
+        order = {_SUCCEED_OPERATION: 0, _FAIL_OPERATION: 1, _FAIL_SUPERSEDED: 2}
+        _execute_runs(conn, sorted(self.operations, key=lambda item: order[item[0]]))
+        _execute_runs(conn, self.deliveries)
+
+
+def _execute_runs(conn: Connection, statements: Sequence[tuple[Any, dict[str, Any]]]) -> None:
+    """Execute ``statements`` in order, each run of one statement as one executemany."""
+    run: list[dict[str, Any]] = []
+    current: Any = None
+    for statement, params in statements:
+        if statement is not current and run:
+            conn.execute(current, run)
+            run = []
+        current = statement
+        run.append(params)
+    if run:
+        conn.execute(current, run)
 
 
 def _sqlite_deliveries(
