@@ -42,6 +42,7 @@ from syndicate.testing.board import DEFAULT_TOKEN, BoardServer
 
 REPO = Path(__file__).resolve().parent.parent
 DEFAULT_SIZES = (1_000, 10_000, 100_000)
+SETTLE_S = 5.0  # pause before each step, after writing out dirty pages
 CLI = ("-c", "from syndicate.cli import main; main()")
 # Runs argv[2:] and writes its ru_maxrss (KB) to argv[1]; small, so that the step's peak is its
 # own (see the module's docstring).
@@ -74,6 +75,7 @@ class Result:
 
     steps: list[Step] = field(default_factory=list)
     generated: dict[int, float] = field(default_factory=dict)
+    cleanup: list[Path] = field(default_factory=list)
 
 
 class TreeSampler(threading.Thread):
@@ -127,6 +129,7 @@ def measure(
 ) -> tuple[Step, str]:
     """Run ``argv`` in a fresh process; its time, peak RSS and exit code, and its stdout."""
     logs.mkdir(parents=True, exist_ok=True)
+    settle()
     slug = name.replace(" ", "-").replace(",", "")
     out_path, err_path = logs / f"{slug}.out", logs / f"{slug}.err"
     peak_path = logs / f"{slug}.maxrss"
@@ -145,6 +148,14 @@ def measure(
         maxrss = 0
     step = Step(n, name, seconds, max(maxrss, sampled) / 2**20, process.returncode)
     return step, out_path.read_text("utf-8", errors="replace")
+
+
+def settle(seconds: float = SETTLE_S) -> None:
+    """Write out what earlier steps left in the page cache, then wait a moment: on this
+    machine's disk (ext4 mounted with ``discard``), files created just after many were deleted
+    or written cost up to ten times as much, which would be charged to the wrong step."""
+    os.sync()
+    time.sleep(seconds)
 
 
 def syndicate(*args: str) -> list[str]:
@@ -205,7 +216,7 @@ def run_size(
     edited.note = _board_has(board, posting_id, title)
     board.reset()
     if not keep:
-        shutil.rmtree(project, ignore_errors=True)
+        result.cleanup.append(project)  # removed after the last size, not before the next
     return steps
 
 
@@ -302,6 +313,8 @@ def main(argv: list[str] | None = None) -> None:
             result.steps += run_size(
                 n, seed=args.seed, board=board, work=work, keep=args.keep, result=result
             )
+    for project in result.cleanup:
+        shutil.rmtree(project, ignore_errors=True)
     print("\n" + table(result))
     for name, target in TARGETS.items():
         print(f"target, {name}: {target}")

@@ -9,9 +9,10 @@ when what it renders from changes, using a small manifest in ``.syndicate/``.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import os
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -28,15 +29,23 @@ from syndicate.cache import (
 )
 from syndicate.config import Settings
 from syndicate.errors import Problem, Severity
-from syndicate.loading import LoadedPosting, PostingFile, PostingList
+from syndicate.loading import (
+    LoadedPosting,
+    PostingFile,
+    PostingList,
+    PostingReader,
+    ShippedPosting,
+)
 from syndicate.model import Posting
 from syndicate.output import FolderVersion, write_atomic
+from syndicate.parallel import ordered_map, worker_count
 
 MANIFEST = "build.json"
 # The settings that can change what a target renders (a change moves its build time).
 _RENDERED_SETTINGS = {"organization", "site", "timezone", "targets"}
 Progress = Callable[[str, int], None]
 _AHEAD = 500  # postings checked, and whose missing fragments are made, in one go
+_TASK = 100  # postings a worker renders per task
 
 
 @dataclass(slots=True)
@@ -127,7 +136,7 @@ def build(
         code = code_fingerprint()
         keys = [run.target.fragments.key for run in runs if run.target.fragments]
         runs = [run for run in runs if not manifest.still_written(run, code, settings.output_dir)]
-        _make_ahead(runs, on_air)
+        _make_ahead(runs, on_air, settings)
         for run in runs:
             documents = run.target.render(PostingList(run.accepted), run.context)
             _write(run.target, documents, settings.output_dir, run.result)
@@ -171,34 +180,103 @@ def _check(runs: Sequence[_Run], postings: Sequence[LoadedPosting]) -> None:
         run.checks.save()
 
 
-def _make_ahead(runs: Sequence[_Run], postings: Sequence[LoadedPosting]) -> None:
-    """Render every fragment the cache lacks, posting by posting, before the targets render:
-    each posting is read back once for all of its fragments of every target."""
-    makers = [
-        (run, run.target.fragment_makers(run.context), {id(ref) for ref in run.accepted})
-        for run in runs
-        if run.target.fragments is not None and run.context is not None
-    ]
+_Job = tuple[int, str]  # (index of a target's fragment makers, part)
+
+
+def _make_ahead(
+    runs: Sequence[_Run], postings: Sequence[LoadedPosting], settings: Settings
+) -> None:
+    """Render every fragment the cache lacks before the targets render, each posting read back
+    once for all of its fragments of every target; spread over worker processes when there are
+    many (`syndicate.parallel`)."""
+    chosen = [run for run in runs if run.target.fragments is not None and run.context is not None]
+    todo = _missing(chosen, postings)
+    stores = [run.target.fragments for run in chosen]
+    shipped = [ref.shipped() if isinstance(ref, PostingFile) else None for ref, _ in todo]
+    workers = worker_count(settings.workers, len(todo))
+    if workers and all(shipped):
+        tasks = _render_tasks(chosen, todo, shipped, settings)
+        made = itertools.chain.from_iterable(ordered_map(render_in_worker, tasks, workers))
+    else:
+        makers = [run.target.fragment_makers(run.context) for run in chosen]  # type: ignore[arg-type]
+        made = ([makers[i][part](ref.posting) for i, part in jobs] for ref, jobs in todo)
+    pieces: dict[_Job, list[tuple[str, bytes]]] = {}
+    for count, ((ref, jobs), datas) in enumerate(zip(todo, made, strict=True), start=1):
+        for job, data in zip(jobs, datas, strict=True):
+            pieces.setdefault(job, []).append((ref.content_hash, data))
+        if count % _AHEAD == 0 or count == len(todo):
+            for (index, part), items in pieces.items():
+                stores[index].store(part, items)  # type: ignore[union-attr]
+            pieces.clear()
+
+
+def _missing(
+    runs: Sequence[_Run], postings: Sequence[LoadedPosting]
+) -> list[tuple[LoadedPosting, list[_Job]]]:
+    """Each posting with the fragments (of the targets that accept it) the cache lacks."""
+    accepted = [{id(ref) for ref in run.accepted} for run in runs]
+    todo: list[tuple[LoadedPosting, list[_Job]]] = []
     for start in range(0, len(postings), _AHEAD):
         batch = postings[start : start + _AHEAD]
-        wanted: list[tuple[Fragments, str, Callable[[Posting], bytes], set[int]]] = []
-        for run, parts, accepted in makers:
-            assert run.target.fragments is not None
-            chosen = [ref for ref in batch if id(ref) in accepted]
-            for part, make in parts.items():
-                missing = run.target.fragments.missing(chosen, part) if chosen else []
-                if missing:
-                    wanted.append((run.target.fragments, part, make, {id(r) for r in missing}))
-        made: dict[tuple[int, str], list[tuple[str, bytes]]] = {}
-        for ref in batch:
-            jobs = [(index, w) for index, w in enumerate(wanted) if id(ref) in w[3]]
-            if not jobs:
-                continue
-            posting = ref.posting
-            for index, (_, part, make, _) in jobs:
-                made.setdefault((index, part), []).append((ref.content_hash, make(posting)))
-        for (index, part), pieces in made.items():
-            wanted[index][0].store(part, pieces)
+        jobs: dict[int, list[_Job]] = {}
+        for index, run in enumerate(runs):
+            fragments = run.target.fragments
+            assert fragments is not None and run.context is not None
+            taken = [ref for ref in batch if id(ref) in accepted[index]]
+            for part in run.target.fragment_makers(run.context):
+                for ref in fragments.missing(taken, part) if taken else []:
+                    jobs.setdefault(id(ref), []).append((index, part))
+        todo.extend((ref, jobs[id(ref)]) for ref in batch if id(ref) in jobs)
+    return todo
+
+
+@dataclass(frozen=True, slots=True)
+class _RenderTask:
+    """Fragments for a worker to render: what it needs to set up the targets, and the postings
+    (as `PostingFile.shipped` gives them) with the fragments each lacks."""
+
+    key: str
+    settings: Settings
+    runs: tuple[tuple[str, datetime], ...]  # target name, build time
+    postings: list[tuple[ShippedPosting, list[_Job]]]
+
+
+def _render_tasks(
+    runs: Sequence[_Run],
+    todo: Sequence[tuple[LoadedPosting, list[_Job]]],
+    shipped: Sequence[ShippedPosting | None],
+    settings: Settings,
+) -> Iterator[_RenderTask]:
+    spec = tuple((run.target.name, run.context.build_time) for run in runs)  # type: ignore[union-attr]
+    key = hashlib.sha256(
+        f"{settings.model_dump_json()}\0{settings.root}\0{spec}".encode()
+    ).hexdigest()
+    for start in range(0, len(todo), _TASK):
+        chunk = [(shipped[i], todo[i][1]) for i in range(start, min(start + _TASK, len(todo)))]
+        yield _RenderTask(key, settings, spec, chunk)  # type: ignore[arg-type]
+
+
+_worker_setup: dict[str, tuple[list[dict[str, Callable[[Posting], bytes]]], PostingReader]] = {}
+
+
+def render_in_worker(task: _RenderTask) -> list[list[bytes]]:
+    """In a worker process: every fragment the task asks for, posting by posting."""
+    if task.key not in _worker_setup:
+        _worker_setup.clear()
+        settings = task.settings
+        targets = {target.name: target for target in create_targets(settings)}
+        makers = [
+            targets[name].fragment_makers(RenderContext(settings=settings, build_time=when))  # type: ignore[attr-defined]
+            for name, when in task.runs
+        ]
+        reader = PostingReader(settings.work_dir / CACHE_DIR, settings.timezone)
+        _worker_setup[task.key] = (makers, reader)
+    makers, reader = _worker_setup[task.key]
+    made: list[list[bytes]] = []
+    for shipped, jobs in task.postings:
+        posting = reader.posting(shipped)
+        made.append([makers[index][part](posting) for index, part in jobs])
+    return made
 
 
 def _push_keys(settings: Settings) -> list[str]:

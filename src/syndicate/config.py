@@ -145,6 +145,8 @@ class Settings(_Section):
     schedule: Schedule = Schedule()
     retry: Retry = Retry()
     server: Server = Server()
+    # Processes that parse and render a large build (default: one per CPU; 1: none).
+    workers: int | None = Field(default=None, ge=1, le=64)
     root: Path = Field(default=Path("."), exclude=True)
 
     @field_validator("timezone", mode="before")

@@ -76,7 +76,9 @@ class Syncer:
         self.status.sync_started()
         loaded: LoadResult | None = None
         try:
-            loaded = load_postings(self.settings.postings_dir, self.settings.timezone)
+            loaded = load_postings(
+                self.settings.postings_dir, self.settings.timezone, workers=self.settings.workers
+            )
             # Before the build removes their pages, so that they answer 410 rather than 404.
             self.gone.update(self._gone_pages(loaded))
             report = publish(

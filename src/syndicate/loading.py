@@ -8,13 +8,14 @@ publishing can leave what it published untouched rather than withdraw it.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import os
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, tzinfo
 from pathlib import Path
-from typing import Literal, Protocol, overload
+from typing import Literal, NamedTuple, Protocol, overload
 
 from pydantic import ValidationError
 
@@ -29,12 +30,14 @@ from syndicate.cache import (
 from syndicate.diagnostics import problems_from_validation_error
 from syndicate.errors import InputError, Problem
 from syndicate.model import Posting, Status, expires_at
+from syndicate.parallel import ordered_map, worker_count
 from syndicate.yamlsource import YamlDocument, parse_yaml
 
 FRONT_MATTER_FENCE = "---"
 _CLOSING_FENCES = ("---", "...")
 _RECENT = 32  # postings read back from the cache that are kept, for repeated use of one
 _STORE_EVERY = 2000  # parsed files remembered per cache transaction
+_WORKER_FILES = 100  # files a worker process reads per task
 _STATUSES = {status.value: status for status in Status}
 
 
@@ -106,6 +109,14 @@ class PostingFile:
         """The first line of the Markdown body: where ``description`` is."""
         return self._parsed()[1]
 
+    def shipped(self) -> ShippedPosting | None:
+        """What a worker process needs to read this posting back from the cache (None when
+        the posting is held here, not cached)."""
+        if self._posting is not None or self._source is None:
+            return None
+        status, valid_through = self._listing
+        return ShippedPosting(self._path, self.posting_id, self.content_hash, status, valid_through)
+
     def is_listed(self, now: datetime, tz: tzinfo) -> bool:
         """`Posting.is_listed`, without reading the posting back."""
         status, valid_through = self._listing
@@ -176,6 +187,39 @@ class HeldPosting:
 
     def is_listed(self, now: datetime, tz: tzinfo) -> bool:
         return self.posting.is_listed(now, tz)
+
+
+class ShippedPosting(NamedTuple):
+    """A cached `PostingFile` as sent to a worker process, which reads the posting itself."""
+
+    path: str
+    posting_id: str
+    content_hash: str
+    status: Status
+    valid_through: date | None
+
+
+class PostingReader:
+    """Reads `ShippedPosting`s back, in a worker process, from the project's build cache."""
+
+    def __init__(self, cache_folder: Path, timezone: tzinfo) -> None:
+        cache = BuildCache.open(cache_folder)
+        self.timezone = timezone
+        self.source = _CachedSource(cache, timezone) if cache is not None else None
+
+    def posting(self, shipped: ShippedPosting) -> Posting:
+        """The posting (parsed again from its file when the cache lacks it)."""
+        if self.source is None:
+            return load_file(Path(shipped.path), self.timezone).posting
+        listing = (shipped.status, shipped.valid_through)
+        loaded = PostingFile(
+            shipped.path,
+            posting_id=shipped.posting_id,
+            content_hash=shipped.content_hash,
+            listing=listing,
+            source=self.source,
+        )
+        return loaded.posting
 
 
 class PostingList(Sequence[Posting]):
@@ -296,25 +340,49 @@ def _posting_file_names(folder: Path) -> list[str]:
     if not folder.is_dir():
         raise InputError("the postings folder does not exist", file=display_path(folder))
     found: list[str] = []
-    for directory, subdirs, names in os.walk(folder):
-        subdirs[:] = sorted(d for d in subdirs if not d.startswith("."))
-        found.extend(os.path.join(directory, n) for n in names if n.endswith(".md") and n[0] != ".")
-    return sorted(found, key=lambda name: name.split(os.sep))
+    _collect_posting_files(os.fspath(folder), found)
+    return found
+
+
+def _collect_posting_files(directory: str, found: list[str]) -> None:
+    """Append the ``*.md`` files below ``directory`` to ``found``, depth first with the names
+    of each folder sorted: the order of sorting the paths part by part.  Hidden files and
+    folders are skipped, and symbolic links to folders not followed (as `os.walk` does)."""
+    prefix = directory if directory.endswith(os.sep) else directory + os.sep
+    with os.scandir(directory) as entries:
+        listed = sorted(
+            (entry.name, entry.is_dir() and not entry.is_symlink(), entry.is_dir())
+            for entry in entries
+            if not entry.name.startswith(".")
+        )
+    for name, descend, is_folder in listed:
+        if descend:
+            _collect_posting_files(prefix + name, found)
+        elif not is_folder and name.endswith(".md"):
+            found.append(prefix + name)
 
 
 def load_postings(
-    folder: Path, timezone: tzinfo, *, cache: BuildCache | Literal["beside"] | None = "beside"
+    folder: Path,
+    timezone: tzinfo,
+    *,
+    cache: BuildCache | Literal["beside"] | None = "beside",
+    workers: int | None = None,
 ) -> LoadResult:
     """Load every posting file below ``folder``.
 
     ``cache``: the build cache to read unchanged files from and remember parsed ones in; by
-    default the project's (`syndicate.cache.open_beside`), None for none.
+    default the project's (`syndicate.cache.open_beside`), None for none.  ``workers``: the
+    ``workers`` setting; with a cache, many files to parse are parsed by worker processes
+    (`syndicate.parallel`).
     """
     if cache == "beside":
         cache = open_beside(folder)
     if cache is None:
         return load_files(find_posting_files(folder), timezone)
-    return _load_cached(_posting_file_names(folder), timezone, cache, forget_under=folder)
+    return _load_cached(
+        _posting_file_names(folder), timezone, cache, forget_under=folder, workers=workers
+    )
 
 
 def load_files(paths: Iterable[Path], timezone: tzinfo) -> LoadResult:
@@ -332,7 +400,12 @@ def load_files(paths: Iterable[Path], timezone: tzinfo) -> LoadResult:
 
 
 def _load_cached(
-    paths: Sequence[str], timezone: tzinfo, cache: BuildCache, *, forget_under: Path
+    paths: Sequence[str],
+    timezone: tzinfo,
+    cache: BuildCache,
+    *,
+    forget_under: Path,
+    workers: int | None = None,
 ) -> LoadResult:
     """`load_files`, skipping the files the cache knows unchanged and remembering the others.
 
@@ -344,58 +417,102 @@ def _load_cached(
     source = _CachedSource(cache, timezone)
     known = cache.file_entries()
     zone = str(timezone)
-    parsed: list[ParsedFile] = []
-    touched: list[tuple[str, int, int]] = []
-    seen: set[str] = set()
+    stale: list[_Stale] = []
+    order: list[tuple[str, FileEntry | None]] = []  # each path, with its entry when fresh
     for path in paths:
-        key = os.path.abspath(path)
-        seen.add(key)
-        entry = known.get(key)
+        entry = known.get(os.path.abspath(path))
         try:
-            stat = os.stat(path)
+            stat: os.stat_result | None = os.stat(path)
         except OSError:
             stat = None
         if entry is not None and stat is not None and entry.fresh(stat, zone):
+            order.append((path, entry))
+        else:
+            order.append((path, None))
+            stale.append(_Stale(path, entry, stat, timezone))
+    count = worker_count(workers, len(stale))
+    if count:
+        chunks = [stale[i : i + _WORKER_FILES] for i in range(0, len(stale), _WORKER_FILES)]
+        examined = itertools.chain.from_iterable(ordered_map(_examine_all, chunks, count))
+    else:
+        examined = map(_examine, stale)
+    parsed: list[ParsedFile] = []
+    touched: list[tuple[str, int, int]] = []
+    for path, fresh in order:
+        if fresh is not None:
+            result.files.append(_from_entry(path, fresh, source))
+            continue
+        outcome = next(examined)
+        if isinstance(outcome, InputError):
+            result.problems.extend(outcome.problems or [outcome.as_problem()])
+            result.failed[Path(path)] = outcome.posting_id
+        elif isinstance(outcome, PostingFile):
+            result.files.append(outcome)  # kept whole: nothing to know the file by next time
+        elif isinstance(outcome, tuple):
+            entry, stat_key = outcome
+            touched.append(stat_key)
             result.files.append(_from_entry(path, entry, source))
-            continue
-        file = Path(path)
-        shown = display_path(file)
-        try:
-            raw = _read(file, shown)
-            digest = hashlib.sha256(raw).hexdigest()
-            unchanged = entry is not None and entry.sha256 == digest and entry.timezone == zone
-            if entry is not None and unchanged and entry.status is not None and stat is not None:
-                touched.append((key, stat.st_size, stat.st_mtime_ns))
-                result.files.append(_from_entry(path, entry, source))
-                continue
-            loaded = _load_bytes(file, raw, timezone, shown)
-        except InputError as error:
-            result.problems.extend(error.problems or [error.as_problem()])
-            result.failed[file] = error.posting_id
-            continue
-        remembered = _remember(key, stat, digest, zone, loaded)
-        if remembered is None:
-            result.files.append(loaded)  # kept whole: nothing to know the file by next time
-            continue
-        parsed.append(remembered)
-        result.files.append(
-            PostingFile(
-                path,
-                posting_id=loaded.posting_id,
-                content_hash=loaded.content_hash,
-                listing=(loaded.posting.status, loaded.posting.valid_through),
-                source=source,
-            )
-        )
-        if len(parsed) >= _STORE_EVERY:
-            cache.store_files(parsed)
-            parsed.clear()
+        else:
+            parsed.append(outcome)
+            result.files.append(_from_parsed(path, outcome, source))
+            if len(parsed) >= _STORE_EVERY:
+                cache.store_files(parsed)
+                parsed.clear()
     prefix = os.path.abspath(forget_under) + os.sep
+    seen = {os.path.abspath(path) for path in paths}
     gone = [path for path in known if path.startswith(prefix) and path not in seen]
     cache.store_files(parsed, forget=gone)
     cache.touch_files(touched)
     _reject_duplicate_ids(result)
     return result
+
+
+class _Stale(NamedTuple):
+    """A file the cache does not know unchanged by its stat: to be read (and maybe parsed)."""
+
+    path: str
+    entry: FileEntry | None
+    stat: os.stat_result | None
+    timezone: tzinfo
+
+
+_Examined = ParsedFile | tuple[FileEntry, tuple[str, int, int]] | PostingFile | InputError
+
+
+def _examine_all(files: Sequence[_Stale]) -> list[_Examined]:
+    """`_examine` for each file (what a worker process does with a chunk)."""
+    return [_examine(file) for file in files]
+
+
+def _examine(file: _Stale) -> _Examined:
+    """Read one file: the entry and new stat when its bytes are as the cache knows them, what
+    to remember of it when they changed, the file kept whole when it has no stat, or the error
+    that it does not load."""
+    path, entry, stat, timezone = file
+    zone = str(timezone)
+    shown = display_path(Path(path))
+    try:
+        raw = _read(Path(path), shown)
+        digest = hashlib.sha256(raw).hexdigest()
+        unchanged = entry is not None and entry.sha256 == digest and entry.timezone == zone
+        if entry is not None and unchanged and entry.status is not None and stat is not None:
+            return entry, (os.path.abspath(path), stat.st_size, stat.st_mtime_ns)
+        loaded = _load_bytes(Path(path), raw, timezone, shown)
+    except InputError as error:
+        return error
+    remembered = _remember(os.path.abspath(path), stat, digest, zone, loaded)
+    return loaded if remembered is None else remembered
+
+
+def _from_parsed(path: str, parsed: ParsedFile, source: _CachedSource) -> PostingFile:
+    valid_through = _when(parsed.valid_through) if parsed.valid_through else None
+    return PostingFile(
+        path,
+        posting_id=parsed.posting_id,
+        content_hash=parsed.content_hash,
+        listing=(_STATUSES[parsed.status], valid_through),
+        source=source,
+    )
 
 
 def _from_entry(path: str, entry: FileEntry, source: _CachedSource) -> PostingFile:

@@ -433,6 +433,7 @@ def careers_environment(overrides: Path | None) -> jinja2.Environment:
     loaders.append(jinja2.FileSystemLoader(PACKAGED_TEMPLATES))
     environment = jinja2.Environment(
         loader=jinja2.ChoiceLoader(loaders),
+        auto_reload=False,  # a build never sees a template change: no stat per page
         autoescape=_autoescape,
         finalize=_xml_safe,
         undefined=jinja2.StrictUndefined,

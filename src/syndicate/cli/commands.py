@@ -86,7 +86,7 @@ def validate(
     runtime = runtime_of(ctx)
     check_format(output_format)
     settings = runtime.settings()
-    loaded = load_postings(settings.postings_dir, settings.timezone)
+    loaded = load_postings(settings.postings_dir, settings.timezone, workers=settings.workers)
     problems = list(loaded.problems)
     for target in create_targets(settings):
         if target.options.enabled:
@@ -173,7 +173,7 @@ def build_command(
     """
     runtime = runtime_of(ctx)
     settings = runtime.settings()
-    loaded = load_postings(settings.postings_dir, settings.timezone)
+    loaded = load_postings(settings.postings_dir, settings.timezone, workers=settings.workers)
     check_target_name(settings, target, pull_only=True)
     for problem in loaded.problems:
         runtime.problem(problem)
@@ -242,7 +242,7 @@ def preview(
     runtime = runtime_of(ctx)
     settings = runtime.settings()
     check_target_name(settings, target)
-    loaded = load_postings(settings.postings_dir, settings.timezone)
+    loaded = load_postings(settings.postings_dir, settings.timezone, workers=settings.workers)
     found = loaded.by_id().get(posting_id)
     if found is None:
         for problem in loaded.problems:
@@ -288,7 +288,7 @@ def publish_command(
     check_format(output_format)
     settings = runtime.settings()
     check_target_name(settings, target, push_only=True)
-    loaded = load_postings(settings.postings_dir, settings.timezone)
+    loaded = load_postings(settings.postings_dir, settings.timezone, workers=settings.workers)
     for problem in loaded.problems:
         runtime.problem(problem)
     with StateStore(settings.state_url) as store:

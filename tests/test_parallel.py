@@ -1,0 +1,90 @@
+"""Parsing and rendering in worker processes: the same output as in one process, and a clear
+error when a worker dies.
+
+The threshold below which a build stays in its own process is lowered to one posting here, so
+that the example project's few postings take the worker path.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from syndicate import parallel
+from syndicate.build import build
+from syndicate.config import Settings
+from syndicate.errors import SyndicateError
+from syndicate.loading import load_postings
+from tests.test_cache import NOW, load, make_project, outputs, renders, uncached
+
+
+@pytest.fixture(autouse=True)
+def _small_work_is_enough(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(parallel, "MIN_PARALLEL", 1)
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_workers_render_what_one_process_renders(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, workers: int
+) -> None:
+    settings = make_project(tmp_path / "project").model_copy(update={"workers": workers})
+    rendered_here = renders(monkeypatch)
+    build(settings, load(settings).postings, now=NOW)
+    # With workers, every page is rendered by one of them; `workers: 1` keeps the work here.
+    assert bool(rendered_here) is (workers == 1)
+    assert outputs(settings) == uncached(settings, tmp_path)
+
+
+def test_workers_load_what_one_process_loads(tmp_path: Path) -> None:
+    settings = make_project(tmp_path / "project").model_copy(update={"workers": 2})
+    shared = load_postings(settings.postings_dir, settings.timezone, workers=2)
+    alone = load_postings(settings.postings_dir, settings.timezone, cache=None)
+    assert not shared.problems
+    assert [f.posting_id for f in shared.files] == [f.posting_id for f in alone.files]
+    assert [p.model_dump() for p in shared.postings] == [p.model_dump() for p in alone.postings]
+
+
+def test_a_file_that_fails_to_load_in_a_worker_is_reported_like_any_other(
+    tmp_path: Path,
+) -> None:
+    settings = make_project(tmp_path / "project")
+    broken = settings.postings_dir / "broken.md"
+    broken.write_text("---\ntitle: [unclosed\n---\nBody\n", encoding="utf-8")
+    shared = load_postings(settings.postings_dir, settings.timezone, workers=2)
+    alone = load_postings(settings.postings_dir, settings.timezone, cache=None)
+    assert [str(p) for p in shared.problems] == [str(p) for p in alone.problems]
+    assert shared.problems and all("broken.md" in str(p) for p in shared.problems)
+    assert broken in shared.failed
+    assert len(shared.files) == len(alone.files)
+
+
+def _die(_task: int) -> int:
+    os._exit(3)
+
+
+def test_a_worker_that_dies_gives_a_clear_error() -> None:
+    with pytest.raises(SyndicateError, match="workers: 1"):
+        list(parallel.ordered_map(_die, [1, 2, 3], workers=2))
+    # The next use starts new workers.
+    assert list(parallel.ordered_map(abs, [-1, -2, 3], workers=2)) == [1, 2, 3]
+
+
+def test_worker_count_follows_the_setting_and_the_amount_of_work(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(parallel, "MIN_PARALLEL", 100)
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)
+    assert parallel.worker_count(None, 99) == 0
+    assert parallel.worker_count(None, 100) == 2
+    assert parallel.worker_count(3, 100) == 3
+    assert parallel.worker_count(1, 10_000) == 0
+    monkeypatch.setattr(os, "cpu_count", lambda: 1)
+    assert parallel.worker_count(None, 10_000) == 0
+
+
+def test_workers_setting_is_validated(tmp_path: Path) -> None:
+    settings = make_project(tmp_path / "project")
+    with pytest.raises(ValueError, match="workers"):
+        Settings.model_validate({**settings.model_dump(), "workers": 0})
