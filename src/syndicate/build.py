@@ -199,7 +199,7 @@ def _make_ahead(
         made = itertools.chain.from_iterable(ordered_map(render_in_worker, tasks, workers))
     else:
         makers = [run.target.fragment_makers(run.context) for run in chosen]  # type: ignore[arg-type]
-        made = ([makers[i][part](ref.posting) for i, part in jobs] for ref, jobs in todo)
+        made = (_render(makers, ref.posting, jobs) for ref, jobs in todo)
     pieces: dict[_Job, list[tuple[str, bytes]]] = {}
     for count, ((ref, jobs), datas) in enumerate(zip(todo, made, strict=True), start=1):
         for job, data in zip(jobs, datas, strict=True):
@@ -215,6 +215,7 @@ def _missing(
 ) -> list[tuple[LoadedPosting, list[_Job]]]:
     """Each posting with the fragments (of the targets that accept it) the cache lacks."""
     accepted = [{id(ref) for ref in run.accepted} for run in runs]
+    parts = [list(run.target.fragment_makers(run.context)) for run in runs]  # type: ignore[arg-type]
     todo: list[tuple[LoadedPosting, list[_Job]]] = []
     for start in range(0, len(postings), _AHEAD):
         batch = postings[start : start + _AHEAD]
@@ -223,7 +224,7 @@ def _missing(
             fragments = run.target.fragments
             assert fragments is not None and run.context is not None
             taken = [ref for ref in batch if id(ref) in accepted[index]]
-            for part in run.target.fragment_makers(run.context):
+            for part in parts[index]:
                 for ref in fragments.missing(taken, part) if taken else []:
                     jobs.setdefault(id(ref), []).append((index, part))
         todo.extend((ref, jobs[id(ref)]) for ref in batch if id(ref) in jobs)
@@ -272,11 +273,14 @@ def render_in_worker(task: _RenderTask) -> list[list[bytes]]:
         reader = PostingReader(settings.work_dir / CACHE_DIR, settings.timezone)
         _worker_setup[task.key] = (makers, reader)
     makers, reader = _worker_setup[task.key]
-    made: list[list[bytes]] = []
-    for shipped, jobs in task.postings:
-        posting = reader.posting(shipped)
-        made.append([makers[index][part](posting) for index, part in jobs])
-    return made
+    return [_render(makers, reader.posting(shipped), jobs) for shipped, jobs in task.postings]
+
+
+def _render(
+    makers: Sequence[dict[str, Callable[[Posting], bytes]]], posting: Posting, jobs: list[_Job]
+) -> list[bytes]:
+    """The fragments ``jobs`` names, of one posting read back once for all of them."""
+    return [makers[index][part](posting) for index, part in jobs]
 
 
 def _push_keys(settings: Settings) -> list[str]:
