@@ -3,19 +3,17 @@
 from __future__ import annotations
 
 import json
-import os
 import re
 import shutil
-import subprocess
-import sys
 from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
 from lxml import etree
 
+from tests.cli import run
+
 ROOT = Path(__file__).resolve().parent.parent
-SCRIPT = Path(sys.executable).parent / "syndicate"
 IDS = (
     "8x8-inside-sales-manager",
     "canonical-channel-sales-manager",
@@ -59,17 +57,6 @@ apply: {url: "https://example.com/apply", email: jobs@example.com}
 ---
 A remote job that says nothing about where applicants may live, long enough for any board.
 """
-
-
-def run(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [str(SCRIPT), *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env={**os.environ, "COLUMNS": "200"},
-    )
 
 
 @pytest.fixture

@@ -3,17 +3,15 @@
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 import yaml
 
+from tests.cli import run
+
 ROOT = Path(__file__).resolve().parent.parent
-SCRIPT = Path(sys.executable).parent / "syndicate"
 SEEDS = Path(__file__).resolve().parent / "data" / "import" / "seeds"
 SEED_IDS = {
     "sixsq-sales-manager",
@@ -49,17 +47,6 @@ FILLED = {
         "apply": {"url": "https://www.8x8.com/careers"},
     },
 }
-
-
-def run(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [str(SCRIPT), *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env={**os.environ, "COLUMNS": "200"},
-    )
 
 
 @pytest.fixture

@@ -9,12 +9,10 @@ never show in any output or in the state file.
 from __future__ import annotations
 
 import json
-import os
 import re
 import shutil
 import sqlite3
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -23,9 +21,9 @@ import pytest
 import yaml
 
 from syndicate.testing import BoardServer
+from tests.cli import run as run_cli
 
 ROOT = Path(__file__).resolve().parent.parent
-SCRIPT = Path(sys.executable).parent / "syndicate"
 # Distinctive values, to look for in every output.
 TOKEN = "tok-Zq8vW3xLrT6m"
 HOOK_SECRET = "hook-Jb4nPs9dKe2y"
@@ -81,16 +79,8 @@ def project(tmp_path: Path, board: BoardServer) -> Path:
 
 
 def run(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    env = {
-        **os.environ,
-        "COLUMNS": "200",
-        "LINKEDIN_TOKEN": TOKEN,
-        "GOOGLE_INDEXING_TOKEN": TOKEN,
-        "HOOK_SECRET": HOOK_SECRET,
-    }
-    return subprocess.run(
-        [str(SCRIPT), *args], cwd=cwd, capture_output=True, text=True, timeout=60, env=env
-    )
+    secrets = {"LINKEDIN_TOKEN": TOKEN, "GOOGLE_INDEXING_TOKEN": TOKEN, "HOOK_SECRET": HOOK_SECRET}
+    return run_cli(*args, cwd=cwd, env=secrets, timeout=60)
 
 
 def table_rows(output: str) -> list[list[str]]:
