@@ -16,6 +16,7 @@ import pytest
 import sqlalchemy as sa
 
 from syndicate import state as state_module
+from syndicate.state import store as store_module
 from syndicate.secret import read_secret
 from syndicate.state import (
     DeliveryState,
@@ -108,7 +109,7 @@ def test_an_older_schema_is_migrated_once(db_path: Path, monkeypatch: pytest.Mon
         calls.append(1)
         conn.exec_driver_sql("ALTER TABLE runs ADD COLUMN note TEXT")
 
-    monkeypatch.setattr(state_module, "SCHEMA_VERSION", current + 1)
+    monkeypatch.setattr(store_module, "SCHEMA_VERSION", current + 1)
     monkeypatch.setitem(state_module.MIGRATIONS, current, to_next)
     with StateStore(url_of(db_path)) as store:
         assert store.schema_version() == current + 1

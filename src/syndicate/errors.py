@@ -5,7 +5,10 @@ SyndicateError
 ├── InputError      a posting file or import source is wrong (exit 1, nothing pushed)
 ├── ConfigError     config.yaml is wrong (exit 1)
 ├── RenderError     a posting breaks a target's rules or a template fails
-└── PushError       a board refused or failed a push (``retryable`` says whether to try again)
+├── PushError       a board refused or failed a push (``retryable`` says whether to try again)
+└── StateError      the publish state cannot be opened, read or written (``retryable`` when the
+    │               database is out of reach for a while)
+    └── StateLockedError   another publish holds the state's lock
 ```
 
 Every error carries the context a person needs to act on it: the file and line, the field, the
@@ -135,3 +138,11 @@ class PushError(SyndicateError):
         super().__init__(message, **context)  # type: ignore[arg-type]
         self.retry_after = retry_after
         self.status_code = status_code
+
+
+class StateError(SyndicateError):
+    """The state store cannot be opened, read or written, or was used out of order."""
+
+
+class StateLockedError(StateError):
+    """Another publish holds the store's lock."""

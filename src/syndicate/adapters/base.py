@@ -30,6 +30,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr
 from syndicate.durations import Duration
 from syndicate.errors import Problem, Severity
 from syndicate.model import Posting
+from syndicate.operations import OperationKind
 from syndicate.secret import read_secret
 
 if TYPE_CHECKING:
@@ -160,15 +161,6 @@ class PullTarget(Target):
     @abstractmethod
     def render(self, postings: Iterable[Posting], context: RenderContext) -> Iterator[Document]:
         """Render the listed postings (already checked) into documents; pure, no I/O."""
-
-
-class OperationKind(StrEnum):
-    """What a push asks of a board."""
-
-    CREATE = "CREATE"
-    UPDATE = "UPDATE"
-    RENEW = "RENEW"
-    CLOSE = "CLOSE"
 
 
 @dataclass(frozen=True, slots=True)
