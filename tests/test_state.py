@@ -16,7 +16,6 @@ import pytest
 import sqlalchemy as sa
 
 from syndicate import state as state_module
-from syndicate.state import store as store_module
 from syndicate.secret import read_secret
 from syndicate.state import (
     DeliveryState,
@@ -30,6 +29,7 @@ from syndicate.state import (
     Succeeded,
     utc_day,
 )
+from syndicate.state import store as store_module
 
 T0 = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 CREATE, UPDATE, CLOSE = OperationKind.CREATE, OperationKind.UPDATE, OperationKind.CLOSE
