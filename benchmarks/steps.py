@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 
 from syndicate.config import load_settings
-from syndicate.loading import load_postings
+from syndicate.loading import load_project
 from syndicate.publish import publish
 from syndicate.state import StateStore
 
@@ -20,7 +20,7 @@ from syndicate.state import StateStore
 def push(config: Path) -> dict[str, float | int]:
     """Publish without building; how many operations each target sent and how long it took."""
     settings = load_settings(config)
-    loaded = load_postings(settings.postings_dir, settings.timezone, workers=settings.workers)
+    loaded = load_project(settings)
     started = time.perf_counter()
     with StateStore(settings.state_url) as store:
         report = publish(settings, loaded, store, with_build=False)

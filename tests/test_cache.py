@@ -16,6 +16,7 @@ import subprocess
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import cmarkgfm
 import pytest
@@ -26,7 +27,7 @@ from syndicate import content, loading
 from syndicate.build import build
 from syndicate.cache import CACHE_DIR, DATABASE, BuildCache
 from syndicate.config import Settings, load_settings
-from syndicate.loading import LoadResult, load_postings
+from syndicate.loading import LoadResult, load_postings, load_project
 from syndicate.model import Posting
 from syndicate.plan import make_plan
 from syndicate.publish import push_targets
@@ -49,7 +50,7 @@ def project(tmp_path: Path) -> Settings:
 
 
 def load(settings: Settings) -> LoadResult:
-    loaded = load_postings(settings.postings_dir, settings.timezone)
+    loaded = load_project(settings)
     assert not loaded.problems
     return loaded
 
@@ -231,7 +232,7 @@ def test_an_unusable_cache_folder_only_makes_things_slower(
 ) -> None:
     project.work_dir.mkdir(parents=True)
     (project.work_dir / CACHE_DIR).write_text("a file where the cache folder should be")
-    loaded = load_postings(project.postings_dir, project.timezone)
+    loaded = load_project(project)
     assert loaded.cache is None and len(loaded.files) == 5
     build(project, loaded.postings, now=NOW)
     assert outputs(project) == uncached(project, tmp_path)
@@ -245,11 +246,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from syndicate.build import build
 from syndicate.config import load_settings
-from syndicate.loading import load_postings
+from syndicate.loading import load_project
 
 settings = load_settings(Path(sys.argv[1]))
 for _ in range(int(sys.argv[2])):
-    loaded = load_postings(settings.postings_dir, settings.timezone)
+    loaded = load_project(settings)
     build(settings, loaded.postings, now=datetime(2026, 11, 23, 9, 0, tzinfo=UTC))
 """
 
@@ -310,7 +311,7 @@ def test_a_file_changed_just_after_loading_is_read_again_despite_its_stat(
 def test_a_file_that_breaks_is_reported_and_forgotten(project: Settings) -> None:
     load(project)
     (project.postings_dir / f"{MAIN}.md").write_text("no front matter at all\n")
-    loaded = load_postings(project.postings_dir, project.timezone)
+    loaded = load_project(project)
     assert MAIN not in loaded.by_id()
     [problem] = loaded.problems
     assert problem.message.startswith("no front matter")
@@ -345,10 +346,48 @@ class _Delivered:
         self.live = True
 
 
-def test_the_cache_open_beside_a_folder_without_a_project_is_none(tmp_path: Path) -> None:
+def test_loose_postings_loaded_without_a_configuration_write_no_cache(tmp_path: Path) -> None:
     (tmp_path / "postings").mkdir()
-    assert cache_module.open_beside(tmp_path / "postings") is None
-    assert not (tmp_path / ".syndicate").exists()
+    shutil.copy(ROOT / "postings" / f"{MAIN}.md", tmp_path / "postings")
+    loaded = load_postings(tmp_path / "postings", ZoneInfo("UTC"))
+    assert loaded.cache is None and len(loaded.files) == 1
+    assert list(tmp_path.iterdir()) == [tmp_path / "postings"]
+
+
+def test_the_cache_is_used_when_the_postings_live_outside_the_project(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The cache follows the configuration (beside the state), not the postings' folder: a
+    separate checkout of the postings is parsed once and an edit renders one posting again."""
+    project = make_project(tmp_path / "project")
+    elsewhere = tmp_path / "checkout" / "postings"
+    shutil.move(project.postings_dir, elsewhere)
+    config = project.root / "config.yaml"
+    config.write_text(
+        config.read_text().replace("postings: postings", f"postings: {elsewhere}"), "utf-8"
+    )
+    settings = load_settings(config)
+    assert settings.postings_dir == elsewhere
+    build(settings, load_project(settings), now=NOW)
+    assert settings.cache_dir == project.root / ".syndicate" / "cache"
+    assert fragment_count(settings) > 0
+
+    for path in elsewhere.iterdir():  # old enough for their stats to be trusted
+        os.utime(path, ns=(1_700_000_000_000_000_000, 1_700_000_000_000_000_000))
+    load_project(settings)
+    parsed: list[str] = []
+    original = loading._load_bytes
+
+    def counted(path: Path, *args: object) -> object:
+        parsed.append(path.name)
+        return original(path, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(loading, "_load_bytes", counted)
+    rendered = renders(monkeypatch)
+    edit(settings, MAIN, "title: Sales Manager", "title: Senior Sales Manager")
+    build(settings, load_project(settings), now=NOW)
+    assert parsed == [f"{MAIN}.md"]
+    assert rendered == [MAIN]
 
 
 def test_build_cache_open_refuses_an_unwritable_place(tmp_path: Path) -> None:

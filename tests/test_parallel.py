@@ -16,7 +16,7 @@ from syndicate import parallel
 from syndicate.build import build
 from syndicate.config import Settings
 from syndicate.errors import SyndicateError
-from syndicate.loading import load_postings
+from syndicate.loading import load_postings, load_project
 from tests.test_cache import NOW, load, make_project, outputs, renders, uncached
 
 
@@ -39,7 +39,7 @@ def test_workers_render_what_one_process_renders(
 
 def test_workers_load_what_one_process_loads(tmp_path: Path) -> None:
     settings = make_project(tmp_path / "project").model_copy(update={"workers": 2})
-    shared = load_postings(settings.postings_dir, settings.timezone, workers=2)
+    shared = load_project(settings)
     alone = load_postings(settings.postings_dir, settings.timezone, cache=None)
     assert not shared.problems
     assert [f.posting_id for f in shared.files] == [f.posting_id for f in alone.files]
@@ -52,7 +52,7 @@ def test_a_file_that_fails_to_load_in_a_worker_is_reported_like_any_other(
     settings = make_project(tmp_path / "project")
     broken = settings.postings_dir / "broken.md"
     broken.write_text("---\ntitle: [unclosed\n---\nBody\n", encoding="utf-8")
-    shared = load_postings(settings.postings_dir, settings.timezone, workers=2)
+    shared = load_project(settings)
     alone = load_postings(settings.postings_dir, settings.timezone, cache=None)
     assert [str(p) for p in shared.problems] == [str(p) for p in alone.problems]
     assert shared.problems and all("broken.md" in str(p) for p in shared.problems)

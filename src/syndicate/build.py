@@ -2,8 +2,11 @@
 
 Which postings a target gets: those listed now (open, not past ``valid_through``) that pass the
 target's rules.  A posting that breaks a rule is left out of that target only, and the problem is
-reported.  Each target's build time (Indeed's ``lastBuildDate``, Atom's ``updated``) moves only
-when what it renders from changes, using a small manifest in ``.syndicate/``.
+reported.  Given the publish state, a posting whose file fails to load or whose edit breaks the
+target's rules keeps its last good version instead, and files that disappear are withdrawn only
+within the guard against mass closes (`syndicate.listing`).  Each target's build time (Indeed's
+``lastBuildDate``, Atom's ``updated``) moves only when what it renders from changes, using a
+small manifest in ``.syndicate/``.
 """
 
 from __future__ import annotations
@@ -20,7 +23,6 @@ from typing import Any
 
 from syndicate.adapters import Document, PullTarget, RenderContext, Target, create_targets
 from syndicate.cache import (
-    CACHE_DIR,
     BuildCache,
     CachedChecks,
     Fragments,
@@ -29,8 +31,10 @@ from syndicate.cache import (
 )
 from syndicate.config import Settings
 from syndicate.errors import Problem, Severity
+from syndicate.listing import Lister, Refusal, TargetListing
 from syndicate.loading import (
     LoadedPosting,
+    LoadResult,
     PostingFile,
     PostingList,
     PostingReader,
@@ -39,6 +43,7 @@ from syndicate.loading import (
 from syndicate.model import Posting
 from syndicate.output import FolderVersion, write_atomic
 from syndicate.parallel import ordered_map, worker_count
+from syndicate.state import Hold, StateStore
 
 MANIFEST = "build.json"
 # The settings that can change what a target renders (a change moves its build time).
@@ -59,21 +64,28 @@ class TargetBuild:
     files: list[str] = field(default_factory=list)
     changed: int = 0
     disabled: str | None = None
+    listed: set[str] = field(default_factory=set)  # the posting ids it lists
+    holds: list[Hold] = field(default_factory=list)  # kept at their last good version
+    refusal: Refusal | None = None  # the guard refused to withdraw these
+    selection: TargetListing | None = None  # what it lists, as `syndicate.listing` decided
 
 
 @dataclass(slots=True)
 class BuildReport:
-    """The outcome of a build, per target."""
+    """The outcome of a build, per target; ``kept`` says, per held file, what was kept."""
 
     targets: list[TargetBuild] = field(default_factory=list)
+    kept: list[Problem] = field(default_factory=list)
 
     @property
     def problems(self) -> list[Problem]:
-        return [p for t in self.targets for p in t.left_out]
+        refused = [t.refusal.problem() for t in self.targets if t.refusal is not None]
+        return [p for t in self.targets for p in t.left_out] + refused
 
     @property
     def ok(self) -> bool:
-        return not any(p.severity is Severity.ERROR for p in self.problems)
+        held = any(t.holds for t in self.targets)
+        return not held and not any(p.severity is Severity.ERROR for p in self.problems)
 
 
 def listed(postings: Iterable[Posting], now: datetime, settings: Settings) -> list[Posting]:
@@ -98,23 +110,34 @@ def select(target: Target, postings: Iterable[Posting]) -> tuple[list[Posting], 
 
 def build(
     settings: Settings,
-    postings: Sequence[Posting],
+    postings: LoadResult | Sequence[Posting],
     *,
     now: datetime | None = None,
     only: str | None = None,
     progress: Progress | None = None,
+    store: StateStore | None = None,
+    lister: Lister | None = None,
+    dry_run: bool = False,
 ) -> BuildReport:
     """Render every enabled pull target (or only the one named ``only``) into ``output``.
 
-    With the build cache (``.syndicate/cache/``), a target's checks and per-posting fragments
-    are taken from it when the posting's content and the target's key are unchanged; given the
-    `syndicate.loading.PostingList` of a cached load, postings are read back only to render what
-    the cache lacks, one at a time, so memory does not grow with their number.
+    Given a load (`LoadResult`) and the publish state (``store``, or a ``lister`` made with
+    one), what each target lists follows `syndicate.listing`: last good versions kept, mass
+    closes guarded, and what the targets list remembered.  With the build cache, a target's
+    checks and per-posting fragments are taken from it when the posting's content and the
+    target's key are unchanged; given a cached load, postings are read back only to render what
+    the cache lacks, one at a time, so memory does not grow with their number.  ``dry_run``
+    decides what each target lists and reports it, but renders and records nothing.
     """
     now = now or datetime.now(UTC)
     manifest = _Manifest(settings.work_dir / MANIFEST)
-    cache = BuildCache.open(settings.work_dir / CACHE_DIR)
-    refs = PostingList.of(postings).files
+    cache = BuildCache.open(settings.cache_dir)
+    if isinstance(postings, LoadResult):
+        refs: Sequence[LoadedPosting] = postings.files
+        if lister is None and store is not None:
+            lister = Lister(settings, postings, store, now)
+    else:
+        refs = PostingList.of(postings).files
     on_air = [ref for ref in refs if ref.is_listed(now, settings.timezone)]
     report = BuildReport()
     try:
@@ -128,8 +151,17 @@ def build(
             if not result.disabled:
                 runs.append(_Run(target, result, CachedChecks(target, cache, prefetch=False)))
         _check(runs, on_air)
+        selections = [_select(lister, run) for run in runs] if lister is not None else []
+        if lister is not None:
+            report.kept = lister.kept_notes(selections)
+        if dry_run:
+            for run in runs:
+                run.result.included = len(run.accepted)
+                run.result.listed = {ref.posting_id for ref in run.accepted}
+            return report
         for run in runs:
             run.result.included = len(run.accepted)
+            run.result.listed = {ref.posting_id for ref in run.accepted}
             build_time = manifest.build_time(run.target, run.accepted, now)
             run.context = RenderContext(settings=settings, build_time=build_time)
             run.target.fragments = Fragments(run.target, cache) if cache is not None else None
@@ -144,6 +176,9 @@ def build(
             if progress:
                 progress(run.target.name, len(run.accepted))
         manifest.save()
+        if lister is not None:
+            for selection in selections:
+                lister.save(selection)
         if cache is not None and not only and all(isinstance(r, PostingFile) for r in refs):
             cache.prune([*keys, *_push_keys(settings)])
     finally:
@@ -160,7 +195,18 @@ class _Run:
     result: TargetBuild
     checks: CachedChecks
     accepted: list[LoadedPosting] = field(default_factory=list)
+    rejected: dict[str, list[Problem]] = field(default_factory=dict)  # errors, by posting id
     context: RenderContext | None = None
+
+
+def _select(lister: Lister, run: _Run) -> TargetListing:
+    """What the run's target lists: what it accepted, with kept and guarded versions."""
+    selection = lister.select(run.target.name, run.accepted, run.rejected, run.checks.problems)
+    run.accepted = selection.listed
+    run.result.holds = selection.holds
+    run.result.refusal = selection.refusal
+    run.result.selection = selection
+    return selection
 
 
 def _check(runs: Sequence[_Run], postings: Sequence[LoadedPosting]) -> None:
@@ -174,7 +220,10 @@ def _check(runs: Sequence[_Run], postings: Sequence[LoadedPosting]) -> None:
             for run in runs:
                 found = run.checks.problems(ref)
                 run.result.left_out.extend(found)
-                if not any(p.severity is Severity.ERROR for p in found):
+                errors = [p for p in found if p.severity is Severity.ERROR]
+                if errors:
+                    run.rejected[ref.posting_id] = errors
+                else:
                     run.accepted.append(ref)
     for run in runs:
         run.checks.save()
@@ -270,7 +319,7 @@ def render_in_worker(task: _RenderTask) -> list[list[bytes]]:
             targets[name].fragment_makers(RenderContext(settings=settings, build_time=when))  # type: ignore[attr-defined]
             for name, when in task.runs
         ]
-        reader = PostingReader(settings.work_dir / CACHE_DIR, settings.timezone)
+        reader = PostingReader(settings.cache_dir, settings.timezone)
         _worker_setup[task.key] = (makers, reader)
     makers, reader = _worker_setup[task.key]
     return [_render(makers, reader.posting(shipped), jobs) for shipped, jobs in task.postings]

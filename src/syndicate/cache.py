@@ -1,10 +1,12 @@
 """The build cache: what loading and rendering found last time, so unchanged work is not redone.
 
-Kept beside the publish state, in ``.syndicate/cache/cache.db``: a SQLite database (WAL mode)
-holding, per posting file, its stat and digest with the posting it parsed into, and per target,
-the checks and the rendered fragments of each posting, keyed by the posting's content hash and
-by a *target key* that changes whenever anything else that decides the output changes (the
-target's options and templates, the settings it renders from, and syndicate's own code).
+Kept where the configuration says (`syndicate.config.Settings.cache_dir`: beside the publish
+state by default, whatever folder the postings are in), in ``cache.db``: a SQLite database
+(WAL mode) holding, per posting file, its stat and digest with the posting it parsed into, and
+per target, the checks and the rendered fragments of each posting, keyed by the posting's
+content hash and by a *target key* that changes whenever anything else that decides the output
+changes (the target's options and templates, the settings it renders from, and syndicate's own
+code).
 
 Why SQLite rather than files: a hundred thousand postings make several hundred thousand entries,
 which as files would cost an inode and a directory entry each and a rename to replace safely;
@@ -357,16 +359,6 @@ class BuildCache:
             except BaseException:
                 _rollback(self._connection)
                 raise
-
-
-def open_beside(postings: Path) -> BuildCache | None:
-    """The cache of the project a postings folder belongs to: ``.syndicate/cache/`` beside the
-    folder, when the folder's parent holds a ``config.yaml`` (a project's own layout); None
-    otherwise, so that loading a folder that belongs to no project writes nothing anywhere."""
-    project = postings.resolve().parent
-    if not (project / "config.yaml").is_file():
-        return None
-    return BuildCache.open(project / ".syndicate" / CACHE_DIR)
 
 
 def lines_json(lines: dict[str, int], first_line: int, body_line: int) -> str:

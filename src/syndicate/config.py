@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     ValidationError,
@@ -65,11 +66,47 @@ class Schedule(_Section):
 
 
 class Retry(_Section):
-    """Retries of failed pushes: exponential from ``backoff`` up to ``max_backoff``."""
+    """Retries of failed pushes: exponential from ``backoff`` up to ``max_backoff``.
+
+    ``max_wait_per_run`` caps how long one run waits in all for retries (backoff and the
+    boards' ``Retry-After``); what is still waiting then stays queued for the next run.
+    """
 
     max_attempts: int = Field(default=8, ge=1, le=100)
     backoff: Duration = timedelta(seconds=2)
     max_backoff: Duration = timedelta(minutes=10)
+    max_wait_per_run: Duration = timedelta(seconds=60)
+
+
+def _share(value: Any) -> float:
+    """``20%`` or ``0.2`` → 0.2."""
+    if isinstance(value, str) and value.strip().endswith("%"):
+        try:
+            value = float(value.strip()[:-1]) / 100
+        except ValueError:
+            raise ValueError(f"{value!r} is not a share such as 20% or 0.2") from None
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError(f"{value!r} is not a share such as 20% or 0.2")
+    if not 0 <= value <= 1:
+        raise ValueError(f"{value!r} is not between 0% and 100%")
+    return float(value)
+
+
+Share = Annotated[float, BeforeValidator(_share)]
+
+
+class Guard(_Section):
+    """The guard against closing many jobs by accident.
+
+    Closes that the postings ask for (``status: closed``, ``valid_through`` passed) always go
+    through.  Closes caused by files that disappeared (or whose ``id`` changed) are refused
+    when they would close more than ``max_close`` of a target's open jobs (a target with fewer
+    than ``min_jobs`` open jobs is not held to the share), or when the postings folder is
+    empty; ``syndicate publish --allow-mass-close`` lets them through once reviewed.
+    """
+
+    max_close: Share = 0.2
+    min_jobs: int = Field(default=5, ge=0)
 
 
 class PrivateFeed(_Section):
@@ -144,9 +181,12 @@ class Settings(_Section):
     targets: dict[str, _target_options_type()] = {}  # type: ignore[valid-type]
     schedule: Schedule = Schedule()
     retry: Retry = Retry()
+    guard: Guard = Guard()
     server: Server = Server()
     # Processes that parse and render a large build (default: one per CPU; 1: none).
     workers: int | None = Field(default=None, ge=1, le=64)
+    # The build cache (default: ``cache/`` beside a SQLite state file, else .syndicate/cache).
+    cache: Path | None = None
     root: Path = Field(default=Path("."), exclude=True)
 
     @field_validator("timezone", mode="before")
@@ -191,6 +231,28 @@ class Settings(_Section):
         if self.state.startswith(prefix) and not self.state.startswith(prefix + "/"):
             return prefix + str(self.path(Path(self.state[len(prefix) :])))
         return self.state
+
+    @property
+    def cache_dir(self) -> Path:
+        """Where the build cache lives: the ``cache`` setting, else beside the state."""
+        if self.cache is not None:
+            return self.path(self.cache)
+        prefix = "sqlite:///"
+        url = self.state_url
+        if url.startswith(prefix) and ":memory:" not in url and "mode=memory" not in url:
+            database = url[len(prefix) :].removeprefix("file:").split("?", 1)[0]
+            return Path(database).parent / "cache"
+        return self.work_dir / "cache"
+
+    def posting_key(self, path: Path | str) -> str:
+        """A posting file's path relative to the postings folder, as the state records it
+        (the same on every machine whatever folder the postings are checked out in)."""
+        folder = self.postings_dir.resolve()
+        resolved = Path(path).resolve()
+        try:
+            return resolved.relative_to(folder).as_posix()
+        except ValueError:
+            return resolved.as_posix()
 
     @property
     def work_dir(self) -> Path:

@@ -14,6 +14,11 @@ One process runs:
 SIGTERM or SIGINT stops the server from taking requests, asks the running sync to stop after the
 push in flight (what it has not sent stays pending in the state store, durable), waits for it,
 and returns.  A sync that raises is logged and counted; the daemon keeps running.
+
+What a sync finds for a person to fix (a posting held at its last good version, a mass close the
+guard refused, a board refusing our credentials) is logged once, when it is first found, and
+shown by ``/healthz`` as ``degraded`` for as long as it lasts.  The daemon never approves a mass
+close: ``syndicate publish --allow-mass-close`` against the same state does.
 """
 
 from __future__ import annotations
@@ -33,8 +38,8 @@ from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from syndicate.config import Settings
-from syndicate.errors import SyndicateError
-from syndicate.loading import LoadResult, load_postings
+from syndicate.errors import Problem, SyndicateError
+from syndicate.loading import LoadResult, load_project
 from syndicate.logs import event
 from syndicate.model import expires_at
 from syndicate.publish import PublishReport, publish
@@ -67,6 +72,7 @@ class Syncer:
         self.stop = stop
         self.ever_listed: set[str] = set()  # by this process, for pages of deleted files
         self.on_finished: Callable[[LoadResult | None], None] = lambda _loaded: None
+        self._reported: set[str] = set()  # problems logged already
 
     def __call__(self, reason: str = "schedule") -> None:
         """Run one sync; never raises (a failure is logged, counted and shown in /healthz)."""
@@ -76,14 +82,16 @@ class Syncer:
         self.status.sync_started()
         loaded: LoadResult | None = None
         try:
-            loaded = load_postings(
-                self.settings.postings_dir, self.settings.timezone, workers=self.settings.workers
-            )
-            # Before the build removes their pages, so that they answer 410 rather than 404.
+            loaded = load_project(self.settings)
+            # Before the build removes their pages, so that they answer 410 rather than 404 (a
+            # page that stays, kept at its last good version, is served whatever this says).
             self.gone.update(self._gone_pages(loaded))
             report = publish(
                 self.settings, loaded, self.store, wait_for_lock=True, should_stop=self.stop.is_set
             )
+            if report.build is not None:
+                self.gone.update(self._gone_after(report))
+            self._report_problems(loaded, report)
         except (SyndicateError, OSError) as error:
             self._finished(reason, started, error=error)
         except Exception as error:  # a bug must not stop the daemon; it is logged in full
@@ -133,24 +141,70 @@ class Syncer:
         )
 
     def _gone_pages(self, loaded: LoadResult) -> set[str]:
-        """Careers pages (paths under output) of known postings that are not listed now.
-
-        A posting whose file fails to load keeps its page: it is not withdrawn.
-        """
+        """Careers pages (paths under output) of known postings that are not listed now, as
+        far as the load tells (`_gone_after` makes it exact once the build has run)."""
         if not any(o.type == "careers_site" for o in self.settings.targets.values()):
             return set()
         now = datetime.now(UTC)
-        listed = {p.id for p in loaded.postings if p.is_listed(now, self.settings.timezone)}
-        unloadable = {pid for pid in loaded.failed.values() if pid}
+        tz = self.settings.timezone
+        listed = {f.posting_id for f in loaded.files if f.is_listed(now, tz)}
         self.ever_listed |= listed
-        known = (
-            {f.posting.id for f in loaded.files}
-            | {pid for pid, _ in self.store.deliveries()}
-            | self.ever_listed
-        )
-        return {
-            job_page_path(self.settings, posting_id) for posting_id in known - listed - unloadable
-        }
+        known = self._known_ids(loaded)
+        return {job_page_path(self.settings, posting_id) for posting_id in known - listed}
+
+    def _gone_after(self, report: PublishReport) -> set[str]:
+        """The careers pages of known postings that the build did not list (kept versions and
+        jobs the guard held back are listed, so their pages stay)."""
+        assert report.build is not None
+        careers = [
+            t for t in report.build.targets
+            if self.settings.targets[t.name].type == "careers_site"
+        ]  # fmt: skip
+        if not careers:
+            return set()
+        listed = set().union(*(t.listed for t in careers))
+        self.ever_listed |= listed
+        known = self._known_ids(None)
+        return {job_page_path(self.settings, posting_id) for posting_id in known - listed}
+
+    def _known_ids(self, loaded: LoadResult | None) -> set[str]:
+        known = {pid for pid, _ in self.store.deliveries()} | self.ever_listed
+        known |= {pid for pid, _ in self.store.listings.all()}
+        if loaded is not None:
+            known |= {f.posting_id for f in loaded.files}
+        return known
+
+    def _report_problems(self, loaded: LoadResult, report: PublishReport) -> None:
+        """Show what the sync found for a person to fix in /healthz, and log each once."""
+        problems: list[str] = []
+        holds = [h for h in self.store.listings.holds()]
+        for source in sorted({h.source for h in holds}):
+            targets = ", ".join(sorted(h.target for h in holds if h.source == source))
+            found = next(h.problems for h in holds if h.source == source)
+            details = "; ".join(_problem_text(p) for p in found) or source
+            problems.append(f"{details} (kept the last good version on {targets})")
+        problems.extend(str(refusal.problem()) for refusal in report.refusals)
+        for name, failure in self.store.guards.auth_failures().items():
+            problems.append(f"{name}: the board refuses our credentials: {failure.error}")
+        self.status.set_problems(problems, held=len({h.source for h in holds}))
+        for problem in problems:
+            if problem not in self._reported:
+                event(log, "needs attention", level=logging.WARNING, problem=problem)
+        for problem in self._reported - set(problems):
+            event(log, "resolved", problem=problem)
+        self._reported = set(problems)
+
+
+def _problem_text(found: dict[str, object]) -> str:
+    """A stored problem (`Problem.to_dict`) as ``file:line: field: message``."""
+    problem = Problem(
+        str(found.get("message", "")),
+        file=found.get("file"),  # type: ignore[arg-type]
+        line=found.get("line"),  # type: ignore[arg-type]
+        field=found.get("field"),  # type: ignore[arg-type]
+        target=found.get("target"),  # type: ignore[arg-type]
+    )
+    return str(problem)
 
 
 class _Server(uvicorn.Server):
@@ -270,9 +324,9 @@ class Daemon:
         tz = self.settings.timezone
         upcoming = [
             end
-            for posting in loaded.postings
-            if posting.valid_through is not None and posting.is_listed(now, tz)
-            for end in [expires_at(posting.valid_through, tz)]
+            for posting_file in loaded.files
+            if posting_file.valid_through is not None and posting_file.is_listed(now, tz)
+            for end in [expires_at(posting_file.valid_through, tz)]
         ]
         # A second after the end, so that the posting counts as expired when the sync runs.
         return min(upcoming) + timedelta(seconds=1) if upcoming else None

@@ -6,6 +6,8 @@ SyndicateError
 ├── ConfigError     config.yaml is wrong (exit 1)
 ├── RenderError     a posting breaks a target's rules or a template fails
 ├── PushError       a board refused or failed a push (``retryable`` says whether to try again)
+│   └── AuthenticationError   the board refused our credentials (401/403): not the posting's
+│                             fault, so what was to be sent stays queued
 └── StateError      the publish state cannot be opened, read or written (``retryable`` when the
     │               database is out of reach for a while)
     └── StateLockedError   another publish holds the state's lock
@@ -138,6 +140,12 @@ class PushError(SyndicateError):
         super().__init__(message, **context)  # type: ignore[arg-type]
         self.retry_after = retry_after
         self.status_code = status_code
+
+
+class AuthenticationError(PushError):
+    """The board refused our credentials (HTTP 401 or 403): a wrong, expired or revoked token,
+    or an account without the right.  Nothing more is sent to the target until it accepts
+    them again; the operations stay queued."""
 
 
 class StateError(SyndicateError):

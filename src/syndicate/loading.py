@@ -15,7 +15,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, tzinfo
 from pathlib import Path
-from typing import Literal, NamedTuple, Protocol, overload
+from typing import TYPE_CHECKING, NamedTuple, Protocol, overload
 
 from pydantic import ValidationError
 
@@ -24,7 +24,6 @@ from syndicate.cache import (
     FileEntry,
     ParsedFile,
     lines_json,
-    open_beside,
     read_lines,
 )
 from syndicate.diagnostics import problems_from_validation_error
@@ -32,6 +31,9 @@ from syndicate.errors import InputError, Problem
 from syndicate.model import Posting, Status, expires_at
 from syndicate.parallel import ordered_map, worker_count
 from syndicate.yamlsource import YamlDocument, parse_yaml
+
+if TYPE_CHECKING:
+    from syndicate.config import Settings
 
 FRONT_MATTER_FENCE = "---"
 _CLOSING_FENCES = ("---", "...")
@@ -92,6 +94,11 @@ class PostingFile:
         return self._listing[0]
 
     @property
+    def valid_through(self) -> date | None:
+        """The posting's ``valid_through``, without reading the posting back."""
+        return self._listing[1]
+
+    @property
     def posting(self) -> Posting:
         """The posting: as parsed, or read back from the cache."""
         if self._posting is not None:
@@ -108,6 +115,32 @@ class PostingFile:
     def body_line(self) -> int:
         """The first line of the Markdown body: where ``description`` is."""
         return self._parsed()[1]
+
+    def posting_json(self) -> str:
+        """The posting as its own JSON (as the cache keeps it, when it does)."""
+        if self._posting is None and self._source is not None:
+            found = self._source.cache.posting_source(self.content_hash)
+            if found is not None:
+                return found[0]
+        return self.posting.model_dump_json()
+
+    def locate(self, problems: Iterable[Problem]) -> list[Problem]:
+        """``problems`` about this posting placed at its file and the line of their field."""
+        shown = display_path(self.path)
+        return [
+            p
+            if p.file is not None
+            else Problem(
+                p.message,
+                file=shown,
+                line=self.line_of(p.field),
+                field=p.field,
+                target=p.target,
+                posting_id=p.posting_id,
+                severity=p.severity,
+            )
+            for p in problems
+        ]
 
     def shipped(self) -> ShippedPosting | None:
         """What a worker process needs to read this posting back from the cache (None when
@@ -362,22 +395,29 @@ def _collect_posting_files(directory: str, found: list[str]) -> None:
             found.append(prefix + name)
 
 
+def load_project(settings: Settings) -> LoadResult:
+    """Load the postings of a configuration, with its build cache (`Settings.cache_dir`,
+    wherever the postings folder is) and its ``workers``."""
+    cache = BuildCache.open(settings.cache_dir)
+    return load_postings(
+        settings.postings_dir, settings.timezone, cache=cache, workers=settings.workers
+    )
+
+
 def load_postings(
     folder: Path,
     timezone: tzinfo,
     *,
-    cache: BuildCache | Literal["beside"] | None = "beside",
+    cache: BuildCache | None = None,
     workers: int | None = None,
 ) -> LoadResult:
     """Load every posting file below ``folder``.
 
-    ``cache``: the build cache to read unchanged files from and remember parsed ones in; by
-    default the project's (`syndicate.cache.open_beside`), None for none.  ``workers``: the
+    ``cache``: the build cache to read unchanged files from and remember parsed ones in (None:
+    parse every file; `load_project` gives a configuration's own).  ``workers``: the
     ``workers`` setting; with a cache, many files to parse are parsed by worker processes
     (`syndicate.parallel`).
     """
-    if cache == "beside":
-        cache = open_beside(folder)
     if cache is None:
         return load_files(find_posting_files(folder), timezone)
     return _load_cached(

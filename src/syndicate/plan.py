@@ -9,13 +9,18 @@ For every push target and posting:
 | file deleted                         | nothing                    | CLOSE                     |
 | file fails to load                   | nothing                    | nothing (kept, reported)  |
 | breaks the target's rules            | nothing (reported)         | nothing (kept, reported)  |
+| id changed (same file, new id)       | CREATE of the new id       | CLOSE of the old id       |
 
 A posting whose file fails to load is never closed: what was published stays published until the
-file is fixed.  An operation sent without a recorded answer may have reached the board: it is
-followed by the operation that undoes it (a CLOSE, or an UPDATE back to what the board had), never
-just dropped.  An operation refused for good is planned again only once the posting changes.
-Planning is pure; `syndicate.publish` writes the plan to the state store before anything is
-pushed.
+file is fixed, unless the version the board has expires (then it is closed as usual).  CLOSEs
+of deleted files and changed ids are held back by the guard against mass closes
+(`syndicate.listing.Lister.guard`); the plan then carries the `Refusal` instead.
+
+An operation sent without a recorded answer may have reached the board: it is followed by the
+operation that undoes it (a CLOSE, or an UPDATE back to what the board had), never just
+dropped.  An operation refused for good is planned again only once the posting changes, or when
+asked (``retry_failed``).  Planning reads the state but writes nothing; `syndicate.publish`
+writes the plan to the state store before anything is pushed.
 """
 
 from __future__ import annotations
@@ -29,11 +34,13 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from syndicate.adapters import PushTarget, RenderContext
-from syndicate.adapters.base import OperationKind
 from syndicate.cache import CachedChecks
 from syndicate.errors import Problem, Severity
-from syndicate.loading import LoadResult, PostingFile, display_path
+from syndicate.listing import Lister, Refusal, TargetListing
+from syndicate.loading import LoadedPosting, LoadResult, PostingFile, display_path
 from syndicate.model import Status
+from syndicate.operations import OperationKind
+from syndicate.state import Hold
 
 
 class Reason(StrEnum):
@@ -46,7 +53,9 @@ class Reason(StrEnum):
     DRAFT = "draft again"
     EXPIRED = "expired"
     DELETED = "file deleted"
+    RENAMED = "id changed"
     RENEWAL = "renewal due"
+    RETRY = "retry of a failed delivery"
 
 
 class DeliveryView(Protocol):
@@ -87,6 +96,14 @@ class PlannedOperation:
     reason: Reason
     payload: dict[str, Any]
     source_path: str | None = None
+    renamed_to: str | None = None  # the posting's new id, for a CLOSE of a changed id
+
+    @property
+    def why(self) -> str:
+        """The reason as people read it: ``file deleted``, ``id changed to sales-lead``."""
+        if self.reason is Reason.RENAMED and self.renamed_to:
+            return f"id changed to {self.renamed_to}"
+        return str(self.reason)
 
 
 @dataclass(slots=True)
@@ -102,6 +119,13 @@ class Plan:
     operations: list[PlannedOperation] = field(default_factory=list)
     cancel: list[tuple[str, str]] = field(default_factory=list)
     kept: list[Problem] = field(default_factory=list)
+    refusals: list[Refusal] = field(default_factory=list)
+    listings: dict[str, TargetListing] = field(default_factory=dict)
+
+    @property
+    def holds(self) -> list[Hold]:
+        """Postings held at the version the boards have, every push target together."""
+        return [hold for listing in self.listings.values() for hold in listing.holds]
 
     def for_target(self, name: str) -> list[PlannedOperation]:
         return [op for op in self.operations if op.target == name]
@@ -124,14 +148,20 @@ def make_plan(
     now: datetime,
     *,
     posting_ids: Collection[str] | None = None,
+    lister: Lister | None = None,
+    retry_failed: bool = False,
 ) -> Plan:
     """Plan every push target against what it has (``deliveries``) and what is already on its
-    way to it (``open_operations``).  ``posting_ids`` limits the plan to those postings."""
+    way to it (``open_operations``).  ``posting_ids`` limits the plan to those postings;
+    ``lister`` (with the publish state) keeps last good versions and guards mass closes;
+    ``retry_failed`` plans again what failed for good."""
     plan = Plan()
     open_by_key = {(op.posting_id, op.target): op for op in open_operations}
     for target in targets:
         checks = CachedChecks(target, loaded.cache, prefetch=True)
         planner = _TargetPlanner(plan, target, deliveries, open_by_key, now, checks)
+        planner.lister = lister
+        planner.retry_failed = retry_failed
         planner.run(loaded, posting_ids)
     return plan
 
@@ -161,38 +191,126 @@ class _TargetPlanner:
         self.context = RenderContext(settings=target.settings, build_time=now)
         self.setup = setup_digest(target)
         self.checks = checks
+        self.lister: Lister | None = None
+        self.retry_failed = False
+        self.listing = TargetListing(target.name)
 
     def run(self, loaded: LoadResult, posting_ids: Collection[str] | None) -> None:
         name = self.target.name
+        if self.lister is not None:
+            self.listing.known = self.lister.known(name)
         loaded_by_id = loaded.by_id()
         for posting_id, posting_file in loaded_by_id.items():
             if posting_ids is None or posting_id in posting_ids:
                 self.posting(posting_file)
         failed_paths = {str(path) for path in loaded.failed}
         failed_ids = {pid for pid in loaded.failed.values() if pid}
+        vanished: dict[str, str | None] = {}
         for (posting_id, target_name), delivery in self.deliveries.items():
             if target_name != name or posting_id in loaded_by_id:
                 continue
             if posting_ids is not None and posting_id not in posting_ids:
                 continue
-            if posting_id in failed_ids or (delivery.source_path or "") in failed_paths:
-                if delivery.live:
-                    self.plan.kept.append(_kept_unloadable(delivery))
-                continue
-            self.withdraw(posting_id, None, Reason.DELETED, delivery.source_path)
+            listing = self.listing.known.get(posting_id)
+            unloadable = posting_id in failed_ids or (delivery.source_path or "") in failed_paths
+            if listing is not None and self.lister is not None:
+                unloadable = unloadable or self.lister.failed(listing)
+            if unloadable:
+                self.unloadable(posting_id, delivery)
+            elif self.may_show(posting_id):
+                vanished[posting_id] = self.renamed_to(posting_id, delivery)
+            else:
+                self.withdraw(posting_id, None, Reason.DELETED, delivery.source_path)
+        self.vanished(vanished)
         self.checks.save()
+        self.plan.listings[name] = self.listing
 
     def posting(self, loaded: PostingFile) -> None:
         """Plan one loaded posting."""
         if not loaded.is_listed(self.now, self.target.settings.timezone):
             reason = _why_not_listed(loaded.status)
             self.withdraw(loaded.posting_id, loaded, reason, loaded.source_path)
+            if loaded.posting_id in self.listing.known:
+                self.listing.withdrawn.append(loaded.posting_id)
             return
         problems = [p for p in self.checks.problems(loaded) if p.severity is Severity.ERROR]
         if problems:
             self.plan.kept.extend(problems)
+            self.hold_edit(loaded, problems)
             return
+        if self.lister is not None:
+            self.listing.fresh.append(self.lister.listed(loaded))
         self.list(loaded, loaded.source_path)
+
+    def hold_edit(self, loaded: PostingFile, problems: list[Problem]) -> None:
+        """An edit that breaks the target's rules: the board keeps what it has."""
+        listing = self.listing.known.get(loaded.posting_id)
+        if listing is None or listing.content_hash == loaded.content_hash:
+            return
+        self.listing.holds.append(
+            _hold(self.target.name, listing, loaded.locate(problems), self.now)
+        )
+
+    def unloadable(self, posting_id: str, delivery: DeliveryView) -> None:
+        """A posting whose file fails to load: kept as the board has it, unless that version
+        has expired since (then it is closed as usual)."""
+        listing = self.listing.known.get(posting_id)
+        kept = self.lister.kept(listing) if self.lister and listing else None
+        timezone = self.target.settings.timezone
+        if kept is not None and not kept.is_listed(self.now, timezone):
+            reason = _why_not_listed(kept.posting.status)
+            self.withdraw(posting_id, kept, reason, delivery.source_path)
+            self.listing.withdrawn.append(posting_id)
+            return
+        if delivery.live:
+            self.plan.kept.append(_kept_unloadable(delivery))
+            if listing is not None and self.lister is not None:
+                problems = self.lister.problems_of(listing.source)
+                self.listing.holds.append(_hold(self.target.name, listing, problems, self.now))
+
+    def may_show(self, posting_id: str) -> bool:
+        """Whether the board shows the posting now, or may (an answer was lost)."""
+        key = (posting_id, self.target.name)
+        delivery = self.deliveries.get(key)
+        pending = self.open_by_key.get(key)
+        if pending is not None and pending.kind == "CLOSE":
+            return False
+        return (delivery is not None and delivery.live) or (
+            pending is not None and pending.attempts > 0
+        )
+
+    def renamed_to(self, posting_id: str, delivery: DeliveryView) -> str | None:
+        """The posting's new id when its file is still there under another id."""
+        if self.lister is None:
+            return None
+        listing = self.listing.known.get(posting_id)
+        source = listing.source if listing is not None else delivery.source_path
+        if source is None:
+            return None
+        found = self.lister.id_at.get(self.lister.settings.posting_key(source))
+        return found if found != posting_id else None
+
+    def vanished(self, vanished: dict[str, str | None]) -> None:
+        """Close the postings whose files disappeared (or whose id changed), within the
+        guard; refused, nothing is closed and the plan carries the refusal."""
+        if not vanished:
+            return
+        self.listing.vanished = vanished
+        refusal = None
+        if self.lister is not None:
+            live = sum(
+                1 for (_, t), d in self.deliveries.items() if t == self.target.name and d.live
+            )
+            refusal = self.lister.guard(self.target.name, vanished, live)
+        if refusal is not None:
+            self.listing.refusal = refusal
+            self.plan.refusals.append(refusal)
+            return
+        for posting_id, new_id in vanished.items():
+            delivery = self.deliveries.get((posting_id, self.target.name))
+            source = delivery.source_path if delivery is not None else None
+            reason = Reason.RENAMED if new_id else Reason.DELETED
+            self.withdraw(posting_id, None, reason, source, renamed_to=new_id)
 
     def list(self, loaded: PostingFile, source: str) -> None:
         """Make the board show the posting as it is now."""
@@ -216,7 +334,11 @@ class _TargetPlanner:
             return
         failed_for_good = delivery is not None and delivery.state == "failed"
         if pending is None and failed_for_good and delivery.planned_hash == version:
-            return  # failed for good: tried again once the posting changes
+            if not self.retry_failed:
+                return  # failed for good: tried again once the posting changes
+            kind = OperationKind.UPDATE if live else OperationKind.CREATE
+            self.add(kind, loaded, version, Reason.RETRY, source)
+            return
         if live:
             self.add(OperationKind.UPDATE, loaded, version, Reason.EDITED, source)
         else:
@@ -233,7 +355,13 @@ class _TargetPlanner:
         return delivery.delivered_at is not None and self.now - delivery.delivered_at >= every
 
     def withdraw(
-        self, posting_id: str, loaded: PostingFile | None, reason: Reason, source: str | None
+        self,
+        posting_id: str,
+        loaded: LoadedPosting | None,
+        reason: Reason,
+        source: str | None,
+        *,
+        renamed_to: str | None = None,
     ) -> None:
         """Make the board stop showing the posting, if it shows it or may be about to."""
         key = (posting_id, self.target.name)
@@ -248,8 +376,18 @@ class _TargetPlanner:
         if may_show:
             version = self.close_version(loaded, delivery)
             if failed_for_good and delivery is not None and delivery.planned_hash == version:
-                return  # this CLOSE failed for good: tried again once the posting changes
-            self.add(OperationKind.CLOSE, loaded, version, reason, source, posting_id=posting_id)
+                if not self.retry_failed:
+                    return  # this CLOSE failed for good: tried again once the posting changes
+                reason = Reason.RETRY
+            self.add(
+                OperationKind.CLOSE,
+                loaded,
+                version,
+                reason,
+                source,
+                posting_id=posting_id,
+                renamed_to=renamed_to,
+            )
         elif pending is not None or failed_for_good:
             self.plan.cancel.append(key)  # never sent, or never listed: nothing to close
 
@@ -257,7 +395,7 @@ class _TargetPlanner:
         """The version of a posting (by its content hash) as this target receives it."""
         return hashlib.sha256(content_hash.encode() + self.setup).hexdigest()
 
-    def close_version(self, loaded: PostingFile | None, delivery: DeliveryView | None) -> str:
+    def close_version(self, loaded: LoadedPosting | None, delivery: DeliveryView | None) -> str:
         """The version of a CLOSE: of the posting closed, or of what the board last received
         when the file is gone; marked, so that a failed CLOSE is never mistaken for a failed
         CREATE or UPDATE of the same content (an expired posting has the content it had)."""
@@ -270,18 +408,21 @@ class _TargetPlanner:
     def add(
         self,
         kind: OperationKind,
-        loaded: PostingFile | None,
+        loaded: LoadedPosting | None,
         version: str,
         reason: Reason,
         source: str | None,
         *,
         posting_id: str | None = None,
+        renamed_to: str | None = None,
     ) -> None:
         posting = loaded.posting if loaded is not None else None
         posting_id = posting_id or (posting.id if posting else "")
         payload = self.target.payload(kind, posting_id, posting, self.context)
         self.plan.operations.append(
-            PlannedOperation(self.target.name, kind, posting_id, version, reason, payload, source)
+            PlannedOperation(
+                self.target.name, kind, posting_id, version, reason, payload, source, renamed_to
+            )
         )
 
 
@@ -291,6 +432,18 @@ def _why_not_listed(status: Status) -> Reason:
     if status is Status.CLOSED:
         return Reason.CLOSED
     return Reason.EXPIRED
+
+
+def _hold(target: str, listing: Any, problems: list[Problem], now: datetime) -> Hold:
+    return Hold(
+        target=target,
+        source=listing.source,
+        posting_id=listing.posting_id,
+        content_hash=listing.content_hash,
+        listed_at=listing.listed_at,
+        problems=[p.to_dict() for p in problems],
+        since=now,
+    )
 
 
 def _kept_unloadable(delivery: DeliveryView) -> Problem:

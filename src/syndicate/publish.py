@@ -7,10 +7,16 @@ operations that the next run resumes.  Boards are asked in a way that makes a re
 operation never creates a job twice.
 
 Timeouts, connection errors, 5xx and 429 are retried within the run with exponential backoff and
-jitter, honouring ``Retry-After``, up to ``retry.max_attempts``; what still fails stays queued
-with its next attempt time.  A ``Retry-After`` longer than ``retry.max_backoff`` is not waited for
-within the run: the operations are queued until then.  Other refusals are final until the posting
-changes.
+jitter, honouring ``Retry-After``, up to ``retry.max_attempts``, and waiting at most
+``retry.max_wait_per_run`` in all; what still fails stays queued with its next attempt time.  A
+``Retry-After`` longer than ``retry.max_backoff`` is not waited for within the run: the
+operations are queued until then (and even ``retry_now`` waits for it).  Every wait is reported to
+``waiter`` (a countdown on a terminal, a log line otherwise).
+
+A board that refuses our credentials (401/403) is not the postings' fault: the target is marked
+as failing authentication in the state, nothing more is sent to it in the run, and its
+operations stay queued; the next run sends one operation first, as a probe, and the rest only
+once it succeeds.  Other refusals are final until the posting changes (or ``retry_failed``).
 
 ``now`` is the run's clock: it decides what is listed, which queued operations are due, the UTC
 day of daily quotas and the time of the next attempt (moving on with real time during the run).
@@ -37,19 +43,46 @@ from tenacity import (
 )
 
 from syndicate.adapters import PushTarget, create_targets
-from syndicate.adapters.base import OperationKind, Outcome, Outgoing
+from syndicate.adapters.base import Outcome, Outgoing
 from syndicate.build import BuildReport, build
 from syndicate.config import Settings
-from syndicate.errors import PushError
+from syndicate.errors import AuthenticationError, Problem, PushError
+from syndicate.listing import Lister, Refusal, TargetListing
 from syndicate.loading import LoadResult
 from syndicate.logs import event
+from syndicate.operations import OperationKind
 from syndicate.plan import Plan, PlannedOperation, make_plan
 from syndicate.state import Failed, NewOperation, Operation, StateStore, Succeeded, utc_day
 
 log = logging.getLogger("syndicate.publish")
 _EVERYTHING = datetime.max.replace(tzinfo=UTC)
 TransportFactory = Callable[[PushTarget], httpx.BaseTransport | None]
+# Waits for a retry: (target name, seconds, why); it returns once the time has passed.
+Waiter = Callable[[str, float, str], None]
 _PAGE_BATCHES = 4  # batches per worker read from the store at a time
+
+
+def log_and_sleep(target: str, seconds: float, why: str) -> None:
+    """The default `Waiter`: one log line per wait, then the wait."""
+    event(log, "waiting to retry", target=target, seconds=round(seconds, 1), reason=why)
+    time.sleep(seconds)
+
+
+class WaitBudget:
+    """How long one run may still wait for retries, shared by every target and thread."""
+
+    def __init__(self, seconds: float) -> None:
+        self._left = seconds
+        self._lock = threading.Lock()
+
+    @property
+    def left(self) -> float:
+        with self._lock:
+            return self._left
+
+    def spend(self, seconds: float) -> None:
+        with self._lock:
+            self._left = max(0.0, self._left - seconds)
 
 
 @dataclass(slots=True)
@@ -63,6 +96,7 @@ class TargetResult:
     queued: int = 0
     errors: list[str] = field(default_factory=list)
     stopped: bool = False  # asked to stop before everything was sent
+    auth_error: str | None = None  # the board refused our credentials in this run
 
 
 @dataclass(slots=True)
@@ -73,6 +107,7 @@ class PublishReport:
     build: BuildReport | None = None
     targets: dict[str, TargetResult] = field(default_factory=dict)
     disabled: dict[str, str] = field(default_factory=dict)
+    kept: list[Problem] = field(default_factory=list)  # one line per held file
 
     @property
     def queued(self) -> int:
@@ -81,6 +116,19 @@ class PublishReport:
     @property
     def failed(self) -> int:
         return sum(t.failed for t in self.targets.values())
+
+    @property
+    def refusals(self) -> list[Refusal]:
+        """Mass closes the guard refused, on pull and push targets."""
+        pulled = [t.refusal for t in self.build.targets if t.refusal] if self.build else []
+        return [*pulled, *self.plan.refusals]
+
+    @property
+    def held(self) -> bool:
+        """Whether any posting is kept at its last good version somewhere."""
+        return bool(self.plan.holds) or bool(
+            self.build and any(t.holds for t in self.build.targets)
+        )
 
 
 def push_targets(
@@ -113,15 +161,24 @@ def publish(
     wait_for_lock: bool = False,
     with_build: bool = True,
     should_stop: Callable[[], bool] = lambda: False,
+    allow_mass_close: bool = False,
+    retry_failed: bool = False,
+    retry_now: bool = False,
+    waiter: Waiter = log_and_sleep,
 ) -> PublishReport:
     """Bring every board to the postings now; see the module docstring.
 
     ``should_stop`` is asked before each batch: once it says so, the batches not yet sent stay
-    pending in the store for the next run.
+    pending in the store for the next run.  ``allow_mass_close`` approves (and records) the
+    closes the guard would refuse; ``retry_failed`` plans again what failed for good;
+    ``retry_now`` sends queued operations without waiting for our own backoff.
     """
     now = now or datetime.now(UTC)
     targets, disabled = push_targets(settings, only_target)
     with store.publish_lock(wait=wait_for_lock):
+        lister = Lister(
+            settings, loaded, store, now, allow_mass_close=allow_mass_close and not plan_only
+        )
         # Planning needs no fresh paths: a posting that loads is found by its id; only the
         # paths of files that fail to load are looked up, and those are not here.
         plan = make_plan(
@@ -131,23 +188,42 @@ def publish(
             store.pending(now=_EVERYTHING),
             now,
             posting_ids=posting_ids,
+            lister=lister,
+            retry_failed=retry_failed,
         )
         report = PublishReport(plan=plan, disabled=disabled)
         if plan_only:
+            if with_build:  # what the pull targets would list, held and refused included
+                report.build = build(settings, loaded, now=now, lister=lister, dry_run=True)
+            report.kept = lister.kept_notes(_listings(report))
             return report
         store.update_source_paths({f.posting_id: str(f.path) for f in loaded.files})
         if with_build:
-            report.build = build(settings, loaded.postings, now=now)
+            report.build = build(settings, loaded, now=now, lister=lister)
         store.cancel(plan.cancel, now=now)
         run_id = store.begin_run(now=now)
         store.enqueue([_new_operation(op) for op in plan.operations], run_id=run_id, now=now)
+        if posting_ids is None:
+            for listing in plan.listings.values():
+                lister.save(listing)
+        report.kept = lister.kept_notes(_listings(report))
+        budget = WaitBudget(settings.retry.max_wait_per_run.total_seconds())
         for target in targets:
             factory = transport(target) if transport else None
             applier = _Applier(target, store, settings, now, should_stop)
+            applier.budget, applier.waiter, applier.retry_now = budget, waiter, retry_now
             report.targets[target.name] = applier.run(factory)
         outcome = "queued" if report.queued else "failed" if report.failed else "ok"
         store.finish_run(run_id, outcome)
     return report
+
+
+def _listings(report: PublishReport) -> list[TargetListing]:
+    """What each target lists in this run: the plan's push targets and the build's pull ones."""
+    listings = list(report.plan.listings.values())
+    if report.build is not None:
+        listings.extend(t.selection for t in report.build.targets if t.selection is not None)
+    return listings
 
 
 def _new_operation(op: PlannedOperation) -> NewOperation:
@@ -190,8 +266,12 @@ class _Applier:
         self.retry = settings.retry
         self.result = TargetResult(target.name)
         self.should_stop = should_stop
+        self.budget = WaitBudget(settings.retry.max_wait_per_run.total_seconds())
+        self.waiter: Waiter = log_and_sleep
+        self.retry_now = False
         self._start = (now, time.monotonic())
         self._lock = threading.Lock()  # the result is counted from several threads
+        self._auth_failed = threading.Event()  # the board refused our credentials
 
     def now(self) -> datetime:
         """The run's clock: the ``now`` the run was given, plus the time spent since."""
@@ -201,13 +281,31 @@ class _Applier:
     def run(self, transport: httpx.BaseTransport | None) -> TargetResult:
         workers = self.target.options.concurrency
         with self.target.client(transport) as client:
-            if workers == 1:
-                for batch in self._due_batches(page=self.target.max_batch * _PAGE_BATCHES):
-                    self._batch_unless_stopped(client, batch)
-            else:
-                self._run_concurrently(client, workers)
+            if self._probe(client):
+                if workers == 1:
+                    for batch in self._due_batches(page=self.target.max_batch * _PAGE_BATCHES):
+                        self._batch_unless_stopped(client, batch)
+                else:
+                    self._run_concurrently(client, workers)
         self.result.queued = self.store.open_count(self.target.name)
         return self.result
+
+    def _probe(self, client: httpx.Client) -> bool:
+        """For a target that refused our credentials before: send one operation first, and
+        the rest only if the board accepts it.  True when the rest may go."""
+        failure = self.store.guards.auth_failures().get(self.target.name)
+        if failure is None:
+            return True
+        first = next(self._due_batches(page=1), [])
+        if not first:
+            return True
+        event(log, "probing credentials", target=self.target.name, since=failure.auth_failed_at)
+        self._batch(client, first[:1])
+        if self._auth_failed.is_set():
+            return False
+        self.store.guards.auth_ok(self.target.name)
+        event(log, "credentials accepted again", target=self.target.name)
+        return True
 
     def _run_concurrently(self, client: httpx.Client, workers: int) -> None:
         """Up to ``workers`` batches in flight; the due operations are read a page at a time,
@@ -233,7 +331,11 @@ class _Applier:
         quota = self._quota_left()
         after_id = 0
         while fetched := self.store.pending(
-            self.target.name, now=self.now(), limit=page, after_id=after_id
+            self.target.name,
+            now=self.now(),
+            limit=page,
+            after_id=after_id,
+            retry_now=self.retry_now,
         ):
             after_id = fetched[-1].id
             due = fetched
@@ -246,8 +348,11 @@ class _Applier:
 
     def _batch_unless_stopped(self, client: httpx.Client, ops: Sequence[Operation]) -> None:
         # Asked to stop (SIGTERM in the daemon): what is not sent stays pending in the store.
+        # Refused credentials: nothing more goes to this board in this run.
         if self.should_stop():
             self.result.stopped = True
+            return
+        if self._auth_failed.is_set():
             return
         self._batch(client, ops)
 
@@ -265,7 +370,9 @@ class _Applier:
         if carried:
             quota = self.target.daily_quota()
             message = f"daily quota of {quota} reached; carried to {tomorrow.date().isoformat()}"
-            failures = [Failed(op.id, message, retry_at=tomorrow) for op in carried]
+            failures = [
+                Failed(op.id, message, retry_at=tomorrow, not_before=tomorrow) for op in carried
+            ]
             self.store.record(failures, now=self.now())
             log.info(
                 "%s: %d operation(s) carried to tomorrow (quota)", self.target.name, len(carried)
@@ -279,6 +386,9 @@ class _Applier:
         started = time.monotonic()
         try:
             outcomes = self._send_with_retries(client, outgoing, ids)
+        except AuthenticationError as error:
+            self._record_auth_failure(ops, error, started)
+            return
         except PushError as error:
             self._record_batch_failure(ops, error, started)
             return
@@ -289,26 +399,53 @@ class _Applier:
     def _send_with_retries(
         self, client: httpx.Client, outgoing: list[Outgoing], ids: list[int]
     ) -> list[Outcome]:
+        why = {"error": ""}
+
+        def before_sleep(state: RetryCallState) -> None:
+            error = state.outcome.exception() if state.outcome else None
+            why["error"] = getattr(error, "message", None) or str(error)
+
+        def sleep(seconds: float) -> None:
+            self.budget.spend(seconds)
+            self.waiter(self.target.name, seconds, why["error"])
+
         retrying = Retrying(
             retry=retry_if_exception(lambda e: isinstance(e, PushError) and e.retryable),
-            stop=stop_after_attempt(self.retry.max_attempts) | self._asked_to_wait_too_long,
+            stop=(
+                stop_after_attempt(self.retry.max_attempts)
+                | self._asked_to_wait_too_long
+                | self._budget_spent
+            ),
             wait=self._wait,
+            sleep=sleep,
             before=lambda _state: self.store.start_attempts(ids, now=self.now()),
+            before_sleep=before_sleep,
             reraise=True,
         )
         return retrying(self.target.send, client, outgoing)
 
+    def _backoff(self, state: RetryCallState) -> float:
+        """The backoff before the next attempt, without jitter, and at least Retry-After."""
+        initial = self.retry.backoff.total_seconds()
+        longest = self.retry.max_backoff.total_seconds()
+        return max(wait_exponential(multiplier=initial, max=longest)(state), _retry_after(state))
+
     def _wait(self, state: RetryCallState) -> float:
-        """Exponential backoff with jitter, never shorter than the board's Retry-After."""
+        """Exponential backoff with jitter, never shorter than the board's Retry-After, and no
+        longer than the run may still wait."""
         initial = self.retry.backoff.total_seconds()
         longest = self.retry.max_backoff.total_seconds()
         # Jitter in proportion to the backoff (tenacity's default jitter is a whole second).
-        wait = wait_exponential(multiplier=initial, max=longest) + wait_random(0, initial)
-        return max(min(wait(state), longest), _retry_after(state))
+        jittered = min(self._backoff(state) + wait_random(0, initial)(state), longest)
+        return max(min(jittered, self.budget.left), _retry_after(state))
 
     def _asked_to_wait_too_long(self, state: RetryCallState) -> bool:
         """A Retry-After beyond ``max_backoff`` is honoured by queueing, not by sleeping."""
         return _retry_after(state) > self.retry.max_backoff.total_seconds()
+
+    def _budget_spent(self, state: RetryCallState) -> bool:
+        """The run has waited as long as ``retry.max_wait_per_run`` allows."""
+        return self._backoff(state) > self.budget.left
 
     def _record(self, answered: Sequence[tuple[Operation, Outcome]], started: float) -> None:
         now = self.now()
@@ -321,7 +458,8 @@ class _Applier:
                 self.store.await_task(op.id, outcome.task_id, retry_at=retry_at, now=now)
             elif outcome.retryable:
                 retry_at = self._retry_at(op, outcome.retry_after)
-                records.append(Failed(op.id, outcome.error or "failed", retry_at))
+                not_before = _not_before(now, outcome.retry_after)
+                records.append(Failed(op.id, outcome.error or "failed", retry_at, not_before))
             else:
                 records.append(Failed(op.id, outcome.error or "refused by the board"))
         self.store.record(records, now=now)
@@ -343,7 +481,11 @@ class _Applier:
     ) -> None:
         message = str(error.message)
         if error.retryable:
-            failures = [Failed(op.id, message, self._retry_at(op, error.retry_after)) for op in ops]
+            not_before = _not_before(self.now(), error.retry_after)
+            failures = [
+                Failed(op.id, message, self._retry_at(op, error.retry_after), not_before)
+                for op in ops
+            ]
         else:
             failures = [Failed(op.id, message) for op in ops]
         self.store.record(failures, now=self.now())
@@ -354,6 +496,26 @@ class _Applier:
         outcome = "queued" if error.retryable else "failed"
         for op in ops:
             self._log_push(op, outcome, started, message, level=logging.WARNING)
+
+    def _record_auth_failure(
+        self, ops: Sequence[Operation], error: AuthenticationError, started: float
+    ) -> None:
+        """The board refused our credentials: the batch stays queued (due at once: the next
+        run probes), the target is marked, and nothing more is sent in this run."""
+        message = f"{error.message} (credentials refused; fix {self._secret_hint()} and publish)"
+        now = self.now()
+        self.store.record([Failed(op.id, message, retry_at=now) for op in ops], now=now)
+        self.store.guards.auth_failed(self.target.name, message, now=now)
+        self._auth_failed.set()
+        with self._lock:
+            self.result.auth_error = message
+            self.result.errors.append(message)
+        for op in ops:
+            self._log_push(op, "queued", started, message, level=logging.WARNING)
+
+    def _secret_hint(self) -> str:
+        env_name = self.target.secret_env()
+        return f"the credentials in ${env_name}" if env_name else "the target's credentials"
 
     def _log_push(
         self,
@@ -382,6 +544,11 @@ class _Applier:
         seconds = self.retry.backoff.total_seconds() * (2 ** min(attempts, 20))
         seconds = min(seconds, self.retry.max_backoff.total_seconds())
         return self.now() + timedelta(seconds=max(seconds, retry_after or 0.0))
+
+
+def _not_before(now: datetime, retry_after: float | None) -> datetime | None:
+    """The board's own earliest retry, from its Retry-After."""
+    return now + timedelta(seconds=retry_after) if retry_after else None
 
 
 def _retry_after(state: RetryCallState) -> float:

@@ -51,5 +51,52 @@ def status_summary(rows: list[dict[str, Any]]) -> dict[str, int]:
     }
 
 
+def waiting_rows(store: StateStore, target: str | None = None) -> list[dict[str, Any]]:
+    """The operations waiting for a retry (queued, with their next attempt time) and the
+    deliveries that failed for good (waiting for an edit or ``--retry-failed``), with why."""
+    rows = [
+        {
+            "target": op.target,
+            "operation": str(op.kind),
+            "posting": op.posting_id,
+            "state": "queued",
+            "next_attempt": _iso(op.next_attempt_at),
+            "not_before": _iso(op.not_before),
+            "error": mask(op.last_error) if op.last_error else None,
+        }
+        for op in store.pending(target, now=_EVERYTHING)
+        if op.next_attempt_at is not None
+    ]
+    for (posting_id, name), delivery in sorted(store.deliveries(target).items()):
+        if delivery.state == "failed":
+            rows.append(
+                {
+                    "target": name,
+                    "operation": None,
+                    "posting": posting_id,
+                    "state": "failed",
+                    "next_attempt": None,
+                    "not_before": None,
+                    "error": mask(delivery.last_error) if delivery.last_error else None,
+                }
+            )
+    return rows
+
+
+def held_rows(store: StateStore, target: str | None = None) -> list[dict[str, Any]]:
+    """The postings kept at their last good version, one row per file and target."""
+    return [
+        {
+            "file": hold.source,
+            "posting": hold.posting_id,
+            "target": hold.target,
+            "kept_version_built_at": _iso(hold.listed_at),
+            "since": _iso(hold.since),
+            "problems": hold.problems,
+        }
+        for hold in store.listings.holds(target)
+    ]
+
+
 def _iso(moment: datetime | None) -> str | None:
     return moment.isoformat(timespec="seconds") if moment else None

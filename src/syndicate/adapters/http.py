@@ -8,10 +8,11 @@ from typing import Any
 
 import httpx
 
-from syndicate.errors import PushError
+from syndicate.errors import AuthenticationError, PushError
 from syndicate.secret import mask
 
 RETRYABLE_STATUS = frozenset({408, 425, 429, 500, 502, 503, 504})
+AUTH_STATUS = frozenset({401, 403})  # credentials refused: the target's fault, not the posting's
 
 
 def request(
@@ -19,8 +20,8 @@ def request(
 ) -> httpx.Response:
     """Send one request; transport failures and retryable statuses become `PushError`s.
 
-    A response with another 4xx status is also a `PushError`, not retryable, carrying the
-    board's own message.
+    A 401 or 403 is an `AuthenticationError`; a response with another 4xx status is a
+    `PushError`, not retryable; both carry the board's own message.
     """
     try:
         response = client.request(method, url, **kwargs)
@@ -36,6 +37,12 @@ def request(
         ) from None
     if response.is_success:
         return response
+    if response.status_code in AUTH_STATUS:
+        raise AuthenticationError(
+            f"HTTP {response.status_code}: {board_message(response)}",
+            target=target,
+            status_code=response.status_code,
+        )
     raise PushError(
         f"HTTP {response.status_code}: {board_message(response)}",
         target=target,

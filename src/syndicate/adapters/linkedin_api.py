@@ -30,7 +30,7 @@ from syndicate.adapters.base import (
 from syndicate.adapters.http import request
 from syndicate.adapters.linkedin_json import check_element_rules, job_element
 from syndicate.durations import Duration
-from syndicate.errors import Problem, PushError
+from syndicate.errors import AuthenticationError, Problem, PushError
 from syndicate.model import HttpUrl, Posting
 from syndicate.secret import EnvName
 
@@ -144,6 +144,8 @@ class LinkedInApi(PushTarget):
         while waiting:
             try:
                 results = self._task_results(client, list(waiting))
+            except AuthenticationError:
+                raise  # the target's credentials: nothing more is sent in this run
             except PushError:  # a failed poll leaves the tasks to poll next time
                 break
             for urn, result in results.items():

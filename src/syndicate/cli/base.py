@@ -1,7 +1,8 @@
 """What every ``syndicate`` command shares: the app, its global options, output and exit codes.
 
-Exit codes: 0 all good; 1 invalid input or configuration (nothing was pushed); 2 usage;
-3 some pushes failed and are queued for retry (nothing lost).
+Exit codes: 0 all good; 1 invalid input or configuration, a posting held at its last good
+version, a refused plan (an invalid posting is never pushed; the valid ones are); 2 usage;
+3 some pushes failed and are queued for retry (nothing lost); 4 (``status``) a delivery failed.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from syndicate.errors import ConfigError, Problem, Severity, SyndicateError
 from syndicate.logs import configure_logging
 from syndicate.secret import mask
 
-EXIT_OK, EXIT_INVALID, EXIT_USAGE, EXIT_QUEUED = 0, 1, 2, 3
+EXIT_OK, EXIT_INVALID, EXIT_USAGE, EXIT_QUEUED, EXIT_FAILED = 0, 1, 2, 3, 4
 
 app = typer.Typer(
     name="syndicate",

@@ -1,4 +1,4 @@
-"""Commands that read postings and drive the boards: validate, build, preview, publish, status."""
+"""Commands that read and render postings: init, validate, build, preview."""
 
 from __future__ import annotations
 
@@ -13,12 +13,11 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 
-from syndicate.adapters import RenderContext, create_targets
+from syndicate.adapters import RenderContext, Target, create_targets
 from syndicate.build import BuildReport, build
 from syndicate.cli.base import (
     EXIT_INVALID,
     EXIT_OK,
-    EXIT_QUEUED,
     Runtime,
     app,
     check_format,
@@ -28,11 +27,10 @@ from syndicate.cli.base import (
 )
 from syndicate.config import Settings
 from syndicate.errors import Problem, Severity, SyndicateError
-from syndicate.loading import LoadResult, PostingFile, display_path, load_postings
-from syndicate.publish import PublishReport, publish, push_targets
+from syndicate.listing import Lister
+from syndicate.loading import LoadResult, PostingFile, display_path, load_project
 from syndicate.secret import mask
-from syndicate.state import StateStore
-from syndicate.status import status_rows, status_summary
+from syndicate.state import StateStore, state_exists
 
 # ---------------------------------------------------------------------------------------- init
 
@@ -86,12 +84,15 @@ def validate(
     runtime = runtime_of(ctx)
     check_format(output_format)
     settings = runtime.settings()
-    loaded = load_postings(settings.postings_dir, settings.timezone, workers=settings.workers)
+    loaded = load_project(settings)
     problems = list(loaded.problems)
+    checked: list[tuple[Target, dict[str, list[Problem]]]] = []
     for target in create_targets(settings):
         if target.options.enabled:
-            for posting_file in loaded.files:
-                problems.extend(_located(posting_file, target.check(posting_file.posting)))
+            found = {f.posting_id: _located(f, target.check(f.posting)) for f in loaded.files}
+            checked.append((target, found))
+            problems.extend(p for each in found.values() for p in each)
+    problems.extend(_against_the_state(settings, loaded, checked))
     invalid = {str(p.file) for p in problems if p.severity is Severity.ERROR}
     valid = [f for f in loaded.files if str(display_path(f.path)) not in invalid]
     summary = _validate_summary(loaded, valid, problems)
@@ -121,18 +122,37 @@ def validate(
 
 def _located(posting_file: PostingFile, problems: list[Problem]) -> list[Problem]:
     """Target problems placed at the file and line of the field they are about."""
-    return [
-        Problem(
-            p.message,
-            file=display_path(posting_file.path),
-            line=posting_file.line_of(p.field),
-            field=p.field,
-            target=p.target,
-            posting_id=p.posting_id,
-            severity=p.severity,
-        )
-        for p in problems
-    ]
+    return posting_file.locate(problems)
+
+
+def _against_the_state(
+    settings: Settings, loaded: LoadResult, checked: list[tuple[Target, dict[str, list[Problem]]]]
+) -> list[Problem]:
+    """What the publish state says of these postings, when there is one: the files held at
+    their last good version, the guard's refusals, and ids that changed since publishing."""
+    if not state_exists(settings.state_url):
+        return []
+    now = datetime.now(UTC)
+    with StateStore(settings.state_url) as store:
+        lister = Lister(settings, loaded, store, now)
+        selections = []
+        for target, found in checked:
+            accepted, rejected = [], {}
+            for posting_file in loaded.files:
+                if not posting_file.is_listed(now, settings.timezone):
+                    continue
+                errors = [p for p in found[posting_file.posting_id] if p.severity is Severity.ERROR]
+                if errors:
+                    rejected[posting_file.posting_id] = errors
+                else:
+                    accepted.append(posting_file)
+            selections.append(
+                lister.select(
+                    target.name, accepted, rejected, lambda kept, t=target: t.check(kept.posting)
+                )
+            )
+        refusals = [s.refusal.problem() for s in selections if s.refusal is not None]
+        return [*lister.kept_notes(selections), *refusals, *lister.renames()]
 
 
 def _validate_summary(
@@ -173,18 +193,19 @@ def build_command(
     """
     runtime = runtime_of(ctx)
     settings = runtime.settings()
-    loaded = load_postings(settings.postings_dir, settings.timezone, workers=settings.workers)
+    loaded = load_project(settings)
     check_target_name(settings, target, pull_only=True)
     for problem in loaded.problems:
         runtime.problem(problem)
-    report = _build_with_progress(runtime, settings, loaded, target)
+    with StateStore(settings.state_url) as store, store.publish_lock(wait=True):
+        report = _build_with_progress(runtime, settings, loaded, target, store)
     _print_build(runtime, report, loaded)
     failed = loaded.problems or not report.ok
     raise typer.Exit(EXIT_INVALID if failed else EXIT_OK)
 
 
 def _build_with_progress(
-    runtime: Runtime, settings: Settings, loaded: LoadResult, only: str | None
+    runtime: Runtime, settings: Settings, loaded: LoadResult, only: str | None, store: StateStore
 ) -> BuildReport:
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn())
     with Progress(*columns, console=runtime.err, disable=runtime.verbosity < 0) as bar:
@@ -195,7 +216,7 @@ def _build_with_progress(
                 tasks[name] = bar.add_task(f"rendering {name}", total=None)
             bar.update(tasks[name], completed=done)  # type: ignore[arg-type]
 
-        return build(settings, loaded.postings, only=only, progress=advance)
+        return build(settings, loaded, only=only, progress=advance, store=store)
 
 
 def _print_build(runtime: Runtime, report: BuildReport, loaded: LoadResult) -> None:
@@ -204,6 +225,11 @@ def _print_build(runtime: Runtime, report: BuildReport, loaded: LoadResult) -> N
         for problem in target.left_out:
             located = by_file.get(problem.posting_id or "")
             runtime.problem(_located(located, [problem])[0] if located else problem)
+    for problem in report.kept:
+        runtime.problem(problem)
+    for target in report.targets:
+        if target.refusal is not None:
+            runtime.problem(target.refusal.problem())
     table = Table(title="build", title_justify="left")
     for column in ("target", "included", "left out", "files", "changed", "note"):
         table.add_column(column)
@@ -242,7 +268,7 @@ def preview(
     runtime = runtime_of(ctx)
     settings = runtime.settings()
     check_target_name(settings, target)
-    loaded = load_postings(settings.postings_dir, settings.timezone, workers=settings.workers)
+    loaded = load_project(settings)
     found = loaded.by_id().get(posting_id)
     if found is None:
         for problem in loaded.problems:
@@ -255,171 +281,3 @@ def preview(
         runtime.problem(problem)
     context = RenderContext(settings=settings, build_time=datetime.now(UTC))
     runtime.out.print(mask(chosen.preview(found.posting, context)), markup=False, highlight=False)
-
-
-# ------------------------------------------------------------------------------------- publish
-
-
-@app.command("publish")
-def publish_command(
-    ctx: typer.Context,
-    plan: Annotated[
-        bool, typer.Option("--plan", help="Print what would happen; change nothing.")
-    ] = False,
-    target: Annotated[
-        str | None, typer.Option("--target", "-t", help="Only this push target.")
-    ] = None,
-    posting: Annotated[
-        list[str] | None, typer.Option("--posting", "-p", help="Only this posting (repeatable).")
-    ] = None,
-    output_format: Annotated[str, typer.Option("--format", "-f", help="text or json.")] = "text",
-    wait: Annotated[
-        bool, typer.Option("--wait", help="Wait for another publish to finish.")
-    ] = False,
-) -> None:
-    """Build, then bring every push target to the postings: create, update, close.
-
-    The plan is recorded before anything is pushed; failures are retried, and what still fails is
-    queued (exit 3).  Push targets whose secret variable is unset are skipped as disabled.
-
-    [b]Example[/b]: syndicate publish --plan && syndicate publish
-    """
-    runtime = runtime_of(ctx)
-    check_format(output_format)
-    settings = runtime.settings()
-    check_target_name(settings, target, push_only=True)
-    loaded = load_postings(settings.postings_dir, settings.timezone, workers=settings.workers)
-    for problem in loaded.problems:
-        runtime.problem(problem)
-    with StateStore(settings.state_url) as store:
-        report = publish(
-            settings,
-            loaded,
-            store,
-            plan_only=plan,
-            only_target=target,
-            posting_ids=set(posting) if posting else None,
-            wait_for_lock=wait,
-        )
-    for problem in report.plan.kept:
-        runtime.problem(_locate_by_id(loaded, problem))
-    if output_format == "json":
-        runtime.out.print_json(mask(json.dumps(_publish_json(report))))
-    else:
-        _print_publish(runtime, report, loaded, any_ready=bool(push_targets(settings, target)[0]))
-    if loaded.problems or (report.build and not report.build.ok) or report.failed:
-        raise typer.Exit(EXIT_INVALID)
-    raise typer.Exit(EXIT_QUEUED if report.queued else EXIT_OK)
-
-
-def _locate_by_id(loaded: LoadResult, problem: Problem) -> Problem:
-    found = loaded.by_id().get(problem.posting_id or "")
-    return _located(found, [problem])[0] if found and problem.file is None else problem
-
-
-def _publish_json(report: PublishReport) -> dict[str, object]:
-    return {
-        "plan": [
-            {
-                "target": op.target,
-                "operation": str(op.kind),
-                "posting": op.posting_id,
-                "reason": str(op.reason),
-            }
-            for op in report.plan.operations
-        ],
-        "cancelled": [{"posting": p, "target": t} for p, t in report.plan.cancel],
-        "kept": [p.to_dict() for p in report.plan.kept],
-        "disabled": report.disabled,
-        "targets": {
-            name: {
-                "sent": r.sent,
-                "succeeded": r.succeeded,
-                "failed": r.failed,
-                "queued": r.queued,
-                "errors": r.errors,
-            }
-            for name, r in report.targets.items()
-        },
-    }
-
-
-def _print_publish(
-    runtime: Runtime, report: PublishReport, loaded: LoadResult, *, any_ready: bool
-) -> None:
-    for name, reason in report.disabled.items():
-        runtime.say(f"{name}: disabled ({reason})", style="yellow")
-    if report.build is not None:
-        _print_build(runtime, report.build, loaded)
-    table = Table(title="plan" if not report.targets else "publish", title_justify="left")
-    for column in ("target", "operation", "posting", "reason"):
-        table.add_column(column)
-    for op in report.plan.operations:
-        table.add_row(op.target, str(op.kind), op.posting_id, str(op.reason))
-    if runtime.verbosity >= 0:
-        if report.plan.operations:
-            runtime.out.print(table)
-        else:
-            why = (
-                "every enabled push target is up to date"
-                if any_ready
-                else "no push target is ready"
-            )
-            runtime.say(f"nothing to push: {why}")
-    for name, result in report.targets.items():
-        line = f"{name}: {result.succeeded} done, {result.failed} failed, {result.queued} queued"
-        runtime.say(line, style="red" if result.failed else "yellow" if result.queued else None)
-        for error in result.errors[:10]:
-            runtime.err.print(escape(mask(f"  {error}")), style="red", highlight=False)
-
-
-# -------------------------------------------------------------------------------------- status
-
-
-@app.command()
-def status(
-    ctx: typer.Context,
-    output_format: Annotated[str, typer.Option("--format", "-f", help="text or json.")] = "text",
-    target: Annotated[str | None, typer.Option("--target", "-t", help="Only this target.")] = None,
-) -> None:
-    """Show each posting × push target: state, version, last attempt, error, queued until.
-
-    [b]Example[/b]: syndicate status --format json
-    """
-    runtime = runtime_of(ctx)
-    check_format(output_format)
-    settings = runtime.settings()
-    with StateStore(settings.state_url) as store:
-        rows = status_rows(store, target)
-    summary = status_summary(rows)
-    if output_format == "json":
-        runtime.out.print_json(mask(json.dumps({"deliveries": rows, "summary": summary})))
-        return
-    table = Table(title="status", title_justify="left")
-    for column in (
-        "posting",
-        "target",
-        "state",
-        "version",
-        "last attempt",
-        "queued until",
-        "error",
-    ):
-        table.add_column(column)
-    for row in rows:
-        table.add_row(
-            row["posting"],
-            row["target"],
-            row["state"],
-            str(row["version"]),
-            row["last_attempt"] or "",
-            row["queued_until"] or "",
-            escape(row["error"] or ""),
-        )
-    if rows:
-        runtime.out.print(table)
-    runtime.say(
-        f"{summary['deliveries']} posting × target: {summary['published']} published, "
-        f"{summary['pending']} pending, {summary['failed']} failed, {summary['closed']} closed; "
-        f"{summary['queued']} operation(s) queued"
-    )

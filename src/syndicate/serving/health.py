@@ -1,9 +1,15 @@
 """What ``GET /healthz`` reports: the daemon's syncs as the daemon tells them, thread-safe.
 
 The daemon calls `ServerStatus.sync_started` and `ServerStatus.sync_finished` around each
-sync, and sets the queue depth and the next sync time; the server reads a `Health` snapshot.
-Healthy means: the last sync succeeded and finished less than ``2 × sync_every + grace`` ago,
-or, before any sync finished, the daemon started less than ``startup_grace`` ago.
+sync, and sets the queue depth, the next sync time and the problems the sync found; the server
+reads a `Health` snapshot, which is one of:
+
+- ``ok``: the last sync succeeded and finished less than ``2 × sync_every + grace`` ago (or,
+  before any sync finished, the daemon started less than ``startup_grace`` ago);
+- ``degraded`` (still HTTP 200, so load balancers keep serving the feeds): as ``ok``, but the
+  sync found something a person must fix: a posting held at its last good version, a mass close
+  the guard refused, a target whose board refuses our credentials; each listed in ``problems``;
+- ``failing`` (HTTP 503): the last sync failed or is overdue.
 """
 
 from __future__ import annotations
@@ -18,6 +24,7 @@ from syndicate.secret import mask
 
 Clock = Callable[[], datetime]
 SyncResult = Literal["ok", "failed"]
+HealthState = Literal["ok", "degraded", "failing"]
 
 
 def _utc_now() -> datetime:
@@ -46,13 +53,22 @@ class Health:
     last_sync: SyncRecord | None
     queue_depth: int
     next_sync_at: datetime | None
+    problems: tuple[str, ...] = ()
+
+    @property
+    def state(self) -> HealthState:
+        """``ok``, ``degraded`` (healthy, with problems to fix) or ``failing``."""
+        if not self.healthy:
+            return "failing"
+        return "degraded" if self.problems else "ok"
 
     def as_json(self) -> dict[str, Any]:
         """The body of ``GET /healthz``."""
         last = self.last_sync
         return {
-            "status": "ok" if self.healthy else "failing",
+            "status": self.state,
             "reason": self.reason,
+            "problems": list(self.problems),
             "now": self.now.isoformat(),
             "started_at": self.started_at.isoformat(),
             "syncing": self.syncing,
@@ -91,6 +107,8 @@ class ServerStatus:
         self._last: SyncRecord | None = None
         self._queue_depth = 0
         self._next_sync_at: datetime | None = None
+        self._problems: tuple[str, ...] = ()
+        self._held = 0
 
     @property
     def overdue_after(self) -> timedelta:
@@ -126,6 +144,19 @@ class ServerStatus:
         with self._lock:
             self._queue_depth = depth
 
+    def set_problems(self, problems: list[str], *, held: int = 0) -> None:
+        """What the last sync found for a person to fix (``file:line: field: message``), and
+        how many postings it held at their last good version."""
+        with self._lock:
+            self._problems = tuple(mask(problem) for problem in problems)
+            self._held = held
+
+    @property
+    def held(self) -> int:
+        """Postings held at their last good version after the last sync."""
+        with self._lock:
+            return self._held
+
     def set_next_sync(self, at: datetime | None) -> None:
         """When the next sync is scheduled."""
         with self._lock:
@@ -146,9 +177,13 @@ class ServerStatus:
         now = self._clock()
         with self._lock:
             last, syncing = self._last, self._syncing
-            depth, next_at = self._queue_depth, self._next_sync_at
+            depth, next_at, problems = self._queue_depth, self._next_sync_at, self._problems
         healthy, reason = self._judge(now, last)
-        return Health(healthy, reason, now, self._started_at, syncing, last, depth, next_at)
+        if healthy and problems:
+            reason = f"{len(problems)} problem(s) to fix; the feeds keep their last good version"
+        return Health(
+            healthy, reason, now, self._started_at, syncing, last, depth, next_at, problems
+        )
 
     def _judge(self, now: datetime, last: SyncRecord | None) -> tuple[bool, str]:
         if last is None:

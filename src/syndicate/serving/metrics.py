@@ -218,6 +218,12 @@ class Metrics:
             "Operations waiting to be retried.",
             collect=lambda: {(): float(status.queue_depth)},
         )
+        self.held = self.registry.gauge(
+            "syndicate_held_postings",
+            "Postings kept at their last good version (their file fails to load or breaks a "
+            "target's rules).",
+            collect=lambda: {(): float(status.held)},
+        )
         self.last_sync = self.registry.gauge(
             "syndicate_last_sync_timestamp_seconds",
             "When the last sync finished (Unix time; absent before the first).",

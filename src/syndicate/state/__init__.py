@@ -41,9 +41,14 @@ Times go in as timezone-aware datetimes and come back in UTC.
 
 from syndicate.errors import StateError, StateLockedError
 from syndicate.operations import OperationKind
+from syndicate.state.database import state_exists
+from syndicate.state.listings import Listed
 from syndicate.state.records import (
+    AuthFailure,
     Delivery,
     Failed,
+    Hold,
+    Listing,
     NewOperation,
     Operation,
     Run,
@@ -56,9 +61,13 @@ from syndicate.state.store import StateStore
 __all__ = [
     "MIGRATIONS",
     "SCHEMA_VERSION",
+    "AuthFailure",
     "Delivery",
     "DeliveryState",
     "Failed",
+    "Hold",
+    "Listed",
+    "Listing",
     "NewOperation",
     "Operation",
     "OperationKind",
@@ -68,5 +77,6 @@ __all__ = [
     "StateLockedError",
     "StateStore",
     "Succeeded",
+    "state_exists",
     "utc_day",
 ]

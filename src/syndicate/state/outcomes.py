@@ -82,6 +82,7 @@ _FAIL_OPERATION = (
     .values(
         status=sa.bindparam("v_status"),
         next_attempt_at=sa.bindparam("v_retry"),
+        not_before=sa.bindparam("v_not_before"),
         last_error=sa.bindparam("v_error"),
         finished_at=sa.bindparam("v_finished"),
     )
@@ -136,7 +137,13 @@ class OutcomeUpdates:
         )
 
     def failure(
-        self, op: OperationHead, error: str, retry_at: datetime | None, *, now: datetime
+        self,
+        op: OperationHead,
+        error: str,
+        retry_at: datetime | None,
+        *,
+        now: datetime,
+        not_before: datetime | None = None,
     ) -> None:
         self.done.add(op.id)
         if op.status is OperationStatus.SUPERSEDED:
@@ -150,6 +157,7 @@ class OutcomeUpdates:
                     "k_id": op.id,
                     "v_status": OperationStatus.QUEUED if retry else OperationStatus.FAILED,
                     "v_retry": retry_at,
+                    "v_not_before": not_before if retry else None,
                     "v_error": error,
                     "v_finished": None if retry else now,
                 },

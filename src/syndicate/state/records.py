@@ -80,6 +80,7 @@ class Operation:
     remote_id: str | None
     created_at: datetime
     finished_at: datetime | None
+    not_before: datetime | None = None  # the board's own earliest retry (Retry-After, quota)
 
     @property
     def key(self) -> tuple[str, str]:
@@ -97,11 +98,16 @@ class Succeeded:
 
 @dataclass(frozen=True, slots=True)
 class Failed:
-    """Operation ``op_id`` failed: retried at ``retry_at``, or never when it is None."""
+    """Operation ``op_id`` failed: retried at ``retry_at``, or never when it is None.
+
+    ``not_before`` is the earliest the board itself allows another try (its ``Retry-After``, a
+    daily quota): even `publish --retry-now` waits for it.
+    """
 
     op_id: int
     error: str | BaseException
     retry_at: datetime | None = None
+    not_before: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,7 +120,48 @@ class Run:
     outcome: str | None
 
 
-_Row = TypeVar("_Row", Delivery, Operation, Run)
+@dataclass(frozen=True, slots=True)
+class Listing:
+    """What one target lists of one posting: the last version that loaded and passed the
+    target's rules (``content_hash``), its file relative to the postings folder, when that
+    version was first listed and when the posting's content last changed."""
+
+    posting_id: str
+    target: str
+    content_hash: str
+    source: str
+    listed_at: datetime
+    changed_at: datetime
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.posting_id, self.target)
+
+
+@dataclass(frozen=True, slots=True)
+class Hold:
+    """A posting kept at its last good version on a target, and what is wrong with it now
+    (``problems``: `syndicate.errors.Problem.to_dict` forms)."""
+
+    target: str
+    source: str
+    posting_id: str
+    content_hash: str
+    listed_at: datetime
+    problems: list[dict[str, Any]]
+    since: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class AuthFailure:
+    """A target whose board refused our credentials, and when."""
+
+    target: str
+    auth_failed_at: datetime
+    error: str
+
+
+_Row = TypeVar("_Row", Delivery, Operation, Run, Listing, Hold, AuthFailure)
 
 
 def from_row(cls: type[_Row], row: sa.Row[Any]) -> _Row:

@@ -12,7 +12,7 @@ from sqlalchemy.engine import Connection
 
 from syndicate.operations import OperationKind
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 """The schema this code writes; older stores are migrated by `MIGRATIONS` when opened."""
 
 
@@ -143,6 +143,9 @@ operations_table = sa.Table(
     sa.Column("remote_id", sa.Text),
     sa.Column("created_at", UTCDateTime, nullable=False),
     sa.Column("finished_at", UTCDateTime),
+    # The earliest the board lets us try again (its Retry-After, a daily quota): our own
+    # backoff may be skipped (`publish --retry-now`), this never.
+    sa.Column("not_before", UTCDateTime),
     sa.Index("ix_operations_status_target", "status", "target"),
     sa.Index("ix_operations_posting_target", "posting_id", "target", "id"),
 )
@@ -155,14 +158,79 @@ quota_table = sa.Table(
     sa.Column("used", sa.Integer, nullable=False),
 )
 
+# What every target lists, as it was last built or planned: per posting and target, the last
+# version (content hash) that loaded and passed the target's rules, the file it came from
+# (relative to the postings folder), and when its content last changed.  A posting whose file
+# later fails to load, or whose edit breaks the target's rules, is kept at this version.
+listings_table = sa.Table(
+    "listings",
+    metadata,
+    sa.Column("posting_id", sa.String(200), primary_key=True),
+    sa.Column("target", sa.String(64), primary_key=True),
+    sa.Column("content_hash", sa.String(128), nullable=False),
+    sa.Column("source", sa.Text, nullable=False),
+    sa.Column("listed_at", UTCDateTime, nullable=False),  # this version, first listed
+    sa.Column("changed_at", UTCDateTime, nullable=False),  # the content last changed
+    sa.Index("ix_listings_source", "source"),
+)
+
+# The postings those versions are, as their own JSON: the durable copy a kept listing is
+# rendered from (the build cache is disposable).
+versions_table = sa.Table(
+    "versions",
+    metadata,
+    sa.Column("content_hash", sa.String(128), primary_key=True),
+    sa.Column("posting", sa.Text, nullable=False),
+)
+
+# The postings held at their last good version now, and why (what the last run found).
+holds_table = sa.Table(
+    "holds",
+    metadata,
+    sa.Column("target", sa.String(64), primary_key=True),
+    sa.Column("source", sa.Text, primary_key=True),
+    sa.Column("posting_id", sa.String(200), nullable=False),
+    sa.Column("content_hash", sa.String(128), nullable=False),
+    sa.Column("listed_at", UTCDateTime, nullable=False),  # of the version kept
+    sa.Column("problems", sa.JSON, nullable=False),  # what is wrong with the file now
+    sa.Column("since", UTCDateTime, nullable=False),
+)
+
+# Mass closes that a person approved (`publish --allow-mass-close`), by the set they close.
+approvals_table = sa.Table(
+    "approvals",
+    metadata,
+    sa.Column("target", sa.String(64), primary_key=True),
+    sa.Column("digest", sa.String(64), primary_key=True),  # of the posting ids closed
+    sa.Column("count", sa.Integer, nullable=False),
+    sa.Column("approved_at", UTCDateTime, nullable=False),
+)
+
+# Targets whose board refused our credentials (401/403): nothing more is sent to them until a
+# probe request succeeds.
+target_health_table = sa.Table(
+    "target_health",
+    metadata,
+    sa.Column("target", sa.String(64), primary_key=True),
+    sa.Column("auth_failed_at", UTCDateTime, nullable=False),
+    sa.Column("error", sa.Text, nullable=False),
+)
+
+
+def _add_time_column(conn: Connection, table: str, column: str) -> None:
+    """``ALTER TABLE … ADD COLUMN`` of a `UTCDateTime`, unless the column is there already."""
+    if column in {c["name"] for c in sa.inspect(conn).get_columns(table)}:
+        return
+    column_type = UTCDateTime().dialect_impl(conn.dialect).compile(dialect=conn.dialect)
+    conn.execute(sa.text(f"ALTER TABLE {table} ADD COLUMN {column} {column_type}"))
+
 
 def _add_delivered_at(conn: Connection) -> None:
     """Version 2: deliveries remember when the target last accepted something (for RENEW).
 
     Stores of version 1 take the last change of a settled delivery as the best known time.
     """
-    column_type = UTCDateTime().dialect_impl(conn.dialect).compile(dialect=conn.dialect)
-    conn.execute(sa.text(f"ALTER TABLE deliveries ADD COLUMN delivered_at {column_type}"))
+    _add_time_column(conn, "deliveries", "delivered_at")
     conn.execute(
         sa.update(deliveries_table)
         .where(deliveries_table.c.delivered_kind.is_not(None))
@@ -170,4 +238,15 @@ def _add_delivered_at(conn: Connection) -> None:
     )
 
 
-MIGRATIONS: dict[int, Callable[[Connection], None]] = {1: _add_delivered_at}
+def _add_listings(conn: Connection) -> None:
+    """Version 3: last good versions, holds, approvals, target health; operations' not_before.
+
+    A store of version 2 knows no listing yet: the first build records them.
+    """
+    _add_time_column(conn, "operations", "not_before")
+    for table in (listings_table, versions_table, holds_table, approvals_table):
+        table.create(conn, checkfirst=True)
+    target_health_table.create(conn, checkfirst=True)
+
+
+MIGRATIONS: dict[int, Callable[[Connection], None]] = {1: _add_delivered_at, 2: _add_listings}

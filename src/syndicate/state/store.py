@@ -9,15 +9,15 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import fields
 from datetime import date, datetime
-from pathlib import Path
 
 import sqlalchemy as sa
-from sqlalchemy.engine import URL, Connection, Engine, make_url
-from sqlalchemy.pool import StaticPool
+from sqlalchemy.engine import URL, Connection, Engine
 
 from syndicate.errors import StateError, StateLockedError
 from syndicate.operations import OperationKind
-from syndicate.secret import mask
+from syndicate.state.database import Database
+from syndicate.state.guards import GuardStore
+from syndicate.state.listings import ListingStore
 from syndicate.state.locks import file_lock, thread_lock
 from syndicate.state.outcomes import OperationHead, OutcomeUpdates
 from syndicate.state.records import (
@@ -46,7 +46,7 @@ from syndicate.state.schema import (
     quota_table,
     runs_table,
 )
-from syndicate.state.sqlite import WRITE, sqlite_deliveries, sqlite_on_begin, sqlite_on_connect
+from syndicate.state.sqlite import sqlite_deliveries
 
 _PG_LOCK_KEY = 0x73796E6469636174  # "syndicat": the advisory lock key of the publish lock
 
@@ -59,28 +59,26 @@ class StateStore:
     """
 
     def __init__(self, url: str | URL) -> None:
-        try:
-            self._url = make_url(url)
-        except sa.exc.ArgumentError as error:
-            raise StateError(
-                f"state store URL {str(url)!r} is not a SQLAlchemy URL: {error}"
-            ) from None
-        self._lock_path: Path | None = None
+        self._db = Database(url)
+        self._url = self._db.url_object
+        self._lock_path = self._db.lock_path
         self._memory_lock = threading.Lock()
-        # Writers of this process take turns here rather than in SQLite, whose busy handler
-        # sleeps in steps of up to 100 ms when several threads want to write at once.
-        self._write_turn = threading.Lock()
-        self._engine = self._create_engine()
+        self._engine = self._db.engine
+        self._read = self._db.read
+        self._write = self._db.write
+        self._errors = self._db.errors
         try:
             self._prepare_schema()
         except BaseException:
             self._engine.dispose()
             raise
+        self.listings = ListingStore(self._db)
+        self.guards = GuardStore(self._db)
 
     @property
     def url(self) -> str:
         """The store's URL, password hidden."""
-        return self._url.render_as_string(hide_password=True)
+        return self._db.url
 
     @property
     def engine(self) -> Engine:
@@ -98,31 +96,6 @@ class StateStore:
         self.close()
 
     # -- opening ---------------------------------------------------------------------------------
-
-    def _create_engine(self) -> Engine:
-        if self._url.get_backend_name() != "sqlite":
-            try:
-                return sa.create_engine(self._url, pool_pre_ping=True)
-            except (ImportError, sa.exc.SQLAlchemyError) as error:
-                raise StateError(f"cannot open state store {self.url}: {error}") from None
-        database = self._url.database or ""
-        if database in ("", ":memory:") or "mode=memory" in database:
-            engine = sa.create_engine(
-                self._url, poolclass=StaticPool, connect_args={"check_same_thread": False}
-            )
-        else:
-            path = Path(database.removeprefix("file:").split("?", 1)[0]).absolute()
-            try:
-                path.parent.mkdir(parents=True, exist_ok=True)
-            except OSError as error:
-                raise StateError(f"cannot create the state store's folder: {error}") from None
-            self._lock_path = path.with_name(path.name + ".lock")
-            if not database.startswith("file:"):
-                self._url = self._url.set(database=str(path))
-            engine = sa.create_engine(self._url)
-        sa.event.listen(engine, "connect", sqlite_on_connect)
-        sa.event.listen(engine, "begin", sqlite_on_begin)
-        return engine
 
     def _prepare_schema(self) -> None:
         with self._write() as conn:
@@ -162,31 +135,6 @@ class StateStore:
                     sa.select(meta_table.c.value).where(meta_table.c.key == "schema_version")
                 ).scalar_one()
             )
-
-    # -- transactions ----------------------------------------------------------------------------
-
-    @contextmanager
-    def _read(self) -> Iterator[Connection]:
-        with self._errors(), self._engine.connect() as conn, conn.begin():
-            yield conn
-
-    @contextmanager
-    def _write(self) -> Iterator[Connection]:
-        with self._write_turn, self._errors(), self._engine.connect() as conn:
-            conn.execution_options(**{WRITE: True})
-            with conn.begin():
-                yield conn
-
-    @contextmanager
-    def _errors(self) -> Iterator[None]:
-        try:
-            yield
-        except sa.exc.SQLAlchemyError as error:
-            original = getattr(error, "orig", None) or error
-            raise StateError(
-                f"state store {self.url}: {mask(str(original))}",
-                retryable=isinstance(error, sa.exc.OperationalError),
-            ) from error
 
     # -- deliveries ------------------------------------------------------------------------------
 
@@ -330,17 +278,23 @@ class StateStore:
         now: datetime | None = None,
         limit: int | None = None,
         after_id: int = 0,
+        retry_now: bool = False,
     ) -> list[Operation]:
         """Operations to do now, oldest first: pending ones, and queued ones whose time came.
 
-        ``limit`` and ``after_id`` (the last id of the previous page) read them page by page.
+        ``retry_now`` takes queued ones before their backoff ends too, but never before the
+        board's own ``not_before`` (its Retry-After, a daily quota).  ``limit`` and
+        ``after_id`` (the last id of the previous page) read them page by page.
         """
         table = operations_table
+        moment = now_utc(now)
+        if retry_now:
+            time_came = sa.or_(table.c.not_before.is_(None), table.c.not_before <= moment)
+        else:
+            time_came = table.c.next_attempt_at <= moment
         due = sa.or_(
             table.c.status == OperationStatus.PENDING,
-            sa.and_(
-                table.c.status == OperationStatus.QUEUED, table.c.next_attempt_at <= now_utc(now)
-            ),
+            sa.and_(table.c.status == OperationStatus.QUEUED, time_came),
         )
         query = sa.select(table).where(due, table.c.id > after_id).order_by(table.c.id).limit(limit)
         if target is not None:
@@ -471,7 +425,10 @@ class StateStore:
                     retry_at = None if outcome.retry_at is None else now_utc(outcome.retry_at)
                     if retry_at is None:
                         waiting.discard(op.id)
-                    updates.failure(op, error_text(outcome.error), retry_at, now=now)
+                    not_before = None if outcome.not_before is None else now_utc(outcome.not_before)
+                    updates.failure(
+                        op, error_text(outcome.error), retry_at, now=now, not_before=not_before
+                    )
             updates.execute(conn)
 
     def await_task(

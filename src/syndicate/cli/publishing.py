@@ -1,0 +1,312 @@
+"""Commands that drive the boards: ``publish`` and ``status``."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from typing import Annotated, Any
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from syndicate.cli.base import (
+    EXIT_FAILED,
+    EXIT_INVALID,
+    EXIT_OK,
+    EXIT_QUEUED,
+    Runtime,
+    app,
+    check_format,
+    check_target_name,
+    runtime_of,
+)
+from syndicate.cli.commands import _located, _print_build
+from syndicate.errors import Problem
+from syndicate.loading import LoadResult, load_project
+from syndicate.publish import PublishReport, Waiter, publish, push_targets
+from syndicate.secret import mask
+from syndicate.state import StateStore
+from syndicate.status import held_rows, status_rows, status_summary, waiting_rows
+
+
+@app.command("publish")
+def publish_command(
+    ctx: typer.Context,
+    plan: Annotated[
+        bool, typer.Option("--plan", help="Print what would happen; change nothing.")
+    ] = False,
+    target: Annotated[
+        str | None, typer.Option("--target", "-t", help="Only this push target.")
+    ] = None,
+    posting: Annotated[
+        list[str] | None, typer.Option("--posting", "-p", help="Only this posting (repeatable).")
+    ] = None,
+    output_format: Annotated[str, typer.Option("--format", "-f", help="text or json.")] = "text",
+    wait: Annotated[
+        bool, typer.Option("--wait", help="Wait for another publish to finish.")
+    ] = False,
+    allow_mass_close: Annotated[
+        bool,
+        typer.Option(
+            "--allow-mass-close",
+            help="Close the jobs the guard held back (review --plan first); the approval is "
+            "recorded in the state, so daemons on the same state follow.",
+        ),
+    ] = False,
+    retry_failed: Annotated[
+        bool,
+        typer.Option("--retry-failed", help="Send again what a board refused for good."),
+    ] = False,
+    retry_now: Annotated[
+        bool,
+        typer.Option(
+            "--retry-now",
+            help="Send queued operations now, without waiting for our backoff (never before "
+            "a board's Retry-After, never past a daily quota).",
+        ),
+    ] = False,
+) -> None:
+    """Build, then bring every push target to the postings: create, update, close.
+
+    The plan is recorded before anything is pushed; failures are retried, and what still fails
+    is queued (exit 3).  A posting whose file fails to load, or whose edit breaks a target's
+    rules, keeps its last good version everywhere (exit 1).  Closes caused by files that
+    disappeared are refused when there are too many (exit 1, see --allow-mass-close).
+
+    [b]Example[/b]: syndicate publish --plan && syndicate publish
+    """
+    runtime = runtime_of(ctx)
+    check_format(output_format)
+    settings = runtime.settings()
+    check_target_name(settings, target, push_only=True)
+    loaded = load_project(settings)
+    for problem in loaded.problems:
+        runtime.problem(problem)
+    with StateStore(settings.state_url) as store:
+        report = publish(
+            settings,
+            loaded,
+            store,
+            plan_only=plan,
+            only_target=target,
+            posting_ids=set(posting) if posting else None,
+            wait_for_lock=wait,
+            allow_mass_close=allow_mass_close,
+            retry_failed=retry_failed,
+            retry_now=retry_now,
+            waiter=_waiter(runtime),
+        )
+        waiting = waiting_rows(store, target)
+    for problem in report.plan.kept:
+        runtime.problem(_locate_by_id(loaded, problem))
+    for problem in report.kept:
+        runtime.problem(problem)
+    for refusal in report.refusals:
+        runtime.problem(refusal.problem())
+    if output_format == "json":
+        runtime.out.print_json(mask(json.dumps(_publish_json(report, waiting))))
+    else:
+        _print_publish(
+            runtime, report, loaded, waiting, any_ready=bool(push_targets(settings, target)[0])
+        )
+    invalid = loaded.problems or (report.build and not report.build.ok) or report.failed
+    if invalid or report.refusals or report.held:
+        raise typer.Exit(EXIT_INVALID)
+    raise typer.Exit(EXIT_QUEUED if report.queued else EXIT_OK)
+
+
+def _waiter(runtime: Runtime) -> Waiter:
+    """How a wait for a retry shows: a countdown on a terminal, one line otherwise."""
+    showing = threading.Lock()  # one countdown at a time; other threads just wait
+
+    def wait(target: str, seconds: float, why: str) -> None:
+        text = f"{target}: {why}; retrying in"
+        if runtime.verbosity < 0 or not showing.acquire(blocking=False):
+            time.sleep(seconds)
+            return
+        try:
+            if not runtime.err.is_terminal:
+                runtime.err.print(escape(mask(f"{text} {seconds:.0f}s")), highlight=False)
+                time.sleep(seconds)
+                return
+            end = time.monotonic() + seconds
+            with runtime.err.status("") as status:
+                while (left := end - time.monotonic()) > 0:
+                    status.update(escape(mask(f"{text} {left:.0f}s")))
+                    time.sleep(min(0.25, left))
+        finally:
+            showing.release()
+
+    return wait
+
+
+def _locate_by_id(loaded: LoadResult, problem: Problem) -> Problem:
+    found = loaded.by_id().get(problem.posting_id or "")
+    return _located(found, [problem])[0] if found and problem.file is None else problem
+
+
+def _publish_json(report: PublishReport, waiting: list[dict[str, Any]]) -> dict[str, object]:
+    return {
+        "plan": [
+            {
+                "target": op.target,
+                "operation": str(op.kind),
+                "posting": op.posting_id,
+                "reason": op.why,
+            }
+            for op in report.plan.operations
+        ],
+        "cancelled": [{"posting": p, "target": t} for p, t in report.plan.cancel],
+        "kept": [p.to_dict() for p in [*report.plan.kept, *report.kept]],
+        "refused": [
+            {
+                "target": r.target,
+                "postings": list(r.posting_ids),
+                "open_jobs": r.open_jobs,
+                "cause": r.cause,
+            }
+            for r in report.refusals
+        ],
+        "waiting": waiting,
+        "disabled": report.disabled,
+        "targets": {
+            name: {
+                "sent": r.sent,
+                "succeeded": r.succeeded,
+                "failed": r.failed,
+                "queued": r.queued,
+                "errors": r.errors,
+                "auth_error": r.auth_error,
+            }
+            for name, r in report.targets.items()
+        },
+    }
+
+
+def _print_publish(
+    runtime: Runtime,
+    report: PublishReport,
+    loaded: LoadResult,
+    waiting: list[dict[str, Any]],
+    *,
+    any_ready: bool,
+) -> None:
+    for name, reason in report.disabled.items():
+        runtime.say(f"{name}: disabled ({reason})", style="yellow")
+    if report.build is not None and report.targets:
+        _print_build(runtime, report.build, loaded)
+    table = Table(title="plan" if not report.targets else "publish", title_justify="left")
+    for column in ("target", "operation", "posting", "reason"):
+        table.add_column(column)
+    for op in report.plan.operations:
+        table.add_row(op.target, str(op.kind), op.posting_id, escape(op.why))
+    if runtime.verbosity >= 0:
+        if report.plan.operations:
+            runtime.out.print(table)
+        elif not waiting:
+            why = (
+                "every enabled push target is up to date"
+                if any_ready
+                else "no push target is ready"
+            )
+            runtime.say(f"nothing to push: {why}")
+        if waiting:
+            runtime.out.print(_waiting_table(waiting))
+    for name, result in report.targets.items():
+        line = f"{name}: {result.succeeded} done, {result.failed} failed, {result.queued} queued"
+        runtime.say(line, style="red" if result.failed else "yellow" if result.queued else None)
+        for error in result.errors[:10]:
+            runtime.err.print(escape(mask(f"  {error}")), style="red", highlight=False)
+
+
+def _waiting_table(waiting: list[dict[str, Any]]) -> Table:
+    table = Table(title="queued and failed", title_justify="left")
+    for column in ("target", "operation", "posting", "state", "next attempt", "reason"):
+        table.add_column(column)
+    for row in waiting:
+        table.add_row(
+            row["target"],
+            row["operation"] or "",
+            row["posting"],
+            row["state"],
+            row["next_attempt"] or ("on --retry-failed" if row["state"] == "failed" else ""),
+            escape(mask(row["error"] or "")),
+        )
+    return table
+
+
+# -------------------------------------------------------------------------------------- status
+
+
+@app.command()
+def status(
+    ctx: typer.Context,
+    output_format: Annotated[str, typer.Option("--format", "-f", help="text or json.")] = "text",
+    target: Annotated[str | None, typer.Option("--target", "-t", help="Only this target.")] = None,
+) -> None:
+    """Show each posting × push target: state, version, last attempt, error, queued until;
+    then the postings held at their last good version and the targets refusing our credentials.
+
+    Exits 4 when a delivery has failed.
+
+    [b]Example[/b]: syndicate status --format json
+    """
+    runtime = runtime_of(ctx)
+    check_format(output_format)
+    settings = runtime.settings()
+    with StateStore(settings.state_url) as store:
+        rows = status_rows(store, target)
+        held = held_rows(store, target)
+        auth = {
+            name: failure.error
+            for name, failure in store.guards.auth_failures().items()
+            if target is None or name == target
+        }
+    summary = status_summary(rows) | {"held": len({row["file"] for row in held})}
+    code = EXIT_FAILED if summary["failed"] else EXIT_OK
+    if output_format == "json":
+        document = {"deliveries": rows, "held": held, "auth_failures": auth, "summary": summary}
+        runtime.out.print_json(mask(json.dumps(document)))
+        raise typer.Exit(code)
+    table = Table(title="status", title_justify="left")
+    for column in (
+        "posting",
+        "target",
+        "state",
+        "version",
+        "last attempt",
+        "queued until",
+        "error",
+    ):
+        table.add_column(column)
+    for row in rows:
+        table.add_row(
+            row["posting"],
+            row["target"],
+            row["state"],
+            str(row["version"]),
+            row["last_attempt"] or "",
+            row["queued_until"] or "",
+            escape(row["error"] or ""),
+        )
+    if rows:
+        runtime.out.print(table)
+    for row in held:
+        runtime.problem(
+            Problem(
+                f"kept the version built at {row['kept_version_built_at']} since {row['since']}; "
+                f"fix the file to publish changes",
+                file=row["file"],
+                target=row["target"],
+            )
+        )
+    for name, error in auth.items():
+        runtime.err.print(escape(mask(f"{name}: failing authentication: {error}")), style="red")
+    runtime.say(
+        f"{summary['deliveries']} posting × target: {summary['published']} published, "
+        f"{summary['pending']} pending, {summary['failed']} failed, {summary['closed']} closed; "
+        f"{summary['queued']} operation(s) queued; {summary['held']} file(s) held"
+    )
+    raise typer.Exit(code)
