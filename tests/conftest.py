@@ -9,6 +9,7 @@ then review the diff of tests/golden/ before committing it.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -18,6 +19,7 @@ from syndicate.adapters import RenderContext
 from syndicate.config import Settings, load_settings
 from syndicate.loading import load_postings
 from syndicate.model import Posting
+from syndicate.testing import BoardServer
 
 ROOT = Path(__file__).resolve().parent.parent
 GOLDEN = Path(__file__).resolve().parent / "golden"
@@ -74,3 +76,24 @@ class Golden:
 @pytest.fixture
 def golden(request: pytest.FixtureRequest) -> Golden:
     return Golden(request.config.getoption("--update-goldens"))
+
+
+@pytest.fixture(scope="module")
+def board_credentials() -> tuple[str, str]:
+    """The bearer token and webhook secret of the module's local board; modules override it."""
+    return ("test-token", "test-secret")
+
+
+@pytest.fixture(scope="module")
+def server(board_credentials: tuple[str, str]) -> Iterator[BoardServer]:
+    """A local board over real HTTP on a free port, one per test module."""
+    token, hook_secret = board_credentials
+    with BoardServer(token=token, hook_secret=hook_secret) as running:
+        yield running
+
+
+@pytest.fixture
+def board(server: BoardServer) -> BoardServer:
+    """The module's board, emptied for the test."""
+    server.reset()
+    return server

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 import shutil
 import time
-from collections.abc import Collection, Iterator
+from collections.abc import Collection
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -39,15 +39,8 @@ NOTIFY_PATH = "/v3/urlNotifications:publish"
 
 
 @pytest.fixture(scope="module")
-def server() -> Iterator[BoardServer]:
-    with BoardServer(token=TOKEN, hook_secret=HOOK_SECRET) as running:
-        yield running
-
-
-@pytest.fixture
-def board(server: BoardServer) -> BoardServer:
-    server.reset()
-    return server
+def board_credentials() -> tuple[str, str]:
+    return (TOKEN, HOOK_SECRET)
 
 
 class Project:

@@ -13,7 +13,6 @@ import re
 import shutil
 import sqlite3
 import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -37,15 +36,8 @@ SUMMARY = re.compile(
 
 
 @pytest.fixture(scope="module")
-def server() -> Iterator[BoardServer]:
-    with BoardServer(token=TOKEN, hook_secret=HOOK_SECRET) as running:
-        yield running
-
-
-@pytest.fixture
-def board(server: BoardServer) -> BoardServer:
-    server.reset()
-    return server
+def board_credentials() -> tuple[str, str]:
+    return (TOKEN, HOOK_SECRET)
 
 
 @pytest.fixture

@@ -187,12 +187,15 @@ class Syncer:
         for name, failure in self.store.guards.auth_failures().items():
             problems.append(f"{name}: the board refuses our credentials: {failure.error}")
         self.status.set_problems(problems, held=len({h.source for h in holds}))
-        for problem in problems:
+        # Logged once each, when first found: what /healthz shows, and every posting problem.
+        found = {problem: "needs attention" for problem in problems}
+        found |= {str(problem): "invalid posting" for problem in loaded.problems}
+        for problem, kind in found.items():
             if problem not in self._reported:
-                event(log, "needs attention", level=logging.WARNING, problem=problem)
-        for problem in self._reported - set(problems):
+                event(log, kind, level=logging.WARNING, problem=problem)
+        for problem in self._reported - set(found):
             event(log, "resolved", problem=problem)
-        self._reported = set(problems)
+        self._reported = set(found)
 
 
 def _problem_text(found: dict[str, object]) -> str:

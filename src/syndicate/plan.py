@@ -284,10 +284,13 @@ class _TargetPlanner:
         if self.lister is None:
             return None
         listing = self.listing.known.get(posting_id)
-        source = listing.source if listing is not None else delivery.source_path
-        if source is None:
+        if listing is not None:
+            source = listing.source
+        elif delivery.source_path is not None:
+            source = self.lister.settings.posting_key(delivery.source_path)
+        else:
             return None
-        found = self.lister.id_at.get(self.lister.settings.posting_key(source))
+        found = self.lister.id_at.get(source)
         return found if found != posting_id else None
 
     def vanished(self, vanished: dict[str, str | None]) -> None:
