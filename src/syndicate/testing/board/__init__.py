@@ -1,0 +1,93 @@
+"""A local job board: the three push APIs syndicate talks to, with faults injected on request.
+
+Tests, benchmarks and people trying syndicate run it instead of the real services::
+
+    with BoardServer(token="t", hook_secret="s") as board:
+        # linkedin_api endpoint: board.url; google_indexing endpoint: board.url;
+        # webhook url: board.hook_url
+        board.add_faults({"kind": "status", "status": 429, "retry_after": 1})
+        ...
+        assert board.state().jobs["sales-manager"].creates == 1
+
+or standalone: ``python -m syndicate.testing.board --port 8765 --token t --hook-secret s``.
+
+The APIs, as the boards document them (one server, all at its root):
+
+``POST /simpleJobPostings`` (LinkedIn-style jobs API)
+    Headers ``Authorization: Bearer <token>`` and ``X-Restli-Method: batch_create``; body
+    ``{"elements": [...]}``, 1 to 100 elements, each with ``externalJobPostingId``,
+    ``jobPostingOperationType`` (CREATE, UPDATE, RENEW, CLOSE) and, for CREATE and UPDATE, the
+    job's fields (``title`` and ``description`` at least).  HTTP 200 with ``{"elements": [...]}``,
+    one result per element in order: ``{"id": "urn:li:simpleJobPostingTask:N", "status": 202}``
+    or ``{"error": {"message": …}, "status": 4xx}``.  A CREATE whose id exists is a 409 ("…
+    already exists"); UPDATE, RENEW or CLOSE of an unknown id a 404.  An accepted element is
+    applied when the request is received (a connection dropped afterwards leaves it applied);
+    UPDATE and RENEW list a closed job again; CLOSE of a closed job is accepted.
+``GET /simpleJobPostingTasks?ids=List(urn1,urn2)``
+    ``{"results": {urn: {"status": "SUCCEEDED", "jobPosting": "urn:li:jobPosting:N"} |
+    {"status": "IN_PROGRESS"} | {"status": "FAILED", "errorMessage": …}}, "errors": {urn: …}}``.
+``POST /v3/urlNotifications:publish`` (Google Indexing API)
+    Bearer token (``indexing_token``, by default the same ``token``); body ``{"url": …, "type":
+    "URL_UPDATED" | "URL_DELETED"}``; 200 with ``{"urlNotificationMetadata": {"url": …,
+    "latestUpdate": {"url", "type", "notifyTime"}}}``, and ``latestRemove`` once the URL was
+    deleted, as Google answers.  Errors are Google-shaped: ``{"error": {"code", "message",
+    "status"}}``.
+``POST /hook`` or ``POST /hook/<anything>`` (webhook)
+    A JSON body signed with ``X-Syndicate-Signature: sha256=<hex HMAC-SHA256 of the raw body
+    with the hook secret>`` (else 401) and an ``Idempotency-Key`` (else 400).  Every delivery is
+    kept, marked ``duplicate`` when its key was seen before; the answer is 200 either way.
+
+Missing or wrong bearer tokens get a 401.  Test control, no authentication:
+
+``POST /_control/faults``
+    A fault or a JSON list of faults (see `Fault`), consumed in order as requests come: e.g.
+    ``{"path": "/simpleJobPostings", "kind": "status", "status": 500, "times": 2}``,
+    ``{"kind": "status", "status": 429, "retry_after": 1}``, ``{"kind": "delay", "seconds": 5}``,
+    ``{"kind": "drop_after_apply"}``, ``{"kind": "element_error", "external_id": "x", "status":
+    422, "message": "…"}``, ``{"kind": "task_in_progress", "polls": 3}``, ``{"kind":
+    "task_failed", "message": "…"}``.  ``DELETE /_control/faults`` clears them.
+``GET /_control/state``
+    The board's view (`BoardView`): jobs by external id (fields, LISTED/CLOSED, how many CREATEs
+    were applied), CREATE elements received per id, tasks, indexing notifications, webhook
+    deliveries, every API request received, and the faults still waiting.
+``POST /_control/reset``
+    Forget everything.
+
+``latency`` (seconds) delays every API answer, for benchmarks.
+
+The package: `config` (`BoardConfig`), `faults`, `records` (`BoardView`), `core` (`Board`), one
+module per API (`linkedin`, `indexing`, `hooks`), `http` (what the APIs share), `app` and
+`server` (`BoardServer`, the command line).
+"""
+
+from syndicate.testing.board.app import create_app
+from syndicate.testing.board.config import DEFAULT_HOOK_SECRET, DEFAULT_TOKEN, BoardConfig
+from syndicate.testing.board.core import Board
+from syndicate.testing.board.faults import FAULTS, Fault
+from syndicate.testing.board.records import (
+    BoardView,
+    HookDelivery,
+    Job,
+    Notification,
+    RequestRecord,
+    Task,
+)
+from syndicate.testing.board.server import BoardServer, main
+
+__all__ = [
+    "DEFAULT_HOOK_SECRET",
+    "DEFAULT_TOKEN",
+    "FAULTS",
+    "Board",
+    "BoardConfig",
+    "BoardServer",
+    "BoardView",
+    "Fault",
+    "HookDelivery",
+    "Job",
+    "Notification",
+    "RequestRecord",
+    "Task",
+    "create_app",
+    "main",
+]

@@ -1,0 +1,5 @@
+"""``python -m syndicate.testing.board``."""
+
+from syndicate.testing.board.server import main
+
+main()
