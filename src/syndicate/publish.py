@@ -52,7 +52,7 @@ from syndicate.loading import LoadResult
 from syndicate.logs import event
 from syndicate.operations import OperationKind
 from syndicate.plan import Plan, PlannedOperation, make_plan
-from syndicate.state import Failed, NewOperation, Operation, StateStore, Succeeded, utc_day
+from syndicate.state import Failed, NewOperation, Operation, StateStore, Succeeded
 
 log = logging.getLogger("syndicate.publish")
 _EVERYTHING = datetime.max.replace(tzinfo=UTC)
@@ -360,16 +360,17 @@ class _Applier:
         quota = self.target.daily_quota()
         if quota is None:
             return None
-        return max(0, quota - self.store.quota_used(self.target.name, utc_day(self.now())))
+        used = self.store.quota_used(self.target.name, self.target.quota_day(self.now()))
+        return max(0, quota - used)
 
     def _within_quota(self, due: list[Operation], left: int) -> tuple[list[Operation], int]:
-        """The operations the daily quota still allows; the others are carried to tomorrow."""
-        today = utc_day(self.now())
-        tomorrow = datetime.combine(today + timedelta(days=1), datetime.min.time(), tzinfo=UTC)
+        """The operations the daily quota still allows; the others are carried to the board's
+        next quota day."""
+        tomorrow = self.target.quota_resets_at(self.now())
         carried = due[left:]
         if carried:
             quota = self.target.daily_quota()
-            message = f"daily quota of {quota} reached; carried to {tomorrow.date().isoformat()}"
+            message = f"daily quota of {quota} reached; carried to {tomorrow.isoformat()}"
             failures = [
                 Failed(op.id, message, retry_at=tomorrow, not_before=tomorrow) for op in carried
             ]
@@ -465,7 +466,8 @@ class _Applier:
         self.store.record(records, now=now)
         succeeded = sum(isinstance(record, Succeeded) for record in records)
         if succeeded and self.target.daily_quota() is not None:
-            self.store.use_quota(self.target.name, utc_day(now), n=succeeded)
+            used = sum(self.target.quota_cost(op) for op, outcome in answered if outcome.ok)
+            self.store.use_quota(self.target.name, self.target.quota_day(now), n=used)
         with self._lock:
             self.result.sent += len(answered)
             self.result.succeeded += succeeded

@@ -20,13 +20,14 @@ import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import httpx
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
+from syndicate.adapters.auth import Credentials, StaticBearer
 from syndicate.durations import Duration
 from syndicate.errors import Problem, Severity
 from syndicate.model import Posting
@@ -236,6 +237,7 @@ class PushTarget(Target):
 
     kind: ClassVar[TargetKind] = TargetKind.PUSH
     secret_option: ClassVar[str | None] = None  # the Options field naming the secret's variable
+    _credentials: Credentials | None = None
     max_batch: ClassVar[int] = 1
     options: PushOptions
     # Options that say how to reach the board, not what it receives: changing one re-sends nothing.
@@ -263,8 +265,22 @@ class PushTarget(Target):
         return None
 
     def daily_quota(self) -> int | None:
-        """How many operations the board accepts per UTC day (None: no daily limit)."""
+        """How many operations the board accepts per day (None: no daily limit)."""
         return None
+
+    def quota_cost(self, operation: Any) -> int:
+        """How many units of the daily quota one accepted operation used (one request each)."""
+        return 1
+
+    def quota_day(self, now: datetime) -> date:
+        """The day, as the board counts its daily quota, that ``now`` falls on (UTC unless the
+        board says otherwise)."""
+        return now.astimezone(UTC).date()
+
+    def quota_resets_at(self, now: datetime) -> datetime:
+        """When the board's next quota day begins after ``now``."""
+        day = self.quota_day(now)
+        return datetime.combine(day + timedelta(days=1), datetime.min.time(), tzinfo=UTC)
 
     def accepts(self, kind: OperationKind) -> bool:
         """Whether the board knows this kind of operation (RENEW is not universal)."""
@@ -307,13 +323,25 @@ class PushTarget(Target):
         env_name = self.secret_env()
         return read_secret(env_name) if env_name else None
 
-    def bearer(self) -> dict[str, str]:
-        """The ``Authorization: Bearer`` header carrying the secret."""
-        token = self.secret()
-        return {"Authorization": f"Bearer {token.get_secret_value() if token else ''}"}
+    def credentials(self) -> Credentials | None:
+        """What the target authenticates its requests with, made once per target: by default
+        the bearer token in its secret's variable (None for a target that signs instead)."""
+        if self._credentials is None:
+            self._credentials = self.make_credentials()
+        return self._credentials
+
+    def make_credentials(self) -> Credentials | None:
+        """The target's `Credentials` (see `credentials`)."""
+        env_name = self.secret_env()
+        return StaticBearer(env_name) if env_name else None
 
     def disabled_reason(self) -> str | None:
         reason = super().disabled_reason()
-        if reason is None and self.secret_env() and self.secret() is None:
+        if reason is not None:
+            return reason
+        credentials = self.credentials()
+        if credentials is not None:
+            return credentials.missing()
+        if self.secret_env() and self.secret() is None:
             return f"environment variable {self.secret_env()} is not set"
-        return reason
+        return None

@@ -12,6 +12,7 @@ from typing import Any, ClassVar, Literal
 import httpx
 from pydantic import Field
 
+from syndicate.adapters.auth import authorized
 from syndicate.adapters.base import (
     OperationKind,
     Outcome,
@@ -21,7 +22,6 @@ from syndicate.adapters.base import (
     RenderContext,
     TargetOptions,
 )
-from syndicate.adapters.http import request
 from syndicate.model import HttpUrl, Posting
 from syndicate.secret import EnvName
 
@@ -56,16 +56,17 @@ class GoogleIndexing(PushTarget):
         return {"url": context.settings.job_url(posting_id), "type": kind_name}
 
     def send(self, client: httpx.Client, batch: Sequence[Outgoing]) -> list[Outcome]:
-        headers = self.bearer()
+        credentials = self.credentials()
+        assert credentials is not None
         outcomes = []
         for op in batch:
-            request(
+            authorized(
+                credentials,
                 client,
                 "POST",
                 f"{self.options.endpoint}/v3/urlNotifications:publish",
                 target=self.name,
                 json=op.payload,
-                headers=headers,
             )
             outcomes.append(Outcome(op.key, ok=True, remote_id=op.payload["url"]))
         return outcomes

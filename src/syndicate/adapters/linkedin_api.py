@@ -18,6 +18,7 @@ from urllib.parse import quote
 
 import httpx
 
+from syndicate.adapters.auth import Credentials, authorized
 from syndicate.adapters.base import (
     OperationKind,
     Outcome,
@@ -27,7 +28,6 @@ from syndicate.adapters.base import (
     RenderContext,
     TargetOptions,
 )
-from syndicate.adapters.http import request
 from syndicate.adapters.linkedin_json import check_element_rules, job_element
 from syndicate.durations import Duration
 from syndicate.errors import AuthenticationError, Problem, PushError
@@ -93,16 +93,22 @@ class LinkedInApi(PushTarget):
         outcomes.update(self._poll(client, tasks))
         return [outcomes[op.key] for op in batch]
 
+    def _credentials_or_fail(self) -> Credentials:
+        credentials = self.credentials()
+        assert credentials is not None  # token_env is a required option
+        return credentials
+
     def _post(self, client: httpx.Client, ops: Sequence[Outgoing]) -> list[dict[str, Any]]:
         if not ops:
             return []
-        response = request(
+        response = authorized(
+            self._credentials_or_fail(),
             client,
             "POST",
             f"{self.options.endpoint}/simpleJobPostings",
             target=self.name,
             json={"elements": [op.payload for op in ops]},
-            headers=self.bearer() | {"X-Restli-Method": "batch_create"},
+            headers={"X-Restli-Method": "batch_create"},
         )
         results = response.json().get("elements", [])
         if len(results) != len(ops):
@@ -168,12 +174,13 @@ class LinkedInApi(PushTarget):
 
     def _task_results(self, client: httpx.Client, urns: list[str]) -> dict[str, dict[str, Any]]:
         ids = ",".join(quote(urn, safe="") for urn in urns)
-        response = request(
+        response = authorized(
+            self._credentials_or_fail(),
             client,
             "GET",
             f"{self.options.endpoint}/simpleJobPostingTasks?ids=List({ids})",
             target=self.name,
-            headers=self.bearer() | {"X-Restli-Method": "batch_get"},
+            headers={"X-Restli-Method": "batch_get"},
         )
         return response.json().get("results", {})
 

@@ -7,6 +7,7 @@ version, a refused plan (an invalid posting is never pushed; the valid ones are)
 
 from __future__ import annotations
 
+import json
 import logging
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,7 +22,7 @@ from syndicate.adapters import PullTarget, PushTarget, create_targets
 from syndicate.config import DEFAULT_CONFIG, Settings, load_settings
 from syndicate.errors import ConfigError, Problem, Severity, SyndicateError
 from syndicate.logs import configure_logging
-from syndicate.secret import mask
+from syndicate.secret import mask, mask_values
 
 EXIT_OK, EXIT_INVALID, EXIT_USAGE, EXIT_QUEUED, EXIT_FAILED = 0, 1, 2, 3, 4
 
@@ -55,6 +56,10 @@ class Runtime:
         """Print to stdout, secrets masked; nothing under --quiet."""
         if self.verbosity >= 0:
             self.out.print(mask(text), style=style, highlight=False)
+
+    def print_json(self, document: object) -> None:
+        """Print a JSON document to stdout, its values masked of secrets (keys untouched)."""
+        self.out.print_json(json.dumps(mask_values(document)))
 
     def problem(self, problem: Problem) -> None:
         """Print one problem to stderr as ``file:line: field: message [target]``."""

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
@@ -97,18 +96,12 @@ def validate(
     valid = [f for f in loaded.files if str(display_path(f.path)) not in invalid]
     summary = _validate_summary(loaded, valid, problems)
     if output_format == "json":
-        runtime.out.print_json(
-            mask(
-                json.dumps(
-                    {
-                        "valid": [
-                            {"id": f.posting.id, "file": str(display_path(f.path))} for f in valid
-                        ],
-                        "problems": [p.to_dict() for p in problems],
-                        "summary": summary,
-                    }
-                )
-            )
+        runtime.print_json(
+            {
+                "valid": [{"id": f.posting_id, "file": str(display_path(f.path))} for f in valid],
+                "problems": [p.to_dict() for p in problems],
+                "summary": summary,
+            }
         )
     else:
         for problem in sorted(problems, key=problem_order):

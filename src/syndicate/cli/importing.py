@@ -3,7 +3,6 @@ feeds, JSON-LD, Greenhouse and Lever JSON) into posting files, with a report of 
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Annotated
 
@@ -16,7 +15,6 @@ from syndicate.config import Settings
 from syndicate.errors import Severity
 from syndicate.importing import FORMATS, ImportOptions, ImportReport, import_sources
 from syndicate.importing.report import PostingResult
-from syndicate.secret import mask
 
 
 @app.command("import")
@@ -81,7 +79,7 @@ def import_command(
     )
     report = import_sources(sources, options)
     if report_format == "json":
-        runtime.out.print_json(mask(json.dumps(report.to_dict())))
+        runtime.print_json(report.to_dict())
     else:
         _print(runtime, report, settings)
     raise typer.Exit(EXIT_OK if report.ok else EXIT_INVALID)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import threading
 import time
 from typing import Annotated, Any
@@ -106,7 +105,7 @@ def publish_command(
     for refusal in report.refusals:
         runtime.problem(refusal.problem())
     if output_format == "json":
-        runtime.out.print_json(mask(json.dumps(_publish_json(report, waiting))))
+        runtime.print_json(_publish_json(report, waiting))
     else:
         _print_publish(
             runtime, report, loaded, waiting, any_ready=bool(push_targets(settings, target)[0])
@@ -268,7 +267,7 @@ def status(
     code = EXIT_FAILED if summary["failed"] else EXIT_OK
     if output_format == "json":
         document = {"deliveries": rows, "held": held, "auth_failures": auth, "summary": summary}
-        runtime.out.print_json(mask(json.dumps(document)))
+        runtime.print_json(document)
         raise typer.Exit(code)
     table = Table(title="status", title_justify="left")
     for column in (
