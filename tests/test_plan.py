@@ -24,7 +24,7 @@ from syndicate.errors import Severity
 from syndicate.loading import LoadResult, load_postings
 from syndicate.plan import Plan, PlannedOperation, Reason, make_plan
 from syndicate.publish import push_targets
-from syndicate.state import Delivery, DeliveryState, Failed, NewOperation, StateStore, Succeeded
+from syndicate.state import Delivery, DeliveryState, Failed, StateStore, Succeeded
 
 ROOT = Path(__file__).resolve().parent.parent
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
@@ -126,12 +126,14 @@ class Desk:
             self.store.pending(now=EVERYTHING),
             now,
             posting_ids=posting_ids,
+            delivered=self.store.last_payload,
         )
 
     def record(self, plan: Plan, answer: Answer = "accepted", now: datetime = NOW) -> None:
         """Write ``plan`` to the store, send it (or not), and record the boards' ``answer``."""
         self.store.cancel(plan.cancel, now=now)
-        ids = self.store.enqueue([_new(op) for op in plan.operations], now=now)
+        self.store.refresh(plan.refresh, now=now)
+        ids = self.store.enqueue([op.recorded() for op in plan.operations], now=now)
         if answer == "unsent" or not ids:
             return
         self.store.start_attempts(ids, now=now)
@@ -157,12 +159,6 @@ class Desk:
         plan = self.plan(now)
         self.record(plan, now=now)
         return plan
-
-
-def _new(op: PlannedOperation) -> NewOperation:
-    return NewOperation(
-        op.posting_id, op.target, op.kind, op.content_hash, op.payload, op.source_path
-    )
 
 
 @pytest.fixture
@@ -579,26 +575,50 @@ def test_posting_ids_limit_the_plan_to_those_postings(published: Desk) -> None:
     [{"organization": "SixSq SA"}, {"site": "https://careers.example.com"}],
     ids=["organization", "site"],
 )
-def test_organization_or_site_changes_update_every_posting(
+def test_organization_or_site_changes_update_exactly_the_payloads_they_change(
     published: Desk, change: dict[str, str]
 ) -> None:
+    """What a target was sent decides what is sent again: each payload is built anew and
+    compared with the last one the target accepted; only those that differ are sent, as
+    configuration changes, and the others are recorded as up to date without a request."""
+    before = {(p, t): published.store.last_payload(p, t) for p in (MAIN, OTHER) for t in PUSH}
     published.configure(**change)
     plan = published.plan()
-    assert summary(plan) == everywhere(UPDATE, Reason.EDITED) | everywhere(
-        UPDATE, Reason.EDITED, OTHER
-    )
+
+    assert plan.operations
+    assert {(op.kind, op.reason) for op in plan.operations} == {(UPDATE, Reason.UPGRADE)}
+    targets = {t.name: t for t in published.targets}
+    for op in plan.operations:
+        old = before[(op.posting_id, op.target)]
+        assert op.payload_hash != targets[op.target].payload_digest(old, None), op
+    planned = {(op.posting_id, op.target) for op in plan.operations}
+    refreshed = {(posting_id, target) for posting_id, target, _, _ in plan.refresh}
+    assert planned | refreshed == set(before) and not planned & refreshed
+    published.record(plan)
+    assert published.plan().operations == [] and published.plan().refresh == []
 
 
-def test_a_targets_content_option_updates_only_that_target(published: Desk) -> None:
+def test_a_changed_job_url_tells_google_the_old_url_is_gone(published: Desk) -> None:
+    published.configure(site="https://careers.example.com")
+    plan = published.plan()
+    google = {op.posting_id: op.payload for op in plan.operations if op.target == "google"}
+    assert google[MAIN] == {
+        "url": "https://careers.example.com/careers/jobs/sixsq-sales-manager.html",
+        "type": "URL_UPDATED",
+        "previous_url": "https://jobs.example.com/careers/jobs/sixsq-sales-manager.html",
+    }
+
+
+def test_a_targets_content_option_updates_only_the_payloads_it_changes(published: Desk) -> None:
     published.configure(linkedin={"organization": "urn:li:organization:456"})
     plan = published.plan()
-    assert summary(plan) == {
-        ("linkedin", UPDATE, posting_id, Reason.EDITED) for posting_id in (MAIN, OTHER)
-    }
-    # the organization's own job carries the URN; another company's job is sent by name
-    by_posting = {op.posting_id: op.payload for op in plan.operations}
-    assert by_posting[MAIN]["integrationContext"] == "urn:li:organization:456"
-    assert by_posting[OTHER]["companyName"] == "8x8, Inc."
+    # Only the organization's own job carries the URN; another company's job is sent by name,
+    # so its payload is unchanged (its new version is recorded without a request), and the
+    # other targets' versions do not move at all.
+    assert summary(plan) == {("linkedin", UPDATE, MAIN, Reason.UPGRADE)}
+    [update] = plan.operations
+    assert update.payload["integrationContext"] == "urn:li:organization:456"
+    assert [(p, t) for p, t, _, _ in plan.refresh] == [(OTHER, "linkedin")]
 
 
 def test_changing_only_how_a_board_is_reached_sends_nothing(

@@ -154,6 +154,7 @@ def test_status_after_a_publish_shows_every_posting_and_target_published(
         "closed": 0,
         "queued": 0,
         "held": 0,
+        "scheduled": 0,
     }
 
 

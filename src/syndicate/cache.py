@@ -45,7 +45,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("syndicate.cache")
 
-FORMAT = 3  # of the tables below; a database of another format is started afresh
+FORMAT = 4  # of the tables below; a database of another format is started afresh
 CACHE_DIR = "cache"
 DATABASE = "cache.db"
 _BUSY_TIMEOUT_S = 30.0
@@ -66,6 +66,7 @@ CREATE TABLE IF NOT EXISTS files (
     posting_id TEXT NOT NULL,
     content_hash TEXT NOT NULL,
     status TEXT NOT NULL,
+    date_posted TEXT NOT NULL,
     valid_through TEXT,
     lines TEXT NOT NULL
 );
@@ -119,7 +120,7 @@ def target_key(target: Target) -> str:
 @dataclass(frozen=True, slots=True)
 class FileEntry:
     """What the cache knows of one posting file: its stat and digest, and what it parsed into
-    (its id and content hash, and whether it is listed: status and valid_through)."""
+    (its id and content hash, and when it is listed: status, date_posted, valid_through)."""
 
     path: str
     size: int
@@ -130,6 +131,7 @@ class FileEntry:
     posting_id: str
     content_hash: str
     status: str | None
+    date_posted: str
     valid_through: str | None
 
     def fresh(self, stat: os.stat_result, timezone: str) -> bool:
@@ -155,6 +157,7 @@ class ParsedFile:
     posting_id: str
     content_hash: str
     status: str
+    date_posted: str
     valid_through: str | None
     posting_json: str
     description_html: str
@@ -200,7 +203,7 @@ class BuildCache:
         """Every posting file the cache knows, by path."""
         query = (
             "SELECT path, size, mtime_ns, checked_ns, sha256, timezone, posting_id, content_hash,"
-            " status, valid_through FROM files"
+            " status, date_posted, valid_through FROM files"
         )
         with self._reading() as connection:
             if connection is None:
@@ -212,7 +215,7 @@ class BuildCache:
         now = time.time_ns()
         files = [
             (p.path, p.size, p.mtime_ns, now, p.sha256, p.timezone, p.posting_id, p.content_hash,
-             p.status, p.valid_through, p.lines)
+             p.status, p.date_posted, p.valid_through, p.lines)
             for p in parsed
         ]  # fmt: skip
         postings = [(p.content_hash, p.posting_json, p.description_html) for p in parsed]
@@ -226,7 +229,7 @@ class BuildCache:
                     postings[start : start + _BATCH],
                 )
                 connection.executemany(
-                    "INSERT OR REPLACE INTO files VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                    "INSERT OR REPLACE INTO files VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
                     files[start : start + _BATCH],
                 )
             connection.executemany("DELETE FROM files WHERE path = ?", gone)

@@ -5,8 +5,9 @@ One process runs:
 - an APScheduler scheduler with one worker thread, so that two syncs never run at once.  A sync
   (load → build → publish) runs at start and every ``schedule.sync_every`` (missed runs
   coalesced); after each sync a follow-up is scheduled for the earliest moment something is due
-  before the next interval: a queued retry, or a posting whose ``valid_through`` passes (it is
-  closed everywhere then, without anyone editing a file);
+  before the next interval: a queued retry, a scheduled posting whose ``date_posted`` comes (it
+  is published everywhere then), or a posting whose ``valid_through`` passes (it is closed
+  everywhere then, without anyone editing a file);
 - with ``schedule.watch``, a watch of the postings folder (watchfiles) that asks for a sync
   once edits have settled;
 - the feed server (`syndicate.serving`) on ``server.host:server.port`` in the main thread.
@@ -41,7 +42,7 @@ from syndicate.config import Settings
 from syndicate.errors import Problem, SyndicateError
 from syndicate.loading import LoadResult, load_project
 from syndicate.logs import event
-from syndicate.model import expires_at
+from syndicate.model import Phase, expires_at
 from syndicate.publish import PublishReport, publish
 from syndicate.serving import GonePaths, Metrics, ServerStatus, create_app_for, job_page_path
 from syndicate.state import StateStore
@@ -308,7 +309,7 @@ class Daemon:
         job = self.scheduler.get_job(SYNC_JOB)
         next_sync = job.next_run_time if job else None
         self.status.set_next_sync(next_sync)
-        due = [at for at in (self.store.next_retry_at(), self._next_expiry(loaded)) if at]
+        due = [at for at in (self.store.next_retry_at(), self._next_change(loaded)) if at]
         if not due:
             return
         when = max(min(due), datetime.now(UTC))
@@ -320,19 +321,22 @@ class Daemon:
         )  # fmt: skip
         event(log, "follow-up scheduled", at=when.isoformat(timespec="seconds"))
 
-    def _next_expiry(self, loaded: LoadResult | None) -> datetime | None:
+    def _next_change(self, loaded: LoadResult | None) -> datetime | None:
+        """The next moment a posting starts (scheduled) or ends (``valid_through``) being
+        listed, a second after it, so that the sync then sees it changed."""
         if loaded is None:
             return None
         now = datetime.now(UTC)
         tz = self.settings.timezone
-        upcoming = [
-            end
-            for posting_file in loaded.files
-            if posting_file.valid_through is not None and posting_file.is_listed(now, tz)
-            for end in [expires_at(posting_file.valid_through, tz)]
-        ]
-        # A second after the end, so that the posting counts as expired when the sync runs.
-        return min(upcoming) + timedelta(seconds=1) if upcoming else None
+        moments = []
+        for posting_file in loaded.files:
+            window = posting_file.window
+            phase = window.phase(now, tz)
+            if phase is Phase.SCHEDULED:
+                moments.append(window.starts(tz))
+            elif phase is Phase.LISTED and window.valid_through is not None:
+                moments.append(expires_at(window.valid_through, tz))
+        return min(moments) + timedelta(seconds=1) if moments else None
 
     def _start_watch(self) -> threading.Thread:
         thread = threading.Thread(target=self._watch, name="watch-postings", daemon=True)

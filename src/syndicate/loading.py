@@ -28,7 +28,7 @@ from syndicate.cache import (
 )
 from syndicate.diagnostics import problems_from_validation_error
 from syndicate.errors import InputError, Problem
-from syndicate.model import Posting, Status, expires_at
+from syndicate.model import Posting, Status, Window
 from syndicate.parallel import ordered_map, worker_count
 from syndicate.yamlsource import YamlDocument, parse_yaml
 
@@ -63,7 +63,7 @@ class PostingFile:
         *,
         posting_id: str | None = None,
         content_hash: str | None = None,
-        listing: tuple[Status, date | None] | None = None,
+        listing: Window | None = None,
         source: _CachedSource | None = None,
     ) -> None:
         self._path = str(path)
@@ -72,7 +72,7 @@ class PostingFile:
         self._source = source
         if posting is not None:
             posting_id, content_hash = posting.id, posting.content_hash
-            listing = (posting.status, posting.valid_through)
+            listing = posting.window
         if posting_id is None or content_hash is None or listing is None:
             raise ValueError("a PostingFile needs its posting, or its id, hash and listing")
         self.posting_id = posting_id
@@ -91,12 +91,17 @@ class PostingFile:
     @property
     def status(self) -> Status:
         """The posting's status, without reading the posting back."""
-        return self._listing[0]
+        return self._listing.status
 
     @property
     def valid_through(self) -> date | None:
         """The posting's ``valid_through``, without reading the posting back."""
-        return self._listing[1]
+        return self._listing.valid_through
+
+    @property
+    def window(self) -> Window:
+        """When the posting is listed (status, start, end), without reading it back."""
+        return self._listing
 
     @property
     def posting(self) -> Posting:
@@ -147,15 +152,11 @@ class PostingFile:
         the posting is held here, not cached)."""
         if self._posting is not None or self._source is None:
             return None
-        status, valid_through = self._listing
-        return ShippedPosting(self._path, self.posting_id, self.content_hash, status, valid_through)
+        return ShippedPosting(self._path, self.posting_id, self.content_hash, self._listing)
 
     def is_listed(self, now: datetime, tz: tzinfo) -> bool:
         """`Posting.is_listed`, without reading the posting back."""
-        status, valid_through = self._listing
-        if status is not Status.OPEN:
-            return False
-        return valid_through is None or expires_at(valid_through, tz) > now
+        return self._listing.is_listed(now, tz)
 
     def line_of(self, field_name: str | None) -> int:
         """The line of a top-level field (``salary``, ``locations``) in the file."""
@@ -228,8 +229,7 @@ class ShippedPosting(NamedTuple):
     path: str
     posting_id: str
     content_hash: str
-    status: Status
-    valid_through: date | None
+    window: Window
 
 
 class PostingReader:
@@ -244,12 +244,11 @@ class PostingReader:
         """The posting (parsed again from its file when the cache lacks it)."""
         if self.source is None:
             return load_file(Path(shipped.path), self.timezone).posting
-        listing = (shipped.status, shipped.valid_through)
         loaded = PostingFile(
             shipped.path,
             posting_id=shipped.posting_id,
             content_hash=shipped.content_hash,
-            listing=listing,
+            listing=shipped.window,
             source=self.source,
         )
         return loaded.posting
@@ -544,25 +543,30 @@ def _examine(file: _Stale) -> _Examined:
     return loaded if remembered is None else remembered
 
 
+def _window(status: str | None, date_posted: str, valid_through: str | None) -> Window:
+    return Window(
+        _STATUSES[status or Status.OPEN.value],
+        _when(date_posted),
+        _when(valid_through) if valid_through else None,
+    )
+
+
 def _from_parsed(path: str, parsed: ParsedFile, source: _CachedSource) -> PostingFile:
-    valid_through = _when(parsed.valid_through) if parsed.valid_through else None
     return PostingFile(
         path,
         posting_id=parsed.posting_id,
         content_hash=parsed.content_hash,
-        listing=(_STATUSES[parsed.status], valid_through),
+        listing=_window(parsed.status, parsed.date_posted, parsed.valid_through),
         source=source,
     )
 
 
 def _from_entry(path: str, entry: FileEntry, source: _CachedSource) -> PostingFile:
-    status = _STATUSES[entry.status or Status.OPEN.value]
-    valid_through = _when(entry.valid_through) if entry.valid_through else None
     return PostingFile(
         path,
         posting_id=entry.posting_id,
         content_hash=entry.content_hash,
-        listing=(status, valid_through),
+        listing=_window(entry.status, entry.date_posted, entry.valid_through),
         source=source,
     )
 
@@ -589,6 +593,7 @@ def _remember(
         posting_id=posting.id,
         content_hash=posting.content_hash,
         status=posting.status.value,
+        date_posted=posting.date_posted.isoformat(),
         valid_through=posting.valid_through.isoformat() if posting.valid_through else None,
         posting_json=posting.model_dump_json(),
         description_html=posting.description_html,

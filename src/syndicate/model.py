@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from enum import StrEnum
 from functools import cached_property
-from typing import Annotated, Any, Self
+from typing import Annotated, Any, NamedTuple, Self
 
 import pycountry
 from pydantic import (
@@ -282,11 +282,53 @@ class Posting(_Strict):
             copied.__dict__.pop(name, None)
         return copied
 
+    @property
+    def window(self) -> Window:
+        """When the posting is listed: its status, start and end."""
+        return Window(self.status, self.date_posted, self.valid_through)
+
     def is_listed(self, now: datetime, tz: tzinfo) -> bool:
-        """True when the job should appear on the boards at ``now``: open and not expired."""
-        if self.status is not Status.OPEN:
-            return False
-        return self.valid_through is None or expires_at(self.valid_through, tz) > now
+        """True when the job should appear on the boards at ``now``: open, started (a
+        ``date_posted`` in the future means scheduled) and not expired."""
+        return self.window.is_listed(now, tz)
+
+
+class Phase(StrEnum):
+    """Where a posting stands at a moment, as the boards see it."""
+
+    LISTED = "listed"
+    SCHEDULED = "scheduled"  # open, its date_posted still to come
+    EXPIRED = "expired"
+    DRAFT = "draft"
+    CLOSED = "closed"
+
+
+class Window(NamedTuple):
+    """What decides whether a posting is listed at a moment: its status, start and end."""
+
+    status: Status
+    date_posted: date
+    valid_through: date | None
+
+    def phase(self, now: datetime, tz: tzinfo) -> Phase:
+        """The posting's `Phase` at ``now``."""
+        if self.status is Status.DRAFT:
+            return Phase.DRAFT
+        if self.status is Status.CLOSED:
+            return Phase.CLOSED
+        if self.valid_through is not None and expires_at(self.valid_through, tz) <= now:
+            return Phase.EXPIRED
+        if starts_at(self.date_posted, tz) > now:
+            return Phase.SCHEDULED
+        return Phase.LISTED
+
+    def is_listed(self, now: datetime, tz: tzinfo) -> bool:
+        """True when the posting is open, started and not expired at ``now``."""
+        return self.phase(now, tz) is Phase.LISTED
+
+    def starts(self, tz: tzinfo) -> datetime:
+        """The instant the posting is first listed."""
+        return starts_at(self.date_posted, tz)
 
 
 def _error_at(field: str, message: str, value: Any) -> InitErrorDetails:

@@ -6,6 +6,7 @@ For every push target and posting:
 | ------------------------------------ | -------------------------- | ------------------------- |
 | open, not expired, passes the rules  | CREATE                     | UPDATE if content changed |
 | closed, draft again, expired         | nothing                    | CLOSE                     |
+| scheduled (date_posted still to come)| nothing (listed then)      | CLOSE                     |
 | file deleted                         | nothing                    | CLOSE                     |
 | file fails to load                   | nothing                    | nothing (kept, reported)  |
 | breaks the target's rules            | nothing (reported)         | nothing (kept, reported)  |
@@ -26,7 +27,7 @@ writes the plan to the state store before anything is pushed.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -34,13 +35,13 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from syndicate.adapters import PushTarget, RenderContext
-from syndicate.cache import CachedChecks
+from syndicate.cache import CachedChecks, code_fingerprint
 from syndicate.errors import Problem, Severity
 from syndicate.listing import Lister, Refusal, TargetListing
 from syndicate.loading import LoadedPosting, LoadResult, PostingFile, display_path
-from syndicate.model import Status
+from syndicate.model import Phase
 from syndicate.operations import OperationKind
-from syndicate.state import Hold
+from syndicate.state import Hold, NewOperation
 
 
 class Reason(StrEnum):
@@ -54,8 +55,10 @@ class Reason(StrEnum):
     EXPIRED = "expired"
     DELETED = "file deleted"
     RENAMED = "id changed"
+    SCHEDULED = "scheduled"
     RENEWAL = "renewal due"
     RETRY = "retry of a failed delivery"
+    UPGRADE = "payload changed by an upgrade or a configuration change"
 
 
 class DeliveryView(Protocol):
@@ -97,6 +100,21 @@ class PlannedOperation:
     payload: dict[str, Any]
     source_path: str | None = None
     renamed_to: str | None = None  # the posting's new id, for a CLOSE of a changed id
+    posting_hash: str | None = None  # the posting's content hash, when it has a posting
+    payload_hash: str | None = None  # `PushTarget.payload_digest` of the payload
+
+    def recorded(self) -> NewOperation:
+        """The operation as the state store records it."""
+        return NewOperation(
+            posting_id=self.posting_id,
+            target=self.target,
+            kind=self.kind,
+            content_hash=self.content_hash,
+            payload=self.payload,
+            source_path=self.source_path,
+            posting_hash=self.posting_hash,
+            payload_hash=self.payload_hash,
+        )
 
     @property
     def why(self) -> str:
@@ -121,6 +139,10 @@ class Plan:
     kept: list[Problem] = field(default_factory=list)
     refusals: list[Refusal] = field(default_factory=list)
     listings: dict[str, TargetListing] = field(default_factory=dict)
+    scheduled: dict[str, datetime] = field(default_factory=dict)  # posting id → when listed
+    # (posting id, target, version, posting hash): new versions whose payload is what the
+    # target already has; recorded without sending anything.
+    refresh: list[tuple[str, str, str, str]] = field(default_factory=list)
 
     @property
     def holds(self) -> list[Hold]:
@@ -132,11 +154,15 @@ class Plan:
 
 
 def setup_digest(target: PushTarget) -> bytes:
-    """What besides the posting decides a target's payloads: its options, organization, site."""
+    """What besides the posting may decide a target's payloads: its options, the settings it
+    renders from (job URLs included), and syndicate's own code.  When it changes, every payload is built again and
+    compared with what the target was sent; only those that differ are sent."""
     settings = target.settings
     return hashlib.sha256(
         target.fingerprint().encode()
         + settings.model_dump_json(include={"organization", "site", "timezone"}).encode()
+        + settings.careers_prefix().encode()  # every job URL
+        + code_fingerprint().encode()
     ).digest()
 
 
@@ -150,11 +176,14 @@ def make_plan(
     posting_ids: Collection[str] | None = None,
     lister: Lister | None = None,
     retry_failed: bool = False,
+    delivered: Callable[[str, str], Any] | None = None,
 ) -> Plan:
     """Plan every push target against what it has (``deliveries``) and what is already on its
     way to it (``open_operations``).  ``posting_ids`` limits the plan to those postings;
     ``lister`` (with the publish state) keeps last good versions and guards mass closes;
-    ``retry_failed`` plans again what failed for good."""
+    ``retry_failed`` plans again what failed for good; ``delivered(posting_id, target)`` gives
+    the payload a target last accepted (for a CLOSE of a deleted file, and the targets that
+    compare with it)."""
     plan = Plan()
     open_by_key = {(op.posting_id, op.target): op for op in open_operations}
     for target in targets:
@@ -162,6 +191,7 @@ def make_plan(
         planner = _TargetPlanner(plan, target, deliveries, open_by_key, now, checks)
         planner.lister = lister
         planner.retry_failed = retry_failed
+        planner.delivered = delivered
         planner.run(loaded, posting_ids)
     return plan
 
@@ -193,6 +223,7 @@ class _TargetPlanner:
         self.checks = checks
         self.lister: Lister | None = None
         self.retry_failed = False
+        self.delivered: Callable[[str, str], Any] | None = None
         self.listing = TargetListing(target.name)
 
     def run(self, loaded: LoadResult, posting_ids: Collection[str] | None) -> None:
@@ -227,8 +258,12 @@ class _TargetPlanner:
 
     def posting(self, loaded: PostingFile) -> None:
         """Plan one loaded posting."""
-        if not loaded.is_listed(self.now, self.target.settings.timezone):
-            reason = _why_not_listed(loaded.status)
+        timezone = self.target.settings.timezone
+        if not loaded.is_listed(self.now, timezone):
+            phase = loaded.window.phase(self.now, timezone)
+            if phase is Phase.SCHEDULED:
+                self.plan.scheduled[loaded.posting_id] = loaded.window.starts(timezone)
+            reason = _REASONS[phase]
             self.withdraw(loaded.posting_id, loaded, reason, loaded.source_path)
             if loaded.posting_id in self.listing.known:
                 self.listing.withdrawn.append(loaded.posting_id)
@@ -258,7 +293,7 @@ class _TargetPlanner:
         kept = self.lister.kept(listing) if self.lister and listing else None
         timezone = self.target.settings.timezone
         if kept is not None and not kept.is_listed(self.now, timezone):
-            reason = _why_not_listed(kept.posting.status)
+            reason = _REASONS[kept.posting.window.phase(self.now, timezone)]
             self.withdraw(posting_id, kept, reason, delivery.source_path)
             self.listing.withdrawn.append(posting_id)
             return
@@ -313,7 +348,16 @@ class _TargetPlanner:
             delivery = self.deliveries.get((posting_id, self.target.name))
             source = delivery.source_path if delivery is not None else None
             reason = Reason.RENAMED if new_id else Reason.DELETED
-            self.withdraw(posting_id, None, reason, source, renamed_to=new_id)
+            last_good = self.last_good(posting_id)
+            self.withdraw(posting_id, last_good, reason, source, renamed_to=new_id)
+
+    def last_good(self, posting_id: str) -> LoadedPosting | None:
+        """The last good version of a posting whose file is gone, as the state holds it: what
+        a CLOSE is built from (every field the board requires, as it last showed them)."""
+        listing = self.listing.known.get(posting_id)
+        if listing is None or self.lister is None:
+            return None
+        return self.lister.kept(listing)
 
     def list(self, loaded: PostingFile, source: str) -> None:
         """Make the board show the posting as it is now."""
@@ -342,13 +386,40 @@ class _TargetPlanner:
             kind = OperationKind.UPDATE if live else OperationKind.CREATE
             self.add(kind, loaded, version, Reason.RETRY, source)
             return
-        if live:
-            self.add(OperationKind.UPDATE, loaded, version, Reason.EDITED, source)
+        if live and delivery is not None:
+            if pending is None and not failed_for_good:
+                self.update_if_changed(loaded, delivery, version, source)
+            else:
+                self.add(OperationKind.UPDATE, loaded, version, Reason.EDITED, source)
         else:
             reason = (
                 Reason.REOPENED if delivery is not None and delivery.content_hash else Reason.NEW
             )
             self.add(OperationKind.CREATE, loaded, version, reason, source)
+
+    def update_if_changed(
+        self, loaded: PostingFile, delivery: DeliveryView, version: str, source: str
+    ) -> None:
+        """A new version of a posting the board shows: an UPDATE when what the target would be
+        sent differs from what it has, else only the new version recorded."""
+        payload = self.payload(OperationKind.UPDATE, loaded.posting_id, loaded)
+        digest = self.target.payload_digest(payload, loaded.posting)
+        if delivery.payload_hash == digest:
+            self.plan.refresh.append(
+                (loaded.posting_id, self.target.name, version, loaded.content_hash)
+            )
+            return
+        edited = delivery.posting_hash != loaded.content_hash
+        reason = Reason.EDITED if edited else Reason.UPGRADE
+        self.add(OperationKind.UPDATE, loaded, version, reason, source, payload=payload)
+
+    def payload(self, kind: OperationKind, posting_id: str, loaded: LoadedPosting | None) -> Any:
+        """The target's payload for one operation, with what it was last sent when it asks."""
+        posting = loaded.posting if loaded is not None else None
+        previous = None
+        if (posting is None or self.target.wants_previous_payload) and self.delivered is not None:
+            previous = self.delivered(posting_id, self.target.name)
+        return self.target.payload(kind, posting_id, posting, self.context, previous=previous)
 
     def renewal_due(self, delivery: DeliveryView) -> bool:
         """Whether the board's listing of an unchanged posting should be renewed now."""
@@ -418,23 +489,34 @@ class _TargetPlanner:
         *,
         posting_id: str | None = None,
         renamed_to: str | None = None,
+        payload: Any = None,
     ) -> None:
         posting = loaded.posting if loaded is not None else None
         posting_id = posting_id or (posting.id if posting else "")
-        payload = self.target.payload(kind, posting_id, posting, self.context)
+        if payload is None:
+            payload = self.payload(kind, posting_id, loaded)
         self.plan.operations.append(
             PlannedOperation(
-                self.target.name, kind, posting_id, version, reason, payload, source, renamed_to
+                self.target.name,
+                kind,
+                posting_id,
+                version,
+                reason,
+                payload,
+                source,
+                renamed_to,
+                posting_hash=loaded.content_hash if loaded is not None else None,
+                payload_hash=self.target.payload_digest(payload, posting),
             )
         )
 
 
-def _why_not_listed(status: Status) -> Reason:
-    if status is Status.DRAFT:
-        return Reason.DRAFT
-    if status is Status.CLOSED:
-        return Reason.CLOSED
-    return Reason.EXPIRED
+_REASONS = {
+    Phase.DRAFT: Reason.DRAFT,
+    Phase.CLOSED: Reason.CLOSED,
+    Phase.EXPIRED: Reason.EXPIRED,
+    Phase.SCHEDULED: Reason.SCHEDULED,
+}
 
 
 def _hold(target: str, listing: Any, problems: list[Problem], now: datetime) -> Hold:

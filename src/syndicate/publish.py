@@ -51,8 +51,8 @@ from syndicate.listing import Lister, Refusal, TargetListing
 from syndicate.loading import LoadResult
 from syndicate.logs import event
 from syndicate.operations import OperationKind
-from syndicate.plan import Plan, PlannedOperation, make_plan
-from syndicate.state import Failed, NewOperation, Operation, StateStore, Succeeded
+from syndicate.plan import Plan, make_plan
+from syndicate.state import Failed, Operation, StateStore, Succeeded
 
 log = logging.getLogger("syndicate.publish")
 _EVERYTHING = datetime.max.replace(tzinfo=UTC)
@@ -190,6 +190,7 @@ def publish(
             posting_ids=posting_ids,
             lister=lister,
             retry_failed=retry_failed,
+            delivered=store.last_payload,
         )
         report = PublishReport(plan=plan, disabled=disabled)
         if plan_only:
@@ -201,8 +202,9 @@ def publish(
         if with_build:
             report.build = build(settings, loaded, now=now, lister=lister)
         store.cancel(plan.cancel, now=now)
+        store.refresh(plan.refresh, now=now)
         run_id = store.begin_run(now=now)
-        store.enqueue([_new_operation(op) for op in plan.operations], run_id=run_id, now=now)
+        store.enqueue([op.recorded() for op in plan.operations], run_id=run_id, now=now)
         if posting_ids is None:
             for listing in plan.listings.values():
                 lister.save(listing)
@@ -224,17 +226,6 @@ def _listings(report: PublishReport) -> list[TargetListing]:
     if report.build is not None:
         listings.extend(t.selection for t in report.build.targets if t.selection is not None)
     return listings
-
-
-def _new_operation(op: PlannedOperation) -> NewOperation:
-    return NewOperation(
-        posting_id=op.posting_id,
-        target=op.target,
-        kind=op.kind,
-        content_hash=op.content_hash,
-        payload=op.payload,
-        source_path=op.source_path,
-    )
 
 
 def _outgoing(op: Operation) -> Outgoing:

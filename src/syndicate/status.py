@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from collections import Counter
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 from typing import Any
 
+from syndicate.loading import LoadResult
+from syndicate.model import Phase
 from syndicate.secret import mask
 from syndicate.state import StateStore
 
@@ -96,6 +98,17 @@ def held_rows(store: StateStore, target: str | None = None) -> list[dict[str, An
         }
         for hold in store.listings.holds(target)
     ]
+
+
+def scheduled_rows(loaded: LoadResult, timezone: tzinfo) -> list[dict[str, Any]]:
+    """The postings whose ``date_posted`` is still to come, soonest first: listed nowhere yet."""
+    now = datetime.now(UTC)
+    rows = [
+        {"posting": f.posting_id, "at": _iso(f.window.starts(timezone))}
+        for f in loaded.files
+        if f.window.phase(now, timezone) is Phase.SCHEDULED
+    ]
+    return sorted(rows, key=lambda row: (row["at"], row["posting"]))
 
 
 def _iso(moment: datetime | None) -> str | None:

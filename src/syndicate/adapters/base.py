@@ -14,6 +14,7 @@ Each target declares:
 
 from __future__ import annotations
 
+import hashlib
 import json
 import threading
 import time
@@ -246,11 +247,31 @@ class PushTarget(Target):
          "poll_timeout", "timeout", "concurrency", "rate_limit", "renew_after"}
     )  # fmt: skip
 
+    # Whether `payload` is given what the target last accepted for an update (``previous``).
+    wants_previous_payload: ClassVar[bool] = False
+    # Payload keys that say which operation it is rather than what the board shows.
+    operation_keys: ClassVar[frozenset[str]] = frozenset()
+
     @abstractmethod
     def payload(
-        self, kind: OperationKind, posting_id: str, posting: Posting | None, context: RenderContext
+        self,
+        kind: OperationKind,
+        posting_id: str,
+        posting: Posting | None,
+        context: RenderContext,
+        *,
+        previous: dict[str, Any] | None = None,
     ) -> dict[str, Any]:
-        """The body of one operation; ``posting`` is None for a CLOSE of a deleted file."""
+        """The body of one operation; ``posting`` is None for a CLOSE of a deleted file, and
+        ``previous`` the payload the target last accepted (given for such a CLOSE, and for
+        updates when `wants_previous_payload`)."""
+
+    def payload_digest(self, payload: dict[str, Any], posting: Posting | None) -> str:
+        """A digest of what the board shows from ``payload``: equal digests mean the target
+        has nothing new to be told (the operation's own keys left out)."""
+        shown = {key: value for key, value in payload.items() if key not in self.operation_keys}
+        text = json.dumps(shown, sort_keys=True, separators=(",", ":"), default=str)
+        return hashlib.sha256(text.encode()).hexdigest()
 
     @abstractmethod
     def send(self, client: httpx.Client, batch: Sequence[Outgoing]) -> list[Outcome]:

@@ -49,11 +49,39 @@ class GoogleIndexing(PushTarget):
     def daily_quota(self) -> int | None:
         return self.options.daily_quota
 
+    wants_previous_payload: ClassVar[bool] = True
+
     def payload(
-        self, kind: OperationKind, posting_id: str, posting: Posting | None, context: RenderContext
+        self,
+        kind: OperationKind,
+        posting_id: str,
+        posting: Posting | None,
+        context: RenderContext,
+        *,
+        previous: dict[str, Any] | None = None,
     ) -> dict[str, Any]:
+        """``{"url", "type"}``; an update of a job whose URL changed also carries the URL Google
+        was told before (``previous_url``), which is then reported deleted."""
         kind_name = URL_DELETED if kind is OperationKind.CLOSE else URL_UPDATED
-        return {"url": context.settings.job_url(posting_id), "type": kind_name}
+        url = context.settings.job_url(posting_id)
+        body: dict[str, Any] = {"url": url, "type": kind_name}
+        before = previous.get("url") if previous else None
+        if kind is not OperationKind.CLOSE and before and before != url:
+            body["previous_url"] = before
+        return body
+
+    def payload_digest(self, payload: dict[str, Any], posting: Posting | None) -> str:
+        """The URL Google was told of and what its page is rendered from (the posting, the
+        organization and site, the careers site's options): an edit of any of these updates
+        the page, though the notification itself reads the same."""
+        settings = self.settings
+        careers = [o for o in settings.targets.values() if o.type == "careers_site"]
+        page = {
+            "posting": posting.content_hash if posting is not None else "",
+            "site": settings.model_dump_json(include={"organization", "site", "timezone"}),
+            "careers": [options.model_dump_json() for options in careers],
+        }
+        return super().payload_digest({"url": payload["url"], "page": page}, None)
 
     def send(self, client: httpx.Client, batch: Sequence[Outgoing]) -> list[Outcome]:
         credentials = self.credentials()

@@ -59,6 +59,7 @@ class LinkedInApi(PushTarget):
     Options: ClassVar[type[TargetOptions]] = LinkedInApiOptions
     secret_option: ClassVar[str | None] = "token_env"
     max_batch: ClassVar[int] = 100
+    operation_keys: ClassVar[frozenset[str]] = frozenset({"jobPostingOperationType"})
     options: LinkedInApiOptions
 
     def check(self, posting: Posting) -> list[Problem]:
@@ -73,7 +74,13 @@ class LinkedInApi(PushTarget):
         return self.options.renew_after
 
     def payload(
-        self, kind: OperationKind, posting_id: str, posting: Posting | None, context: RenderContext
+        self,
+        kind: OperationKind,
+        posting_id: str,
+        posting: Posting | None,
+        context: RenderContext,
+        *,
+        previous: dict[str, Any] | None = None,
     ) -> dict[str, Any]:
         if posting is None:
             return {"externalJobPostingId": posting_id, "jobPostingOperationType": str(kind)}

@@ -51,8 +51,16 @@ class Webhook(PushTarget):
     secret_option: ClassVar[str | None] = "secret_env"
     options: WebhookOptions
 
+    operation_keys: ClassVar[frozenset[str]] = frozenset({"operation"})
+
     def payload(
-        self, kind: OperationKind, posting_id: str, posting: Posting | None, context: RenderContext
+        self,
+        kind: OperationKind,
+        posting_id: str,
+        posting: Posting | None,
+        context: RenderContext,
+        *,
+        previous: dict[str, Any] | None = None,
     ) -> dict[str, Any]:
         body: dict[str, Any] = {
             "operation": str(kind),

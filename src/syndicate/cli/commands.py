@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
@@ -28,6 +29,7 @@ from syndicate.config import Settings
 from syndicate.errors import Problem, Severity, SyndicateError
 from syndicate.listing import Lister
 from syndicate.loading import LoadResult, PostingFile, display_path, load_project
+from syndicate.model import Phase
 from syndicate.secret import mask
 from syndicate.state import StateStore, state_exists
 
@@ -86,9 +88,10 @@ def validate(
     loaded = load_project(settings)
     problems = list(loaded.problems)
     checked: list[tuple[Target, dict[str, list[Problem]]]] = []
+    now = datetime.now(UTC)
     for target in create_targets(settings):
         if target.options.enabled:
-            found = {f.posting_id: _located(f, target.check(f.posting)) for f in loaded.files}
+            found = {f.posting_id: _target_problems(target, f, now) for f in loaded.files}
             checked.append((target, found))
             problems.extend(p for each in found.values() for p in each)
     problems.extend(_against_the_state(settings, loaded, checked))
@@ -111,6 +114,19 @@ def validate(
                 runtime.say(f"ok {display_path(posting_file.path)} ({posting_file.posting.id})")
         runtime.say(_summary_line(summary), style="red" if summary["errors"] else "green")
     raise typer.Exit(EXIT_INVALID if summary["errors"] else EXIT_OK)
+
+
+def _target_problems(target: Target, posting_file: PostingFile, now: datetime) -> list[Problem]:
+    """A target's rules for a posting, as they matter now: errors for a posting that is or will
+    be listed (open, scheduled), warnings for a draft, nothing for a closed or expired one (it
+    is checked against the posting model only)."""
+    phase = posting_file.window.phase(now, target.settings.timezone)
+    if phase in (Phase.CLOSED, Phase.EXPIRED):
+        return []
+    problems = _located(posting_file, target.check(posting_file.posting))
+    if phase is Phase.DRAFT:
+        return [dataclasses.replace(p, severity=Severity.WARNING) for p in problems]
+    return problems
 
 
 def _located(posting_file: PostingFile, problems: list[Problem]) -> list[Problem]:

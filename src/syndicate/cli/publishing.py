@@ -27,7 +27,13 @@ from syndicate.loading import LoadResult, load_project
 from syndicate.publish import PublishReport, Waiter, publish, push_targets
 from syndicate.secret import mask
 from syndicate.state import StateStore
-from syndicate.status import held_rows, status_rows, status_summary, waiting_rows
+from syndicate.status import (
+    held_rows,
+    scheduled_rows,
+    status_rows,
+    status_summary,
+    waiting_rows,
+)
 
 
 @app.command("publish")
@@ -169,6 +175,7 @@ def _publish_json(report: PublishReport, waiting: list[dict[str, Any]]) -> dict[
             for r in report.refusals
         ],
         "waiting": waiting,
+        "scheduled": {pid: at.isoformat() for pid, at in sorted(report.plan.scheduled.items())},
         "disabled": report.disabled,
         "targets": {
             name: {
@@ -213,6 +220,8 @@ def _print_publish(
             runtime.say(f"nothing to push: {why}")
         if waiting:
             runtime.out.print(_waiting_table(waiting))
+        for posting_id, at in sorted(report.plan.scheduled.items()):
+            runtime.say(f"{posting_id}: scheduled for {at.isoformat(timespec='minutes')}")
     for name, result in report.targets.items():
         line = f"{name}: {result.succeeded} done, {result.failed} failed, {result.queued} queued"
         runtime.say(line, style="red" if result.failed else "yellow" if result.queued else None)
@@ -255,6 +264,7 @@ def status(
     runtime = runtime_of(ctx)
     check_format(output_format)
     settings = runtime.settings()
+    scheduled = scheduled_rows(load_project(settings), settings.timezone)
     with StateStore(settings.state_url) as store:
         rows = status_rows(store, target)
         held = held_rows(store, target)
@@ -263,10 +273,19 @@ def status(
             for name, failure in store.guards.auth_failures().items()
             if target is None or name == target
         }
-    summary = status_summary(rows) | {"held": len({row["file"] for row in held})}
+    summary = status_summary(rows) | {
+        "held": len({row["file"] for row in held}),
+        "scheduled": len(scheduled),
+    }
     code = EXIT_FAILED if summary["failed"] else EXIT_OK
     if output_format == "json":
-        document = {"deliveries": rows, "held": held, "auth_failures": auth, "summary": summary}
+        document = {
+            "deliveries": rows,
+            "held": held,
+            "scheduled": scheduled,
+            "auth_failures": auth,
+            "summary": summary,
+        }
         runtime.print_json(document)
         raise typer.Exit(code)
     table = Table(title="status", title_justify="left")
@@ -303,6 +322,8 @@ def status(
         )
     for name, error in auth.items():
         runtime.err.print(escape(mask(f"{name}: failing authentication: {error}")), style="red")
+    for row in scheduled:
+        runtime.say(f"{row['posting']}: scheduled for {row['at']}")
     runtime.say(
         f"{summary['deliveries']} posting × target: {summary['published']} published, "
         f"{summary['pending']} pending, {summary['failed']} failed, {summary['closed']} closed; "

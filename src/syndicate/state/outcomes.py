@@ -27,6 +27,8 @@ class OperationHead(NamedTuple):
     kind: OperationKind
     content_hash: str | None
     status: OperationStatus
+    posting_hash: str | None
+    payload_hash: str | None
 
     @property
     def key(self) -> tuple[str, str]:
@@ -64,6 +66,13 @@ _SUCCEED_DELIVERY = (
         last_error=None,
         updated_at=sa.bindparam("v_now"),
         content_hash=sa.func.coalesce(sa.bindparam("v_hash", type_=sa.String), _DELS.content_hash),
+        posting_hash=sa.func.coalesce(
+            sa.bindparam("v_posting", type_=sa.String), _DELS.posting_hash
+        ),
+        payload_hash=sa.func.coalesce(
+            sa.bindparam("v_payload", type_=sa.String), _DELS.payload_hash
+        ),
+        expires_at=sa.bindparam("v_expires", type_=UTCDateTime()),
         remote_id=sa.func.coalesce(sa.bindparam("v_remote", type_=sa.Text), _DELS.remote_id),
         first_published_at=sa.case(
             (sa.bindparam("v_closing", type_=sa.Boolean), _DELS.first_published_at),
@@ -112,7 +121,13 @@ class OutcomeUpdates:
     deliveries: list[tuple[Any, dict[str, Any]]] = field(default_factory=list)
 
     def success(
-        self, op: OperationHead, remote_id: str | None, *, newer_open: bool, now: datetime
+        self,
+        op: OperationHead,
+        remote_id: str | None,
+        *,
+        newer_open: bool,
+        now: datetime,
+        expires_at: datetime | None = None,
     ) -> None:
         closing = op.kind is OperationKind.CLOSE
         settled = DeliveryState.CLOSED if closing else DeliveryState.PUBLISHED
@@ -130,6 +145,9 @@ class OutcomeUpdates:
                     "v_kind": op.kind,
                     "v_now": now,
                     "v_hash": op.content_hash,
+                    "v_posting": op.posting_hash,
+                    "v_payload": op.payload_hash,
+                    "v_expires": expires_at,
                     "v_remote": remote_id,
                     "v_closing": closing,
                 },

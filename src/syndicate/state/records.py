@@ -37,6 +37,9 @@ class Delivery:
     first_published_at: datetime | None
     delivered_at: datetime | None  # when the target last accepted an operation
     updated_at: datetime
+    posting_hash: str | None = None  # the posting's content hash last accepted
+    payload_hash: str | None = None  # digest of the payload last accepted
+    expires_at: datetime | None = None  # when the board's listing lapses, if it does
 
     @property
     def live(self) -> bool:
@@ -59,6 +62,8 @@ class NewOperation:
     content_hash: str | None = None
     payload: Any = None
     source_path: str | None = None
+    posting_hash: str | None = None
+    payload_hash: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +86,9 @@ class Operation:
     created_at: datetime
     finished_at: datetime | None
     not_before: datetime | None = None  # the board's own earliest retry (Retry-After, quota)
+    posting_hash: str | None = None
+    payload_hash: str | None = None
+    task_accepted_at: datetime | None = None
 
     @property
     def key(self) -> tuple[str, str]:
@@ -94,6 +102,7 @@ class Succeeded:
 
     op_id: int
     remote_id: str | None = None
+    expires_at: datetime | None = None  # when the board's listing lapses, when it says
 
 
 @dataclass(frozen=True, slots=True)

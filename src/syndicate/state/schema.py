@@ -123,6 +123,11 @@ deliveries_table = sa.Table(
     sa.Column("first_published_at", UTCDateTime),
     sa.Column("delivered_at", UTCDateTime),  # when the target last accepted an operation
     sa.Column("updated_at", UTCDateTime, nullable=False),
+    # Of the last operation the target accepted: the posting's content hash, a digest of what
+    # the target was sent (`PushTarget.payload_digest`), and when the board's listing lapses.
+    sa.Column("posting_hash", sa.String(128)),
+    sa.Column("payload_hash", sa.String(128)),
+    sa.Column("expires_at", UTCDateTime),
 )
 
 operations_table = sa.Table(
@@ -146,6 +151,9 @@ operations_table = sa.Table(
     # The earliest the board lets us try again (its Retry-After, a daily quota): our own
     # backoff may be skipped (`publish --retry-now`), this never.
     sa.Column("not_before", UTCDateTime),
+    sa.Column("posting_hash", sa.String(128)),  # the posting's content hash it delivers
+    sa.Column("payload_hash", sa.String(128)),  # `PushTarget.payload_digest` of its payload
+    sa.Column("task_accepted_at", UTCDateTime),  # when the board accepted it as a task
     sa.Index("ix_operations_status_target", "status", "target"),
     sa.Index("ix_operations_posting_target", "posting_id", "target", "id"),
 )
@@ -225,6 +233,13 @@ def _add_time_column(conn: Connection, table: str, column: str) -> None:
     conn.execute(sa.text(f"ALTER TABLE {table} ADD COLUMN {column} {column_type}"))
 
 
+def _add_text_column(conn: Connection, table: str, column: str) -> None:
+    """``ALTER TABLE … ADD COLUMN`` of a short text, unless the column is there already."""
+    if column in {c["name"] for c in sa.inspect(conn).get_columns(table)}:
+        return
+    conn.execute(sa.text(f"ALTER TABLE {table} ADD COLUMN {column} VARCHAR(128)"))
+
+
 def _add_delivered_at(conn: Connection) -> None:
     """Version 2: deliveries remember when the target last accepted something (for RENEW).
 
@@ -239,11 +254,25 @@ def _add_delivered_at(conn: Connection) -> None:
 
 
 def _add_listings(conn: Connection) -> None:
-    """Version 3: last good versions, holds, approvals, target health; operations' not_before.
+    """Version 3: last good versions, holds, approvals, target health; what each operation
+    delivers (posting and payload digests), the board's own earliest retry and task time; when
+    a delivered listing lapses.
 
     A store of version 2 knows no listing yet: the first build records them.
     """
-    _add_time_column(conn, "operations", "not_before")
+    for table_name, column in (
+        ("operations", "not_before"),
+        ("operations", "task_accepted_at"),
+        ("deliveries", "expires_at"),
+    ):
+        _add_time_column(conn, table_name, column)
+    for table_name, column in (
+        ("operations", "posting_hash"),
+        ("operations", "payload_hash"),
+        ("deliveries", "posting_hash"),
+        ("deliveries", "payload_hash"),
+    ):
+        _add_text_column(conn, table_name, column)
     for table in (listings_table, versions_table, holds_table, approvals_table):
         table.create(conn, checkfirst=True)
     target_health_table.create(conn, checkfirst=True)

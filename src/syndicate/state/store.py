@@ -9,6 +9,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import fields
 from datetime import date, datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import URL, Connection, Engine
@@ -420,7 +421,10 @@ class StateStore:
                 waiting = open_ids.setdefault(op.key, set())
                 if isinstance(outcome, Succeeded):
                     waiting.discard(op.id)
-                    updates.success(op, outcome.remote_id, newer_open=bool(waiting), now=now)
+                    expires = None if outcome.expires_at is None else now_utc(outcome.expires_at)
+                    updates.success(
+                        op, outcome.remote_id, newer_open=bool(waiting), now=now, expires_at=expires
+                    )
                 else:
                     retry_at = None if outcome.retry_at is None else now_utc(outcome.retry_at)
                     if retry_at is None:
@@ -445,12 +449,14 @@ class StateStore:
             op = self._operation(conn, op_id)
             if not op.status.open:
                 return  # superseded meanwhile: the newer operation will be sent instead
+            accepted_at = op.task_accepted_at if op.remote_id == task_id else now
             conn.execute(
                 sa.update(operations_table)
                 .where(operations_table.c.id == op_id)
                 .values(
                     status=OperationStatus.QUEUED,
                     remote_id=task_id,
+                    task_accepted_at=accepted_at,
                     next_attempt_at=now_utc(retry_at),
                     last_error=message,
                 )
@@ -463,6 +469,53 @@ class StateStore:
                 )
                 .values(next_attempt_at=now_utc(retry_at), last_error=message, updated_at=now)
             )
+
+    def refresh(
+        self, versions: Iterable[tuple[str, str, str, str]], *, now: datetime | None = None
+    ) -> None:
+        """Record, without any operation, that the target already has what it would be sent:
+        ``(posting_id, target, version, posting_hash)`` whose new version (an upgrade, another
+        setting, an edit of something this target is not sent) left its payload unchanged."""
+        rows = [
+            {"k_posting": p, "k_target": t, "v_version": v, "v_posting": h}
+            for p, t, v, h in versions
+        ]
+        if not rows:
+            return
+        table = deliveries_table
+        with self._write() as conn:
+            conn.execute(
+                sa.update(table)
+                .where(
+                    table.c.posting_id == sa.bindparam("k_posting"),
+                    table.c.target == sa.bindparam("k_target"),
+                )
+                .values(
+                    content_hash=sa.bindparam("v_version"),
+                    planned_hash=sa.bindparam("v_version"),
+                    posting_hash=sa.bindparam("v_posting"),
+                    updated_at=now_utc(now),
+                ),
+                rows,
+            )
+
+    def last_payload(self, posting_id: str, target: str) -> Any:
+        """The payload of the last operation other than a CLOSE that ``target`` accepted for
+        the posting (what a CLOSE of a deleted file is built from), or None."""
+        table = operations_table
+        query = (
+            sa.select(table.c.payload)
+            .where(
+                table.c.posting_id == posting_id,
+                table.c.target == target,
+                table.c.status == OperationStatus.SUCCEEDED,
+                table.c.kind != OperationKind.CLOSE,
+            )
+            .order_by(table.c.id.desc())
+            .limit(1)
+        )
+        with self._read() as conn:
+            return conn.execute(query).scalar()
 
     # -- reading the past ------------------------------------------------------------------------
 
@@ -630,6 +683,8 @@ class StateStore:
                 "kind": op.kind,
                 "content_hash": op.content_hash,
                 "payload": op.payload,
+                "posting_hash": op.posting_hash,
+                "payload_hash": op.payload_hash,
                 "status": OperationStatus.PENDING,
                 "attempts": 0,
                 "created_at": now,
