@@ -155,8 +155,9 @@ class Plan:
 
 def setup_digest(target: PushTarget) -> bytes:
     """What besides the posting may decide a target's payloads: its options, the settings it
-    renders from (job URLs included), and syndicate's own code.  When it changes, every payload is built again and
-    compared with what the target was sent; only those that differ are sent."""
+    renders from (job URLs included), and syndicate's own code.  When it changes, every payload
+    is built again and compared with what the target was sent; only those that differ are
+    sent."""
     settings = target.settings
     return hashlib.sha256(
         target.fingerprint().encode()

@@ -24,6 +24,7 @@ from syndicate.cli.base import (
 from syndicate.cli.commands import _located, _print_build
 from syndicate.errors import Problem
 from syndicate.loading import LoadResult, load_project
+from syndicate.plan import Reason
 from syndicate.publish import PublishReport, Waiter, publish, push_targets
 from syndicate.secret import mask
 from syndicate.state import StateStore
@@ -206,8 +207,14 @@ def _print_publish(
     table = Table(title="plan" if not report.targets else "publish", title_justify="left")
     for column in ("target", "operation", "posting", "reason"):
         table.add_column(column)
+    upgrades: dict[tuple[str, str], int] = {}
     for op in report.plan.operations:
-        table.add_row(op.target, str(op.kind), op.posting_id, escape(op.why))
+        if op.reason is Reason.UPGRADE:  # one line per target, with its count
+            upgrades[(op.target, str(op.kind))] = upgrades.get((op.target, str(op.kind)), 0) + 1
+        else:
+            table.add_row(op.target, str(op.kind), op.posting_id, escape(op.why))
+    for (target_name, kind), count in upgrades.items():
+        table.add_row(target_name, kind, f"{count:,} posting(s)", str(Reason.UPGRADE))
     if runtime.verbosity >= 0:
         if report.plan.operations:
             runtime.out.print(table)
