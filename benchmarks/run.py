@@ -184,7 +184,7 @@ def run_size(
     project = Path(tempfile.mkdtemp(prefix=f"bench-{n}-", dir=work))
     logs = project / "logs"
     started = time.perf_counter()
-    size = write_project(project, n, endpoint=board.url, seed=seed)
+    size = write_project(project, n, endpoint=board.url + "/rest", seed=seed)
     result.generated[n] = time.perf_counter() - started
     print(
         f"\n{n:,} postings ({size / 1e6:.0f} MB) generated in {result.generated[n]:.1f} s "

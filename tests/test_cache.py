@@ -343,6 +343,8 @@ class _Delivered:
         self.content_hash = self.planned_hash = content_hash
         self.source_path = None
         self.delivered_at = NOW
+        self.posting_hash = self.payload_hash = None
+        self.expires_at = None
         self.live = True
 
 

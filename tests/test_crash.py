@@ -33,7 +33,7 @@ LATENCY = 0.02  # seconds per board answer, so that a run spends its time pushin
 def write_project(folder: Path, board: BoardServer) -> Path:
     """A config whose push targets are ``board``, with COPIES × the example postings."""
     config = (ROOT / "config.yaml").read_text()
-    config = config.replace("https://api.linkedin.com/rest", board.url)
+    config = config.replace("https://api.linkedin.com/rest", board.url + "/rest")
     config = config.replace("https://indexing.googleapis.com", board.url)
     config = config.replace("https://example.com/jobs-hook", board.hook_url)
     config = re.sub(
@@ -113,7 +113,7 @@ def test_publish_killed_at_random_moments_ends_like_one_clean_publish(tmp_path: 
             if round_number % 3 == 2:
                 edit_postings(project / "postings", rng, round_number)
             # A slow jobs API: a kill while it thinks leaves a CREATE applied but unanswered.
-            board.add_faults({"path": "/simpleJobPostings", "kind": "delay", "seconds": 1.0})
+            board.add_faults({"path": "/rest/simpleJobPostings", "kind": "delay", "seconds": 1.0})
             process = publish(project, board)
             if round_number % 4 == 0:
                 # At least some kills land while the jobs API holds a batch it will apply.

@@ -63,7 +63,7 @@ class Project:
         self.process: subprocess.Popen[bytes] | None = None
         config = (ROOT / "config.yaml").read_text()
         for public, local in (
-            ("https://api.linkedin.com/rest", board.url),
+            ("https://api.linkedin.com/rest", board.url + "/rest"),
             ("https://indexing.googleapis.com", board.url),
             ("https://example.com/jobs-hook", board.hook_url),
         ):

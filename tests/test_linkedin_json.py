@@ -1,8 +1,12 @@
-"""The LinkedIn-style JSON feed: golden files, and each documented rule checked by parsing back.
+"""LinkedIn's job element (the API's payload, and the JSON feed of them): golden files, and each
+rule LinkedIn documents checked by parsing the output back.
 
-The rules come from DESIGN.md ("LinkedIn-style jobs API") and the docstring of
-`syndicate.adapters.linkedin_json`.  Regenerate the golden files with
-``.venv/bin/python -m pytest --update-goldens`` and review the diff of ``tests/golden/linkedin/``.
+Sources (cited per test): the OpenAPI description `linkedin-developers/job-posting-development-
+tools` ``OpenAPI-specification/job_posting_v2.yaml`` (OAS, with line numbers), the Microsoft
+Learn pages *Create jobs*, *Job Posting API schema* and *Job posting release notes*, and
+LinkedIn's Java SDK; docs/boards.md lists each rule with its source and the test that checks it.
+Regenerate the golden files with ``.venv/bin/python -m pytest --update-goldens`` and review the
+diff of ``tests/golden/linkedin/``.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from syndicate.adapters.linkedin_json import (
     DESCRIPTION_MAX,
     DESCRIPTION_MIN,
     TITLE_MAX,
+    ElementSetup,
     LinkedInJson,
     check_element_rules,
     job_element,
@@ -30,6 +35,7 @@ from syndicate.errors import Severity
 from syndicate.model import Posting
 
 ORG_URN = "urn:li:organization:123"
+NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 # LinkedIn's employmentStatus names, written out here independently of the code under test.
 EMPLOYMENT_STATUS = {
     "FULL_TIME": "FULL_TIME",
@@ -41,6 +47,8 @@ EMPLOYMENT_STATUS = {
     "PER_DIEM": "OTHER",
     "OTHER": "OTHER",
 }
+# OAS 423-430 (required for every operation), posterEmail (release notes, June 2025),
+# workplaceTypes (*Create jobs*) and listingType (OAS 412-420: BASIC, said explicitly).
 REQUIRED = (
     "externalJobPostingId",
     "jobPostingOperationType",
@@ -49,9 +57,12 @@ REQUIRED = (
     "companyApplyUrl",
     "listedAt",
     "location",
-    "workRemoteAllowed",
+    "workplaceTypes",
+    "posterEmail",
     "listingType",
 )
+# No longer supported since June 30, 2024 (release notes, Nov 2023 entry).
+RETIRED = ("workRemoteAllowed", "state", "countryCode", "postalCode")
 HOSTILE_DESCRIPTION = """\
 Intro <script>alert("x")</script> and ]]> inside, A & B < C, bell\x07 nul\x00 here.
 
@@ -175,23 +186,26 @@ def test_one_element_per_posting_in_order_with_required_fields(
     for element, posting in zip(found, examples, strict=True):
         for name in REQUIRED:
             assert name in element, f"{name} missing for {posting.id}"
+        for name in RETIRED:
+            assert name not in element, f"{name} sent for {posting.id}"
         assert element["title"] == posting.title
         assert element["jobPostingOperationType"] == "CREATE"
         assert element["listingType"] == "BASIC"
         assert ("companyName" in element) != ("integrationContext" in element)
 
 
-def test_every_example_passes_the_rules(examples: list[Posting]) -> None:
+def test_every_example_passes_the_rules(examples: list[Posting], context: RenderContext) -> None:
     for posting in examples:
-        assert check_element_rules(posting) == [], posting.id
+        assert check_element_rules(posting, context) == [], posting.id
 
 
 # ---------------------------------------------------------------------------------- rules
 
 
 def test_title_at_most_200_characters(settings: Settings, target: LinkedInJson) -> None:
-    assert TITLE_MAX == 200
-    assert check_element_rules(make(settings, title="T" * 200)) == []
+    assert TITLE_MAX == 200  # OAS 308-312
+    context = RenderContext(settings=settings, build_time=datetime.now(UTC))
+    assert check_element_rules(make(settings, title="T" * 200), context) == []
     [problem] = target.check(make(settings, title="T" * 201))
     assert problem.field == "title"
     assert problem.severity is Severity.ERROR
@@ -244,7 +258,7 @@ def test_company_apply_url_is_the_apply_url_or_the_careers_page(
         f"{settings.site.base_url}/careers/jobs/sixsq-sales-manager.html"
     )
     email_only = make(settings, apply={"email": "jobs@example.com"})
-    [warning] = target.check(email_only)
+    [warning] = [p for p in target.check(email_only) if p.field == "apply"]
     assert warning.severity is Severity.WARNING and warning.field == "apply"
     assert "mailto" not in json.dumps(one(target, email_only, context))
 
@@ -252,14 +266,52 @@ def test_company_apply_url_is_the_apply_url_or_the_careers_page(
 def test_listed_and_expire_at_are_epoch_ms_in_the_configured_timezone(
     target: LinkedInJson, settings: Settings, context: RenderContext
 ) -> None:
+    """OAS 322-326 and 406-410: epoch milliseconds (UTC)."""
     assert settings.timezone == ZoneInfo("Europe/Zurich")
     element = one(target, make(settings, valid_through="2027-01-31"), context)
     # Midnight in Zurich (UTC+1 in winter); valid through the whole last day.
     assert element["listedAt"] == ms(datetime(2026, 11, 19, 23, 0, tzinfo=UTC)) == 1795129200000
     assert element["expireAt"] == ms(datetime(2027, 1, 31, 23, 0, tzinfo=UTC))
     assert isinstance(element["listedAt"], int) and isinstance(element["expireAt"], int)
-    summer = one(target, make(settings, date_posted="2027-07-01"), context)
-    assert summer["listedAt"] == ms(datetime(2027, 6, 30, 22, 0, tzinfo=UTC))
+    summer = one(target, make(settings, date_posted="2026-07-01"), context)
+    assert summer["listedAt"] == ms(datetime(2026, 6, 30, 22, 0, tzinfo=UTC))
+
+
+def test_listed_at_is_never_in_the_future(settings: Settings) -> None:
+    """OAS 322-326: listedAt "should not be a future time"."""
+    built = datetime(2026, 11, 19, 22, 0, tzinfo=UTC)  # an hour before 20 Nov in Zurich
+    context = RenderContext(settings=settings, build_time=built)
+    element = job_element(make(settings, date_posted="2026-11-20"), context)
+    assert element["listedAt"] == ms(built)
+
+
+@pytest.mark.parametrize(
+    ("valid_through", "expected"),
+    [
+        # Within 24 hours: no expireAt (syndicate closes the job itself when it ends).
+        ("2026-11-23T20:00:00+01:00", None),
+        # Within the window: the end of valid_through.
+        ("2027-05-01", datetime(2027, 5, 1, 22, 0, tzinfo=UTC)),
+        # Beyond 180 days: the latest day LinkedIn accepts (the job is renewed before then).
+        ("2027-12-31", datetime(2027, 5, 22, 0, 0, tzinfo=UTC)),
+    ],
+)
+def test_expire_at_stays_within_the_documented_window(
+    valid_through: str,
+    expected: datetime | None,
+    settings: Settings,
+    context: RenderContext,
+) -> None:
+    """OAS 409: "Value greater than 180 days is not allowed" (the same line's "three years"
+    is contradicted by it, by the file's open revision and by the SDK); SDK: "greater than the
+    current timestamp + 24 hours"."""
+    element = job_element(make(settings, valid_through=valid_through), context)
+    if expected is None:
+        assert "expireAt" not in element
+        return
+    assert element["expireAt"] == ms(expected)
+    now = ms(context.build_time)
+    assert now + 24 * 3600_000 < element["expireAt"] <= now + 180 * 86400_000
 
 
 @pytest.mark.parametrize(
@@ -274,9 +326,9 @@ def test_listed_and_expire_at_are_epoch_ms_in_the_configured_timezone(
         ),
         (
             "2026-11-20T09:30:00",
-            "2027-06-30T18:00:00",
+            "2027-03-30T18:00:00",
             datetime(2026, 11, 20, 8, 30, tzinfo=UTC),
-            datetime(2027, 6, 30, 16, 0, tzinfo=UTC),
+            datetime(2027, 3, 30, 16, 0, tzinfo=UTC),
         ),
     ],
 )
@@ -325,41 +377,74 @@ def test_employment_status_mapping(
         assert "experienceLevel" not in element
 
 
-def test_employment_status_takes_the_first_type_or_is_absent(
+def test_employment_status_takes_the_first_type_with_a_warning_or_is_absent(
     target: LinkedInJson, settings: Settings, context: RenderContext
 ) -> None:
-    both = one(target, make(settings, employment_type=["PART_TIME", "CONTRACTOR"]), context)
-    assert both["employmentStatus"] == "PART_TIME"
+    """OAS 368-380: employmentStatus is one value."""
+    several = make(settings, employment_type=["PART_TIME", "CONTRACTOR"])
+    assert one(target, several, context)["employmentStatus"] == "PART_TIME"
+    [warning] = [p for p in target.check(several) if p.field == "employment_type"]
+    assert warning.severity is Severity.WARNING and "PART_TIME" in warning.message
     none = one(target, make(settings, employment_type=[]), context)
     assert "employmentStatus" not in none
 
 
-def test_location_is_one_string(
+def test_locations_take_the_documented_forms(
     feed: dict[str, dict[str, Any]],
     target: LinkedInJson,
     settings: Settings,
     context: RenderContext,
 ) -> None:
-    assert feed["8x8-inside-sales-manager"]["location"] == "Minneapolis, MN, United States"
+    """OAS 328-333: "CITY, STATE", "CITY, PROVINCE", "CITY, COUNTRY" or "POSTALCODE,
+    COUNTRYCODE"; further locations in alternateLocations (*Create jobs*)."""
+    assert feed["8x8-inside-sales-manager"]["location"] == "Minneapolis, MN"
     assert feed["sixsq-sales-manager"]["location"] == "Geneva, Switzerland"
-    # One location per job: the first of several.
-    assert feed["sixsq-sales-director"]["location"] == "Paris, France"
-    # A remote job names the country of its first applicant location.
-    assert feed["canonical-sales-director-iot-devices"]["location"] == "United States"
+    director = feed["sixsq-sales-director"]
+    assert director["location"] == "Paris, France"
+    assert director["alternateLocations"] == ["Brussels, Belgium", "Geneva, Switzerland"]
     no_region = one(target, make(settings, locations=[{"city": "Lyon", "country": "FR"}]), context)
     assert no_region["location"] == "Lyon, France"
+    toronto = make(settings, locations=[{"city": "Toronto", "region": "ON", "country": "CA"}])
+    assert one(target, toronto, context)["location"] == "Toronto, ON"
+    postal = make(settings, locations=[{"postal_code": "1202", "country": "CH"}])
+    assert one(target, postal, context)["location"] == "1202, CH"
 
 
-def test_several_locations_warn_that_only_the_first_is_sent(
-    target: LinkedInJson, settings: Settings
+def test_at_most_seven_alternate_locations_with_a_warning_beyond(
+    target: LinkedInJson, settings: Settings, context: RenderContext
 ) -> None:
-    posting = make(
-        settings,
-        locations=[{"city": "Paris", "country": "FR"}, {"city": "Bern", "country": "CH"}],
+    """*Create jobs*: "more than seven locations" in alternateLocations is refused (422)."""
+    cities = [{"city": f"Town {n}", "country": "FR"} for n in range(10)]
+    posting = make(settings, locations=cities)
+    element = one(target, posting, context)
+    assert element["location"] == "Town 0, France"
+    assert len(element["alternateLocations"]) == 7
+    [warning] = [p for p in target.check(posting) if p.field == "locations"]
+    assert warning.severity is Severity.WARNING and "8 of 10" in warning.message
+
+
+def test_a_remote_job_is_located_in_one_country(
+    feed: dict[str, dict[str, Any]],
+    target: LinkedInJson,
+    settings: Settings,
+    context: RenderContext,
+) -> None:
+    """*Create jobs*: a remote job's location "has only COUNTRY value"; the OAS asked for the
+    company headquarters (OAS 353-358): one applicant country, else organization.location."""
+    one_country = make(settings, remote="remote", locations=[], applicant_locations=["DE"])
+    assert one(target, one_country, context)["location"] == "Germany"
+    # Canonical's North America role (US, CA): the headquarters' country, with a warning.
+    assert settings.organization.location is not None
+    assert feed["canonical-sales-director-iot-devices"]["location"] == "Switzerland"
+    several = make(settings, remote="remote", locations=[], applicant_locations=["US", "CA"])
+    [warning] = [p for p in target.check(several) if p.field == "applicant_locations"]
+    assert warning.severity is Severity.WARNING and "Switzerland" in warning.message
+    without = settings.model_copy(
+        update={"organization": settings.organization.model_copy(update={"location": None})}
     )
-    [warning] = target.check(posting)
-    assert warning.severity is Severity.WARNING and warning.field == "locations"
-    assert "Paris, France" in warning.message
+    other = LinkedInJson("linkedin_feed", without.targets["linkedin_feed"], without)
+    [problem] = [p for p in other.check(several) if p.field == "applicant_locations"]
+    assert problem.severity is Severity.ERROR and "organization.location" in problem.message
 
 
 def test_location_rules(target: LinkedInJson, settings: Settings, context: RenderContext) -> None:
@@ -367,23 +452,41 @@ def test_location_rules(target: LinkedInJson, settings: Settings, context: Rende
     [problem] = target.check(no_city)
     assert (problem.field, problem.severity) == ("locations[0].city", Severity.ERROR)
     nowhere = make(settings, remote="remote", locations=[], applicant_locations=[])
-    [problem] = target.check(nowhere)
-    assert (problem.field, problem.severity) == ("applicant_locations", Severity.ERROR)
+    assert one(target, nowhere, context)["location"] == "Switzerland"  # the headquarters
     office = make(settings, remote="remote", locations=[{"city": "Toronto", "country": "CA"}])
     assert target.check(office) == []
-    assert one(target, office, context)["location"] == "Toronto, Canada"
+    assert one(target, office, context)["location"] == "Canada"
 
 
-@pytest.mark.parametrize(("remote", "allowed"), [("remote", True), ("hybrid", True),
-                                                  ("onsite", False)])  # fmt: skip
-def test_work_remote_allowed_for_remote_and_hybrid(
-    remote: str, allowed: bool, target: LinkedInJson, settings: Settings, context: RenderContext
+@pytest.mark.parametrize(("remote", "workplace"), [("remote", "Remote"), ("hybrid", "Hybrid"),
+                                                   ("onsite", "On-site")])  # fmt: skip
+def test_workplace_types_say_on_site_hybrid_or_remote(
+    remote: str, workplace: str, target: LinkedInJson, settings: Settings, context: RenderContext
 ) -> None:
-    posting = make(settings, remote=remote, applicant_locations=["US"])
+    """*Create jobs*: workplaceTypes, exactly one value; workRemoteAllowed is no longer
+    supported (release notes, Nov 2023), and a hybrid job is not a remote one."""
+    posting = make(
+        settings, remote=remote, applicant_locations=["US"] if remote == "remote" else []
+    )
     element = one(target, posting, context)
-    assert element["workRemoteAllowed"] is allowed
-    expected = "United States" if remote == "remote" else "Geneva, GE, Switzerland"
+    assert element["workplaceTypes"] == [workplace]
+    assert "workRemoteAllowed" not in element
+    expected = "United States" if remote == "remote" else "Geneva, Switzerland"
     assert element["location"] == expected
+
+
+def test_every_job_names_its_poster(settings: Settings, context: RenderContext) -> None:
+    """Release notes, June 2025: a job poster email is required for each job."""
+    assert job_element(make(settings), context)["posterEmail"] == settings.organization.email
+    chosen = ElementSetup(poster_email="recruiter@example.com")
+    assert job_element(make(settings), context, setup=chosen)["posterEmail"] == (
+        "recruiter@example.com"
+    )
+    nobody = settings.model_copy(
+        update={"organization": settings.organization.model_copy(update={"email": None})}
+    )
+    rules = check_element_rules(make(nobody), RenderContext(settings=nobody, build_time=NOW))
+    assert [field for field, _ in rules] == ["apply"]
 
 
 def test_company_name_or_integration_context(
@@ -393,11 +496,12 @@ def test_company_name_or_integration_context(
     other = make(settings, company="Acme Corp")
     named_own = make(settings, company=settings.organization.name)
     # The push target gives the organization URN: the organization's own jobs use it.
+    urn = ElementSetup(organization_urn=ORG_URN)
     for posting in (own, named_own):
-        element = job_element(posting, context, organization_urn=ORG_URN)
+        element = job_element(posting, context, setup=urn)
         assert element["integrationContext"] == ORG_URN
         assert "companyName" not in element
-    element = job_element(other, context, organization_urn=ORG_URN)
+    element = job_element(other, context, setup=urn)
     assert element["companyName"] == "Acme Corp" and "integrationContext" not in element
     # Without a URN (the feed file) the company is always named.
     assert job_element(own, context)["companyName"] == settings.organization.name
@@ -446,7 +550,7 @@ def test_hostile_feed_is_valid_json_and_names_round_trip(
     data.decode("utf-8")  # valid UTF-8
     [element] = elements(data)
     assert element["companyName"] == 'Smith & <Sons> "Ltd" \\ </script>'
-    assert element["location"] == "Ville <&> d'Été, A&B, France"
+    assert element["location"] == "Ville <&> d'Été, France"
     assert element["title"] == (
         'Engineer <script>alert(1)</script> <img src=x onerror="steal()"> & co'
     )

@@ -350,7 +350,7 @@ def test_a_refused_token_delivers_every_job_once_the_token_is_fixed(
     first = site.cli("publish", env=wrong)
     assert first.returncode == 3, first.stderr  # queued, nothing lost
     assert "HTTP 401" in first.stderr and "credentials refused" in first.stderr
-    linkedin_calls = [r for r in board.state().requests if r.path == "/simpleJobPostings"]
+    linkedin_calls = [r for r in board.state().requests if r.path == "/rest/simpleJobPostings"]
     assert len(linkedin_calls) == 1  # nothing more was sent after the refusal
     status = site.cli("status", env=wrong)
     assert "linkedin: failing authentication" in status.stderr
@@ -359,7 +359,7 @@ def test_a_refused_token_delivers_every_job_once_the_token_is_fixed(
     second = site.cli("publish")  # the token fixed, no posting edited
     assert second.returncode == 0, second.stderr
     assert len(board.state().listed()) == 5
-    calls = [r for r in board.state().requests if r.path == "/simpleJobPostings"]
+    calls = [r for r in board.state().requests if r.path == "/rest/simpleJobPostings"]
     assert len(calls[0].body["elements"]) == 1  # a probe first, then the rest
     assert sum(len(c.body["elements"]) for c in calls) == 5
     assert "failing authentication" not in site.cli("status").stderr

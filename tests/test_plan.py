@@ -79,7 +79,12 @@ class Desk:
         for name, changes in targets.items():
             options[name] = options[name] | changes
         config = {
-            "organization": {"name": organization, "url": "https://sixsq.com"},
+            "organization": {
+                "name": organization,
+                "url": "https://sixsq.com",
+                "email": "jobs@sixsq.com",
+                "location": {"city": "Geneva", "country": "CH"},
+            },
             "site": {"base_url": site},
             "timezone": "Europe/Zurich",
             "state": "sqlite:///state/state.db",
@@ -320,16 +325,23 @@ def test_a_posting_made_a_draft_again_is_closed(published: Desk) -> None:
         check_payload(published, op)
 
 
-def test_a_deleted_file_closes_its_posting_with_no_posting_to_render(published: Desk) -> None:
+def test_a_deleted_file_closes_its_posting_with_every_field_the_board_requires(
+    published: Desk,
+) -> None:
+    """LinkedIn's schema requires the same fields for a CLOSE as for a CREATE (OAS 423-430,
+    and every sample of *Close jobs* sends the whole element): with the file gone, the CLOSE
+    is the element the board last accepted, closing."""
     source = str(published.path(MAIN))
+    created = published.store.last_payload(MAIN, "linkedin")
     published.path(MAIN).unlink()
     plan = published.plan()
     assert summary(plan) == everywhere(CLOSE, Reason.DELETED)
     by_target = {op.target: op for op in plan.operations}
-    assert by_target["linkedin"].payload == {
-        "externalJobPostingId": MAIN,
-        "jobPostingOperationType": "CLOSE",
-    }
+    closing = by_target["linkedin"].payload
+    assert closing == {**created, "jobPostingOperationType": "CLOSE"}
+    for required in ("companyApplyUrl", "externalJobPostingId", "description", "title",
+                     "listedAt", "location"):  # fmt: skip
+        assert closing[required], required
     job_url = f"{SITE}/careers/jobs/{MAIN}.html"
     assert by_target["google"].payload == {"url": job_url, "type": "URL_DELETED"}
     assert by_target["hook"].payload == {"operation": "CLOSE", "id": MAIN, "url": job_url}
@@ -653,7 +665,26 @@ def test_a_listing_is_renewed_when_its_board_asks_for_renewals(desk: Desk) -> No
     assert len(desk.plan(now=NOW + timedelta(days=60)).operations) == 2
 
 
-def test_without_renew_after_nothing_is_ever_renewed(published: Desk) -> None:
+def test_a_listing_is_renewed_a_week_before_it_lapses_while_the_job_stays_open(
+    published: Desk,
+) -> None:
+    """LinkedIn's listings lapse 180 days after they are sent without expireAt (OAS 409), and
+    RENEW extends them by 30 days (OAS 304): an open-ended job is renewed before it lapses."""
+    lapses = published.store.delivery(MAIN, "linkedin").expires_at
+    assert lapses is not None and lapses - NOW >= timedelta(days=179)
+    assert summary(published.plan(now=lapses - timedelta(days=8))) == set()
+    due = published.plan(now=lapses - timedelta(days=7))
+    assert summary(due) == {
+        ("linkedin", OperationKind.RENEW, MAIN, Reason.RENEWAL),
+        ("linkedin", OperationKind.RENEW, OTHER, Reason.RENEWAL),
+    }
+    published.record(due, now=lapses - timedelta(days=7))
+    assert published.store.delivery(MAIN, "linkedin").expires_at == lapses + timedelta(days=30)
+    assert summary(published.plan(now=lapses)) == set()
+
+
+def test_without_renew_nothing_is_ever_renewed(published: Desk) -> None:
+    published.configure(linkedin={"renew": False})
     assert summary(published.plan(now=NOW + timedelta(days=400))) == set()
 
 

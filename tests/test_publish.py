@@ -21,7 +21,7 @@ import pytest
 import yaml
 
 from syndicate.adapters import RenderContext
-from syndicate.adapters.linkedin_json import job_element
+from syndicate.adapters.linkedin_json import ElementSetup, job_element
 from syndicate.config import Settings, load_settings
 from syndicate.loading import LoadResult, load_postings
 from syndicate.publish import PublishReport, publish
@@ -64,7 +64,7 @@ class Project:
         targets = {
             "linkedin": {
                 "type": "linkedin_api",
-                "endpoint": self.board.url,
+                "endpoint": self.board.url + "/rest",
                 "token_env": "LINKEDIN_TOKEN",
                 "organization": ORGANIZATION_URN,
                 "poll_interval": "10ms",
@@ -90,6 +90,7 @@ class Project:
                 "name": "SixSq",
                 "url": "https://sixsq.com",
                 "email": "jobs@sixsq.com",
+                "location": {"city": "Geneva", "country": "CH"},
             },
             "site": {"base_url": SITE},
             "timezone": "Europe/Zurich",
@@ -152,7 +153,7 @@ class Project:
         element = job_element(
             posting,
             RenderContext(settings=settings, build_time=datetime.now(UTC)),
-            organization_urn=ORGANIZATION_URN,
+            setup=ElementSetup(organization_urn=ORGANIZATION_URN),
         )
         del element["externalJobPostingId"], element["jobPostingOperationType"]
         return element
@@ -213,7 +214,9 @@ def api_requests(view: BoardView, path: str | None = None) -> list[Any]:
 
 def elements_sent(view: BoardView) -> list[dict[str, Any]]:
     """Every ``simpleJobPostings`` element the board received, in order."""
-    return [e for r in api_requests(view, "/simpleJobPostings") for e in (r.body or {})["elements"]]
+    return [
+        e for r in api_requests(view, "/rest/simpleJobPostings") for e in (r.body or {})["elements"]
+    ]
 
 
 # -- convergence ----------------------------------------------------------------------------------
@@ -344,8 +347,8 @@ def test_edits_update_and_withdrawals_close_but_a_broken_file_is_kept(project: P
 
 # -- faults ---------------------------------------------------------------------------------------
 
-LINKEDIN_PATH = "/simpleJobPostings"
-TASKS_PATH = "/simpleJobPostingTasks"
+LINKEDIN_PATH = "/rest/simpleJobPostings"
+TASKS_PATH = "/rest/simpleJobPostingTasks"
 
 
 def publish_until_converged(project: Project, runs: int = 10) -> list[PublishReport]:

@@ -45,14 +45,19 @@ def project(tmp_path: Path, board: BoardServer) -> Path:
     """The example postings and a config whose push targets are the board."""
     shutil.copytree(ROOT / "postings", tmp_path / "postings")
     config = {
-        "organization": {"name": "SixSq", "url": "https://sixsq.com", "email": "jobs@sixsq.com"},
+        "organization": {
+            "name": "SixSq",
+            "url": "https://sixsq.com",
+            "email": "jobs@sixsq.com",
+            "location": {"city": "Geneva", "country": "CH"},
+        },
         "site": {"base_url": "https://jobs.example.com"},
         "timezone": "Europe/Zurich",
         "state": "sqlite:///state/state.db",
         "targets": {
             "linkedin": {
                 "type": "linkedin_api",
-                "endpoint": board.url,
+                "endpoint": board.url + "/rest",
                 "token_env": "LINKEDIN_TOKEN",
                 "organization": "urn:li:organization:123",
                 "poll_interval": "10ms",
@@ -220,7 +225,7 @@ def test_secrets_never_appear_in_output_logs_status_or_the_state_file(
 ) -> None:
     board.add_faults(
         # The board repeats the secrets in its error messages, as careless boards do.
-        {"path": "/simpleJobPostings", "kind": "status", "status": 500, "times": 1000,
+        {"path": "/rest/simpleJobPostings", "kind": "status", "status": 500, "times": 1000,
          "message": f"token {TOKEN} is over its quota"},
         {"path": "/v3/urlNotifications:publish", "kind": "status", "status": 403, "times": 1000,
          "message": f"Bearer {TOKEN} may not publish"},

@@ -27,7 +27,7 @@ from syndicate.adapters import REGISTRY
 from syndicate.diagnostics import Loc, problems_from_validation_error
 from syndicate.durations import Duration
 from syndicate.errors import ConfigError, Problem
-from syndicate.model import Email, HttpUrl, Text
+from syndicate.model import Email, HttpUrl, Location, Text
 from syndicate.secret import EnvName
 from syndicate.yamlsource import YamlDocument, parse_yaml
 
@@ -39,12 +39,17 @@ class _Section(BaseModel):
 
 
 class Organization(_Section):
-    """Who is hiring: the default employer of every posting."""
+    """Who is hiring: the default employer of every posting.
+
+    ``location`` is the headquarters: where boards that need one place for a remote job open
+    to several countries (LinkedIn) locate it.
+    """
 
     name: Text
     url: HttpUrl | None = None
     email: Email | None = None
     logo: HttpUrl | None = None
+    location: Location | None = None
 
 
 class Site(_Section):

@@ -39,7 +39,7 @@ from syndicate.cache import CachedChecks, code_fingerprint
 from syndicate.errors import Problem, Severity
 from syndicate.listing import Lister, Refusal, TargetListing
 from syndicate.loading import LoadedPosting, LoadResult, PostingFile, display_path
-from syndicate.model import Phase
+from syndicate.model import Phase, expires_at
 from syndicate.operations import OperationKind
 from syndicate.state import Hold, NewOperation
 
@@ -71,6 +71,9 @@ class DeliveryView(Protocol):
     planned_hash: str | None  # of the newest operation planned
     source_path: str | None
     delivered_at: datetime | None  # when the target last accepted an operation
+    posting_hash: str | None  # the posting's content hash last accepted
+    payload_hash: str | None  # digest of the payload last accepted
+    expires_at: datetime | None  # when the board's listing lapses, if it does
 
     @property
     def live(self) -> bool:
@@ -102,6 +105,7 @@ class PlannedOperation:
     renamed_to: str | None = None  # the posting's new id, for a CLOSE of a changed id
     posting_hash: str | None = None  # the posting's content hash, when it has a posting
     payload_hash: str | None = None  # `PushTarget.payload_digest` of the payload
+    listing_expires_at: datetime | None = None  # when the board's listing lapses once accepted
 
     def recorded(self) -> NewOperation:
         """The operation as the state store records it."""
@@ -114,6 +118,7 @@ class PlannedOperation:
             source_path=self.source_path,
             posting_hash=self.posting_hash,
             payload_hash=self.payload_hash,
+            listing_expires_at=self.listing_expires_at,
         )
 
     @property
@@ -377,7 +382,7 @@ class _TargetPlanner:
                 self.add(OperationKind.UPDATE, loaded, version, reason, source)
             elif pending is not None or delivery.state == "failed":
                 self.plan.cancel.append(key)  # back to what the board has
-            elif self.renewal_due(delivery):
+            elif self.renewal_due(delivery, loaded):
                 self.add(OperationKind.RENEW, loaded, version, Reason.RENEWAL, source)
             return
         failed_for_good = delivery is not None and delivery.state == "failed"
@@ -422,12 +427,24 @@ class _TargetPlanner:
             previous = self.delivered(posting_id, self.target.name)
         return self.target.payload(kind, posting_id, posting, self.context, previous=previous)
 
-    def renewal_due(self, delivery: DeliveryView) -> bool:
-        """Whether the board's listing of an unchanged posting should be renewed now."""
-        every = self.target.renew_after()
-        if every is None or not self.target.accepts(OperationKind.RENEW):
+    def renewal_due(self, delivery: DeliveryView, loaded: PostingFile) -> bool:
+        """Whether the board's listing of an unchanged posting should be renewed now: it lapses
+        soon while the posting should stay listed longer, or (``renew_after``) it is due."""
+        if not self.target.accepts(OperationKind.RENEW):
             return False
-        return delivery.delivered_at is not None and self.now - delivery.delivered_at >= every
+        before = self.target.renews_before_lapse()
+        lapses = delivery.expires_at
+        if before is not None and lapses is not None and self.now >= lapses - before:
+            end = loaded.window.valid_through
+            wanted = None if end is None else expires_at(end, self.target.settings.timezone)
+            if wanted is None or wanted > lapses:
+                return True
+        every = self.target.renew_after()
+        return (
+            every is not None
+            and delivery.delivered_at is not None
+            and self.now - delivery.delivered_at >= every
+        )
 
     def withdraw(
         self,
@@ -496,6 +513,8 @@ class _TargetPlanner:
         posting_id = posting_id or (posting.id if posting else "")
         if payload is None:
             payload = self.payload(kind, posting_id, loaded)
+        delivery = self.deliveries.get((posting_id, self.target.name))
+        current = delivery.expires_at if delivery is not None else None
         self.plan.operations.append(
             PlannedOperation(
                 self.target.name,
@@ -508,6 +527,7 @@ class _TargetPlanner:
                 renamed_to,
                 posting_hash=loaded.content_hash if loaded is not None else None,
                 payload_hash=self.target.payload_digest(payload, posting),
+                listing_expires_at=self.target.listing_expiry(kind, payload, self.now, current),
             )
         )
 

@@ -238,6 +238,7 @@ def _outgoing(op: Operation) -> Outgoing:
         op.content_hash or "",
         op.payload or {},
         task_id=op.remote_id,
+        task_accepted_at=op.task_accepted_at,
     )
 
 

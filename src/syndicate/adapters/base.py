@@ -175,6 +175,7 @@ class Outgoing:
     content_hash: str
     payload: dict[str, Any]
     task_id: str | None = None  # a board task accepted earlier and not finished yet
+    task_accepted_at: datetime | None = None  # when the board accepted that task
 
 
 @dataclass(frozen=True, slots=True)
@@ -283,6 +284,18 @@ class PushTarget(Target):
     def renew_after(self) -> timedelta | None:
         """How long after its last accepted operation an unchanged listing is renewed (None:
         never; only boards whose listings lapse need it)."""
+        return None
+
+    def renews_before_lapse(self) -> timedelta | None:
+        """How long before the board's listing lapses (`listing_expiry`) a job that should stay
+        listed is renewed (None: never)."""
+        return None
+
+    def listing_expiry(
+        self, kind: OperationKind, payload: dict[str, Any], now: datetime, current: datetime | None
+    ) -> datetime | None:
+        """When the board's listing lapses once it accepts an operation of ``kind`` sent
+        ``now`` (``current``: when it lapses now); None for boards whose listings do not."""
         return None
 
     def daily_quota(self) -> int | None:

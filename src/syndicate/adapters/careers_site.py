@@ -45,6 +45,7 @@ from pydantic import field_validator
 from syndicate import content
 from syndicate.adapters import jsonld
 from syndicate.adapters.base import Document, PullTarget, RenderContext, TargetOptions
+from syndicate.adapters.places import country_name
 from syndicate.errors import Problem, RenderError
 from syndicate.loading import LoadedPosting, PostingList
 from syndicate.model import EmploymentType, Location, Posting, Remote, Salary, starts_at
@@ -247,7 +248,7 @@ class CareersSite(PullTarget):
             places=[place(location) for location in posting.locations],
             work=WORK_LABELS[posting.remote],
             applicants=(
-                [jsonld.country_name(code) for code in posting.applicant_locations]
+                [country_name(code) for code in posting.applicant_locations]
                 if posting.remote is Remote.REMOTE
                 else []
             ),
@@ -441,9 +442,7 @@ def careers_environment(overrides: Path | None) -> jinja2.Environment:
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
-    environment.filters.update(
-        {"isodate": _w3c, "longdate": long_date, "country": jsonld.country_name}
-    )
+    environment.filters.update({"isodate": _w3c, "longdate": long_date, "country": country_name})
     return environment
 
 
@@ -527,7 +526,7 @@ def _w3c(when: date) -> str:
 
 def place(location: Location) -> str:
     """``Geneva, GE, Switzerland``: the known parts of a location, country spelled out."""
-    parts = (location.city, location.region, jsonld.country_name(location.country))
+    parts = (location.city, location.region, country_name(location.country))
     return ", ".join(part for part in parts if part)
 
 

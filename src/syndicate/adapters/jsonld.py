@@ -28,9 +28,8 @@ from collections.abc import Callable, Iterable, Iterator
 from datetime import date, datetime, time
 from typing import Any, ClassVar, Literal
 
-import pycountry
-
 from syndicate.adapters.base import Document, PullTarget, RenderContext, TargetOptions
+from syndicate.adapters.places import country_name
 from syndicate.diagnostics import field_path
 from syndicate.errors import Problem
 from syndicate.model import Location, Posting, Remote, Salary
@@ -97,14 +96,6 @@ def job_posting(posting: Posting, context: RenderContext) -> dict[str, Any]:
     if posting.salary is not None:
         data["baseSalary"] = _salary(posting.salary)
     return data
-
-
-def country_name(code: str) -> str:
-    """The common English name of an ISO 3166-1 alpha-2 country code (``US`` → United States)."""
-    country = pycountry.countries.get(alpha_2=code)
-    if country is None:
-        return code
-    return getattr(country, "common_name", None) or country.name
 
 
 def _iso(when: date) -> str:

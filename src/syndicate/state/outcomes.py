@@ -29,6 +29,7 @@ class OperationHead(NamedTuple):
     status: OperationStatus
     posting_hash: str | None
     payload_hash: str | None
+    listing_expires_at: datetime | None
 
     @property
     def key(self) -> tuple[str, str]:
@@ -121,13 +122,7 @@ class OutcomeUpdates:
     deliveries: list[tuple[Any, dict[str, Any]]] = field(default_factory=list)
 
     def success(
-        self,
-        op: OperationHead,
-        remote_id: str | None,
-        *,
-        newer_open: bool,
-        now: datetime,
-        expires_at: datetime | None = None,
+        self, op: OperationHead, remote_id: str | None, *, newer_open: bool, now: datetime
     ) -> None:
         closing = op.kind is OperationKind.CLOSE
         settled = DeliveryState.CLOSED if closing else DeliveryState.PUBLISHED
@@ -147,7 +142,7 @@ class OutcomeUpdates:
                     "v_hash": op.content_hash,
                     "v_posting": op.posting_hash,
                     "v_payload": op.payload_hash,
-                    "v_expires": expires_at,
+                    "v_expires": op.listing_expires_at,
                     "v_remote": remote_id,
                     "v_closing": closing,
                 },

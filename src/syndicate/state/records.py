@@ -64,6 +64,7 @@ class NewOperation:
     source_path: str | None = None
     posting_hash: str | None = None
     payload_hash: str | None = None
+    listing_expires_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,6 +90,7 @@ class Operation:
     posting_hash: str | None = None
     payload_hash: str | None = None
     task_accepted_at: datetime | None = None
+    listing_expires_at: datetime | None = None
 
     @property
     def key(self) -> tuple[str, str]:
@@ -102,7 +104,6 @@ class Succeeded:
 
     op_id: int
     remote_id: str | None = None
-    expires_at: datetime | None = None  # when the board's listing lapses, when it says
 
 
 @dataclass(frozen=True, slots=True)

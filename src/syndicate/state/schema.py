@@ -154,6 +154,7 @@ operations_table = sa.Table(
     sa.Column("posting_hash", sa.String(128)),  # the posting's content hash it delivers
     sa.Column("payload_hash", sa.String(128)),  # `PushTarget.payload_digest` of its payload
     sa.Column("task_accepted_at", UTCDateTime),  # when the board accepted it as a task
+    sa.Column("listing_expires_at", UTCDateTime),  # when the listing lapses once accepted
     sa.Index("ix_operations_status_target", "status", "target"),
     sa.Index("ix_operations_posting_target", "posting_id", "target", "id"),
 )
@@ -263,6 +264,7 @@ def _add_listings(conn: Connection) -> None:
     for table_name, column in (
         ("operations", "not_before"),
         ("operations", "task_accepted_at"),
+        ("operations", "listing_expires_at"),
         ("deliveries", "expires_at"),
     ):
         _add_time_column(conn, table_name, column)

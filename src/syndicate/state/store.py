@@ -421,10 +421,7 @@ class StateStore:
                 waiting = open_ids.setdefault(op.key, set())
                 if isinstance(outcome, Succeeded):
                     waiting.discard(op.id)
-                    expires = None if outcome.expires_at is None else now_utc(outcome.expires_at)
-                    updates.success(
-                        op, outcome.remote_id, newer_open=bool(waiting), now=now, expires_at=expires
-                    )
+                    updates.success(op, outcome.remote_id, newer_open=bool(waiting), now=now)
                 else:
                     retry_at = None if outcome.retry_at is None else now_utc(outcome.retry_at)
                     if retry_at is None:
@@ -685,6 +682,7 @@ class StateStore:
                 "payload": op.payload,
                 "posting_hash": op.posting_hash,
                 "payload_hash": op.payload_hash,
+                "listing_expires_at": op.listing_expires_at,
                 "status": OperationStatus.PENDING,
                 "attempts": 0,
                 "created_at": now,

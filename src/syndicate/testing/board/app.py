@@ -47,8 +47,15 @@ def create_app(config: BoardConfig | None = None, **options: Any) -> Starlette:
     or by the same options as keywords (see `BoardConfig`)."""
     board = Board(config or BoardConfig.of(**options))
     routes = [
-        Route(linkedin.JOBS_PATH, endpoint(linkedin.JOBS), methods=["POST"]),
-        Route(linkedin.TASKS_PATH, endpoint(linkedin.TASKS), methods=["GET"]),
+        *(
+            Route(base + linkedin.JOBS_PATH, endpoint(linkedin.JOBS), methods=["POST"])
+            for base in linkedin.BASES
+        ),
+        *(
+            Route(base + linkedin.TASKS_PATH, endpoint(linkedin.TASKS), methods=["GET"])
+            for base in linkedin.BASES
+        ),
+        Route(linkedin.TOKEN_PATH, linkedin.token_endpoint, methods=["POST"]),
         Route(indexing.PUBLISH_PATH, endpoint(indexing.PUBLISH), methods=["POST"]),
         Route(hooks.HOOK_PATH, endpoint(hooks.HOOK), methods=["POST"]),
         Route(hooks.HOOK_PATH + "/{name:path}", endpoint(hooks.HOOK), methods=["POST"]),

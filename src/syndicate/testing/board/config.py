@@ -7,6 +7,12 @@ from typing import Any
 
 DEFAULT_TOKEN = "test-token-9f3c2a71d8"
 DEFAULT_HOOK_SECRET = "test-hook-secret-4b7e19c0"
+# The active versions LinkedIn's Talent versioning page lists (learn.microsoft.com/…/talent/
+# versioning); each is supported for at least two years from its release.
+LINKEDIN_VERSIONS = (
+    "202501", "202502", "202503", "202504", "202505", "202506", "202507", "202508",
+    "202510", "202511", "202512", "202602", "202603", "202604",
+)  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,6 +30,13 @@ class BoardConfig:
     indexing_token: str | None = None
     latency: float = 0.0
     reject_duplicate_creates: bool = True
+    # LinkedIn: the LinkedIn-Version values /rest accepts, the OAuth client (2-legged flow),
+    # how long its tokens live, and how long a task can be polled.
+    linkedin_versions: tuple[str, ...] = LINKEDIN_VERSIONS
+    linkedin_client_id: str | None = None
+    linkedin_client_secret: str | None = None
+    token_lifetime: float = 1800.0  # seconds; LinkedIn's tokens have "a 30-minute lifespan"
+    task_lifespan: float = 86400.0  # seconds; "task IDs … will have a lifespan of 24 hours"
 
     @property
     def indexing_bearer(self) -> str:

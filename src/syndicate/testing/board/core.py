@@ -5,12 +5,12 @@ from __future__ import annotations
 import itertools
 import threading
 from collections.abc import Callable, Iterable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from syndicate.testing.board.config import BoardConfig
 from syndicate.testing.board.faults import FAULTS, Fault
-from syndicate.testing.board.records import BoardView, RequestRecord
+from syndicate.testing.board.records import BoardView, IssuedToken, RequestRecord
 
 
 def now() -> datetime:
@@ -43,9 +43,20 @@ class Board:
     def latency(self) -> float:
         return self.config.latency
 
+    def now(self) -> datetime:
+        """The board's clock: the real time, moved on by `shift_clock`."""
+        return now() + self.clock_shift
+
+    def shift_clock(self, seconds: float) -> None:
+        """Move the board's clock (tokens expire, tasks lapse) without waiting."""
+        with self.lock:
+            self.clock_shift += timedelta(seconds=seconds)
+
     def reset(self) -> None:
         """Forget every job, task, notification, delivery, request and fault."""
         with self.lock:
+            self.clock_shift = timedelta(0)
+            self.tokens: dict[str, IssuedToken] = {}
             self.state = BoardView()
             self.index_metadata: dict[str, dict[str, Any]] = {}
             self.seen_keys: set[str] = set()

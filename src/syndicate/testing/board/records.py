@@ -23,6 +23,7 @@ class Job(BaseModel):
     closes: int = 0
     created_at: datetime
     updated_at: datetime
+    expires_at: datetime | None = None  # when the listing lapses (expireAt, or 180 days)
 
 
 class Task(BaseModel):
@@ -36,6 +37,7 @@ class Task(BaseModel):
     error_message: str | None = None
     in_progress_polls: int = 0  # polls still to answer IN_PROGRESS
     polls: int = 0
+    created_at: datetime | None = None  # tasks are forgotten a lifespan after this
 
 
 class Notification(BaseModel):
@@ -69,6 +71,13 @@ class RequestRecord(BaseModel):
     at: datetime
 
 
+class IssuedToken(BaseModel):
+    """An access token the board's OAuth endpoint handed out."""
+
+    api: Literal["linkedin", "indexing"]
+    expires_at: datetime
+
+
 class BoardView(BaseModel):
     """Everything the board holds, as ``GET /_control/state`` returns it."""
 
@@ -79,6 +88,7 @@ class BoardView(BaseModel):
     deliveries: list[HookDelivery] = []
     requests: list[RequestRecord] = []
     faults: list[Fault] = []
+    token_requests: int = 0  # access tokens handed out by the OAuth endpoints
 
     def listed(self) -> dict[str, Job]:
         """The jobs the board shows now."""
