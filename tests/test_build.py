@@ -17,7 +17,6 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +30,7 @@ from syndicate.config import Settings, load_settings
 from syndicate.errors import Severity
 from syndicate.loading import load_postings
 from syndicate.model import Posting, Status
+from syndicate.state import StateStore
 
 ROOT = Path(__file__).resolve().parent.parent
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
@@ -95,7 +95,7 @@ def target_of(report: BuildReport, name: str) -> TargetBuild:
 
 def last_build_date(settings: Settings) -> datetime:
     feed = etree.fromstring((settings.output_dir / "indeed.xml").read_bytes())
-    return parsedate_to_datetime(feed.findtext("lastBuildDate"))
+    return datetime.fromisoformat(feed.findtext("lastBuildDate"))
 
 
 def atom_updated(settings: Settings) -> datetime:
@@ -147,12 +147,18 @@ def test_only_open_unexpired_postings_appear_anywhere(
             assert posting.id.encode() not in data, (posting.id, name)
             assert posting.title.split()[0].encode() not in data, (posting.title, name)
     expected = {p.id for p in postings} | {current.id}
-    assert indeed_ids(project) == jsonld_ids(project) == linkedin_ids(project) == expected
+    # The example postings that opt out of Indeed (``boards: {indeed: false}``) are the only
+    # difference between the targets.
+    on_indeed = {p.id for p in postings if not p.opts_out_of("indeed")} | {current.id}
+    assert on_indeed < expected
+    assert jsonld_ids(project) == linkedin_ids(project) == expected
+    assert indeed_ids(project) == on_indeed
     assert careers_ids(project) == expected
     for name in ("careers/index.html", "careers/sitemap.xml", "careers/feed.atom"):
         assert b"Currentmarker Engineer" in files[name] or current.id.encode() in files[name]
     for result in report.targets:
-        assert result.included == len(expected), result.name
+        wanted = on_indeed if result.name == "indeed" else expected
+        assert result.included == len(wanted), result.name
 
 
 def test_a_posting_that_expires_disappears_from_every_output(
@@ -199,9 +205,9 @@ def test_a_posting_breaking_one_rule_is_left_out_of_that_target_only(
     assert str(error).endswith("[linkedin_feed]")
     assert linkedin.included == 5
     assert short.id not in linkedin_ids(project)
-    for name in ("indeed", "jsonld", "careers"):
+    for name, count in (("indeed", 4), ("jsonld", 6), ("careers", 6)):  # 2 opt out of Indeed
         result = target_of(report, name)
-        assert result.included == 6, name
+        assert result.included == count, name
         assert not [p for p in result.left_out if p.severity is Severity.ERROR], name
     assert short.id in indeed_ids(project) & jsonld_ids(project) & careers_ids(project)
 
@@ -441,3 +447,55 @@ def test_a_configuration_change_that_changes_the_feed_updates_the_build_date(
     feed = (moved.output_dir / "indeed.xml").read_bytes()
     assert b"/site/jobs/sixsq-sales-manager.html" in feed
     assert last_build_date(moved) == later
+
+
+# ------------------------------------------------------------------ when the content changed
+
+
+def page_id(url: str) -> str:
+    return url.rsplit("/", 1)[-1].removesuffix(".html")
+
+
+def sitemap_dates(settings: Settings) -> dict[str, datetime]:
+    root = etree.fromstring((settings.output_dir / "careers" / "sitemap.xml").read_bytes())
+    space = "{http://www.sitemaps.org/schemas/sitemap/0.9}"
+    return {
+        page_id(url.findtext(f"{space}loc")): datetime.fromisoformat(
+            url.findtext(f"{space}lastmod")
+        )
+        for url in root.iter(f"{space}url")
+    }
+
+
+def entry_dates(settings: Settings) -> dict[str, datetime]:
+    feed = etree.fromstring((settings.output_dir / "careers" / "feed.atom").read_bytes())
+    return {
+        page_id(entry.findtext(f"{ATOM}id")): datetime.fromisoformat(
+            entry.findtext(f"{ATOM}updated")
+        )
+        for entry in feed.iter(f"{ATOM}entry")
+    }
+
+
+def test_an_edit_moves_that_jobs_lastmod_and_atom_updated_only(project: Settings) -> None:
+    def build_at(when: datetime) -> None:
+        loaded = load_postings(project.postings_dir, project.timezone)
+        build(project, loaded, now=when, store=store)
+
+    with StateStore(project.state_url) as store:
+        build_at(NOW)
+        first = sitemap_dates(project)
+        assert {first[p] for p in first if p != "index"} == {NOW}  # first seen by this state
+        edited = project.postings_dir / "sixsq-sales-manager.md"
+        edited.write_text(
+            edited.read_text().replace("title: Sales Manager", "title: Head of Sales")
+        )
+        later = NOW + timedelta(hours=2)
+        build_at(later)
+        sitemap, entries = sitemap_dates(project), entry_dates(project)
+        assert sitemap["sixsq-sales-manager"] == entries["sixsq-sales-manager"] == later
+        for posting_id, when in entries.items():
+            if posting_id != "sixsq-sales-manager":
+                assert sitemap[posting_id] == when == NOW, posting_id
+        build_at(later + timedelta(hours=3))  # unchanged: nothing moves
+        assert sitemap_dates(project) == sitemap and entry_dates(project) == entries

@@ -9,7 +9,7 @@ from __future__ import annotations
 import itertools
 import json
 import re
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +29,7 @@ from syndicate.adapters.careers_site import (
 from syndicate.adapters.jsonld import job_posting
 from syndicate.config import Settings
 from syndicate.errors import RenderError, Severity
-from syndicate.model import Posting
+from syndicate.model import Posting, starts_at
 
 GOLDEN_SITE = Path(__file__).resolve().parent / "golden" / "careers"
 SITEMAP_NS = "{http://www.sitemaps.org/schemas/sitemap/0.9}"
@@ -168,6 +168,7 @@ def test_documents_paths_and_media_types(built, examples, target) -> None:
         "careers/sitemap.xml": "application/xml",
         "careers/feed.atom": "application/atom+xml",
         "careers/style.css": "text/css",
+        "careers/gone.html": "text/html",
         **{page_of(posting): "text/html" for posting in examples},
     }
     assert {path: media for path, (media, _) in built.items()} == expected
@@ -188,6 +189,7 @@ def test_no_posting_no_job_page(target, context) -> None:
     site = render(target, [], context)
     assert sorted(site) == [
         "careers/feed.atom",
+        "careers/gone.html",
         "careers/index.html",
         "careers/sitemap.xml",
         "careers/style.css",
@@ -299,9 +301,62 @@ def test_sitemap_lists_the_index_and_every_job_page(built, examples, settings, c
     }
     assert set(entries) == expected and len(root) == len(expected)
     for posting in examples:
-        assert entries[settings.job_url(posting.id)] == posting.date_posted.isoformat()
+        # Without a publish state, a job last changed when it was posted (local midnight).
+        lastmod = datetime.fromisoformat(entries[settings.job_url(posting.id)])
+        assert lastmod == starts_at(posting.date_posted, settings.timezone)
     assert datetime.fromisoformat(entries[f"{settings.site.base_url}/careers/index.html"]) == (
         context.build_time
+    )
+
+
+def test_lastmod_and_atom_updated_are_when_the_content_last_changed(
+    target, examples, settings
+) -> None:
+    """sitemaps.org: lastmod is the last modification; RFC 4287: atom:updated the last
+    significant change.  Both follow the state's change times, and published stays put."""
+    edited = examples[0]
+    changed_at = datetime(2026, 11, 22, 14, 30, tzinfo=UTC)
+    context = RenderContext(
+        settings=settings,
+        build_time=datetime(2026, 11, 23, 9, 0, tzinfo=UTC),
+        changed={edited.id: changed_at},
+    )
+    site = render(target, examples, context)
+    urlset = strict_xml(site["careers/sitemap.xml"][1])
+    lastmods = {
+        url.findtext(f"{SITEMAP_NS}loc"): url.findtext(f"{SITEMAP_NS}lastmod")
+        for url in urlset.iterfind(f"{SITEMAP_NS}url")
+    }
+    feed = strict_xml(site["careers/feed.atom"][1])
+    entries = {e.findtext(f"{ATOM_NS}id"): e for e in feed.findall(f"{ATOM_NS}entry")}
+    for posting in examples:
+        url = settings.job_url(posting.id)
+        posted = starts_at(posting.date_posted, settings.timezone)
+        expected = changed_at if posting.id == edited.id else posted
+        assert datetime.fromisoformat(lastmods[url]) == expected, posting.id
+        entry = entries[url]
+        assert datetime.fromisoformat(entry.findtext(f"{ATOM_NS}updated")) == expected
+        assert datetime.fromisoformat(entry.findtext(f"{ATOM_NS}published")) == posted
+    assert datetime.fromisoformat(feed.findtext(f"{ATOM_NS}updated")) >= changed_at
+
+
+def test_a_change_time_before_the_posting_date_is_the_posting_date(target, settings) -> None:
+    posting = make_posting(settings, date_posted="2026-11-20")
+    early = datetime(2026, 11, 1, tzinfo=UTC)
+    context = RenderContext(settings=settings, build_time=early, changed={posting.id: early})
+    assert context.changed_at(posting) == starts_at(posting.date_posted, settings.timezone)
+
+
+def test_the_gone_page_points_job_seekers_to_the_open_jobs(built, settings) -> None:
+    page = parse_html(built["careers/gone.html"][1])
+    assert_accessible_page(page)
+    assert page.xpath("//meta[@name='robots']/@content") == ["noindex"]
+    assert "no longer open" in page.xpath("//h1")[0].text_content()
+    index = f"{settings.site.base_url}/careers/index.html"
+    # Shown at every closed job's address: its links are absolute.
+    assert index in page.xpath("//main//a/@href")
+    assert all(
+        href.startswith(("http://", "https://", "mailto:", "#")) for href in page.xpath("//@href")
     )
 
 
@@ -533,8 +588,8 @@ def test_every_page_is_valid_html(built, examples, target, hostile, context, tmp
     write(built, tmp_path / "examples")
     write(render(target, hostile, context), tmp_path / "hostile")
     pages = sorted(tmp_path.rglob("*.html")) + sorted(tmp_path.rglob("*.css"))
-    # Each site's index and job pages, and each site's stylesheet.
-    assert len(pages) == (1 + len(examples)) + (1 + len(hostile)) + 2
+    # Each site's index, job pages and gone page, and each site's stylesheet.
+    assert len(pages) == (2 + len(examples)) + (2 + len(hostile)) + 2
     errors = tools.html_errors(pages)
     assert errors == [], json.dumps(errors, indent=2)
 

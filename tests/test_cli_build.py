@@ -21,6 +21,8 @@ IDS = (
     "sixsq-sales-director",
     "sixsq-sales-manager",
 )
+# The Canonical examples are remote jobs open worldwide; they opt out of Indeed's feed.
+ON_INDEED = tuple(i for i in IDS if not i.startswith("canonical-"))
 PULL_TARGETS = ("indeed", "jsonld", "linkedin_feed", "careers")
 ATOM = "{http://www.w3.org/2005/Atom}"
 SITEMAP = "{http://www.sitemaps.org/schemas/sitemap/0.9}"
@@ -31,7 +33,7 @@ id: zz-short
 title: Short Engineer
 date_posted: 2026-11-20
 locations:
-  - {city: Bern, region: BE, country: CH}
+  - {city: Bern, region: BE, postal_code: "3011", country: CH}
 apply: {url: "https://example.com/apply", email: jobs@example.com}
 ---
 Short text.
@@ -42,7 +44,7 @@ id: zz-script
 title: Script Only
 date_posted: 2026-11-20
 locations:
-  - {city: Bern, region: BE, country: CH}
+  - {city: Bern, region: BE, postal_code: "3011", country: CH}
 apply: {url: "https://example.com/apply", email: jobs@example.com}
 ---
 <script>alert(1)</script>
@@ -104,7 +106,7 @@ def test_build_examples_writes_every_file_and_exits_0(project: Path) -> None:
     assert result.returncode == 0, result.stderr
     feeds = project / "feeds"
     indeed = strict_xml(feeds / "indeed.xml")
-    assert {job.findtext("requisitionid") for job in indeed.iter("job")} == set(IDS)
+    assert {job.findtext("requisitionid") for job in indeed.iter("job")} == set(ON_INDEED)
     graph = json.loads((feeds / "jobs.jsonld").read_bytes())["@graph"]
     assert sorted(node["identifier"]["value"] for node in graph) == sorted(IDS)
     elements = json.loads((feeds / "linkedin.json").read_bytes())["elements"]
@@ -121,8 +123,10 @@ def test_build_examples_writes_every_file_and_exits_0(project: Path) -> None:
     for target in PULL_TARGETS:
         # target, included, left out, files, changed
         row = table_row(result.stdout, target)
-        assert row[:3] == [target, "5", "0"] and row[4] == "1", result.stdout
-    assert table_row(result.stdout, "careers")[3] == "9"
+        included = str(len(ON_INDEED if target == "indeed" else IDS))
+        assert row[:3] == [target, included, "0"] and row[4] == "1", result.stdout
+    assert table_row(result.stdout, "indeed")[5] == "2 opted out (boards: {indeed: false})"
+    assert table_row(result.stdout, "careers")[3] == "10"  # index, 5 jobs, gone, sitemap, feed, css
     # Built again with nothing changed: exit 0, nothing rewritten.
     again = run("build", cwd=project)
     assert again.returncode == 0, again.stderr
@@ -148,7 +152,7 @@ def test_build_leaves_a_rule_breaking_posting_out_of_that_target_and_exits_1(
     assert (feeds / "careers" / "jobs" / "zz-short.html").is_file()
     assert b'"zz-short"' in (feeds / "jobs.jsonld").read_bytes()
     assert table_row(result.stdout, "linkedin_feed")[1:3] == ["5", "1"]
-    assert table_row(result.stdout, "indeed")[1:3] == ["6", "0"]
+    assert table_row(result.stdout, "indeed")[1:3] == ["4", "0"]  # 2 examples opt out
 
 
 def test_build_of_an_unknown_target_is_a_usage_error(project: Path) -> None:

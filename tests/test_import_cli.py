@@ -22,29 +22,35 @@ SEED_IDS = {
 }
 # What a person fills in after importing the seeds: what each seed does not state.
 FILLED = {
-    "sixsq-sales-manager": {"date_posted": "2026-11-20"},
+    "sixsq-sales-manager": {
+        "date_posted": "2026-11-20",
+        "locations": [{"city": "Geneva", "region": "GE", "country": "CH"}],
+    },
     "sixsq-sales-director": {
         "date_posted": "2026-11-20",
         "locations": [
-            {"city": "Paris", "country": "FR"},
-            {"city": "Brussels", "country": "BE"},
-            {"city": "Geneva", "country": "CH"},
+            {"city": "Paris", "region": "Île-de-France", "country": "FR"},
+            {"city": "Brussels", "region": "Brussels-Capital", "country": "BE"},
+            {"city": "Geneva", "region": "GE", "country": "CH"},
         ],
         "apply": {"email": "jobs@sixsq.com"},
     },
+    # Canonical gives no email address, which Indeed needs: its jobs opt out of Indeed.
     "canonical-sales-director": {
         "date_posted": "2026-11-20",
         "applicant_locations": ["US", "CA"],
         "apply": {"url": "https://canonical.com/careers"},
+        "boards": {"indeed": False},
     },
     "canonical-channel-sales-manager": {
         "date_posted": "2026-11-20",
         "applicant_locations": ["US", "CA", "MX", "BR"],
         "apply": {"url": "https://canonical.com/careers"},
+        "boards": {"indeed": False},
     },
     "8x8-inside-sales-manager": {
         "date_posted": "2026-11-20",
-        "apply": {"url": "https://www.8x8.com/careers"},
+        "apply": {"url": "https://www.8x8.com/careers", "email": "careers@8x8.com"},
     },
 }
 
@@ -62,10 +68,12 @@ def snapshot(folder: Path) -> dict[str, bytes]:
 
 
 def fill(path: Path, values: dict[str, object]) -> None:
+    """Set front-matter fields of a posting file, replacing what the import wrote."""
     text = path.read_text(encoding="utf-8")
     head, body = text[4:].split("\n---\n", 1)
-    added = yaml.safe_dump(values, sort_keys=False, default_flow_style=False)
-    path.write_text(f"---\n{head}\n{added}---\n{body}", encoding="utf-8")
+    fields = {**yaml.safe_load(head), **values}
+    front = yaml.safe_dump(fields, sort_keys=False, allow_unicode=True, default_flow_style=False)
+    path.write_text(f"---\n{front}---\n{body}", encoding="utf-8")
 
 
 def test_import_the_seeds_then_refuse_to_overwrite(project: Path) -> None:

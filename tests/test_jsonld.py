@@ -10,6 +10,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from pydantic import ValidationError
 
 from syndicate.adapters import RenderContext
 from syndicate.adapters.jsonld import JsonLd, JsonLdOptions, dumps, job_posting
@@ -74,7 +75,12 @@ def assert_google_job_posting(node: dict[str, Any], posting: Posting, context: R
         assert "jobLocationType" not in node, "TELECOMMUTE is only for fully remote jobs"
         assert "applicantLocationRequirements" not in node
         assert node["jobLocation"]
-    for place, location in zip(node.get("jobLocation", []), posting.locations, strict=True):
+    places = node.get("jobLocation", [])
+    # One location is one Place object, as in Google's examples; several are an array.
+    assert isinstance(places, dict) is (len(posting.locations) == 1)
+    for place, location in zip(
+        [places] if isinstance(places, dict) else places, posting.locations, strict=True
+    ):
         address = place["address"]
         assert place["@type"] == "Place" and address["@type"] == "PostalAddress"
         assert address["addressCountry"] == location.country in COUNTRY_CODES
@@ -98,7 +104,7 @@ def assert_google_job_posting(node: dict[str, Any], posting: Posting, context: R
     else:
         assert "baseSalary" not in node
     assert node["identifier"] == {"@type": "PropertyValue", "name": company, "value": posting.id}
-    assert node["directApply"] is (posting.apply.url is not None)
+    assert node["directApply"] is posting.apply.direct
     assert node["url"] == context.job_url(posting)
 
 
@@ -205,7 +211,7 @@ def test_remote_job_with_an_office_keeps_its_job_location(settings, context) -> 
     posting = make_posting(settings, remote="remote", applicant_locations=["CH"])
     node = job_posting(posting, context)
     assert node["jobLocationType"] == "TELECOMMUTE"
-    assert node["jobLocation"][0]["address"]["addressLocality"] == "Geneva"
+    assert node["jobLocation"]["address"]["addressLocality"] == "Geneva"
 
 
 def test_hybrid_job_is_not_telecommute(settings, context) -> None:
@@ -257,11 +263,20 @@ def test_dates_are_iso_8601_and_a_plain_valid_through_lasts_the_whole_day(
     assert node["validThrough"] == "2027-01-31T18:00:00+00:00"
 
 
-def test_direct_apply_only_with_an_apply_url(settings, context) -> None:
+def test_direct_apply_only_when_the_posting_says_its_url_is_the_application(
+    settings, context
+) -> None:
     by_email = make_posting(settings, apply={"email": "jobs@example.com"})
-    both = make_posting(settings, apply={"url": "https://x.example/a", "email": "j@example.com"})
+    landing = make_posting(settings, apply={"url": "https://x.example/careers"})
+    form = make_posting(settings, apply={"url": "https://x.example/apply/42", "direct": True})
     assert job_posting(by_email, context)["directApply"] is False
-    assert job_posting(both, context)["directApply"] is True
+    assert job_posting(landing, context)["directApply"] is False  # a careers landing page
+    assert job_posting(form, context)["directApply"] is True
+
+
+def test_direct_apply_without_a_url_is_refused(settings) -> None:
+    with pytest.raises(ValidationError, match="direct: true needs a url"):
+        make_posting(settings, apply={"email": "jobs@example.com", "direct": True})
 
 
 def test_hiring_organization_links_only_the_configured_organization(settings, context) -> None:

@@ -237,8 +237,12 @@ def test_a_plain_date_stays_a_date(tmp_path: Path) -> None:
 # The example postings in postings/.
 
 EXPECTED_EXAMPLES = {
-    "sixsq-sales-manager": ("SixSq", Remote.ONSITE, ["Geneva, CH"]),
-    "sixsq-sales-director": ("SixSq", Remote.ONSITE, ["Paris, FR", "Brussels, BE", "Geneva, CH"]),
+    "sixsq-sales-manager": ("SixSq", Remote.ONSITE, ["Geneva, GE, CH"]),
+    "sixsq-sales-director": (
+        "SixSq",
+        Remote.ONSITE,
+        ["Paris, Île-de-France, FR", "Brussels, Brussels-Capital, BE", "Geneva, GE, CH"],
+    ),
     "canonical-sales-director-iot-devices": ("Canonical", Remote.REMOTE, []),
     "canonical-channel-sales-manager": ("Canonical", Remote.REMOTE, []),
     "8x8-inside-sales-manager": ("8x8, Inc.", Remote.ONSITE, ["Minneapolis, MN, US"]),

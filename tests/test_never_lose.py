@@ -248,16 +248,17 @@ def test_an_emptied_postings_folder_closes_nothing_until_approved(
     approved = site.cli("publish", "--allow-mass-close")
     assert approved.returncode == 0, approved.stderr
     assert not board.state().listed()
-    assert deleted_urls(board) == {job_url(posting_id) for posting_id in before["indeed"]}
+    assert deleted_urls(board) == {job_url(posting_id) for posting_id in before["careers"]}
     assert all(not jobs for jobs in site.feeds().values())
 
 
 def test_the_guard_lets_a_few_deletions_through_and_refuses_too_many(
     site: Site, board: BoardServer
 ) -> None:
-    site.configure(extra={"guard": {"max_close": "20%", "min_jobs": 3}})
+    # Indeed lists 3 of the 5 (the Canonical jobs opt out): each target is guarded alone.
+    site.configure(extra={"guard": {"max_close": "34%", "min_jobs": 3}})
     assert site.cli("publish").returncode == 0
-    (site.postings / "sixsq-sales-director.md").unlink()  # 1 of 5 (20%): allowed
+    (site.postings / "sixsq-sales-director.md").unlink()  # 1 of 5 (20%), of 3 on Indeed: allowed
     assert site.cli("publish").returncode == 0
     assert "sixsq-sales-director" not in board.state().listed()
     assert "sixsq-sales-director" not in site.feeds()["indeed"]

@@ -185,6 +185,7 @@ def served(request: pytest.FixtureRequest, site: Site) -> Iterator[Served]:
         gone=gone,
         private=private,
         stream_above=stream_above,
+        gone_page=site.settings.careers_gone_page(),
     )
     with running(app) as url, httpx.Client(base_url=url, timeout=10) as client:
         yield Served(url, client, gone, status, metrics)
@@ -360,13 +361,33 @@ def test_closed_job_pages_answer_410_until_the_set_changes(served: Served, site:
     assert served.client.get("/" + closed).status_code == 404
     served.gone.update([closed, "/" + job_page_path(site.settings, "sixsq-sales-manager")])
     try:
-        assert served.client.get("/" + closed).status_code == 410
+        gone = served.client.get("/" + closed)
+        assert gone.status_code == 410
+        # Job seekers following an old link get the careers site's page, not a bare error.
+        assert gone.headers["content-type"].startswith("text/html")
+        assert gone.content == (site.output / "careers" / "gone.html").read_bytes()
+        assert b"This job is no longer open" in gone.content
         assert served.client.head("/" + closed).status_code == 410
         # A page that exists is served whatever the set says (a job opened again).
         assert served.client.get("/careers/jobs/sixsq-sales-manager.html").status_code == 200
     finally:
         served.gone.update([])
     assert served.client.get("/" + closed).status_code == 404
+
+
+def test_without_a_gone_page_a_closed_job_answers_410_in_text(site: Site) -> None:
+    gone = GonePaths(["careers/jobs/closed.html"])
+    app = create_app(
+        site.output,
+        status=ServerStatus(timedelta(minutes=1)),
+        gone=gone,
+        gone_page="careers/missing-gone.html",
+    )
+    with running(app) as url:
+        response = httpx.get(url + "/careers/jobs/closed.html")
+    assert response.status_code == 410
+    assert response.headers["content-type"].startswith("text/plain")
+    assert response.text == "Gone\n"
 
 
 TRAVERSALS = [

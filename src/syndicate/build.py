@@ -11,6 +11,7 @@ small manifest in ``.syndicate/``.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import itertools
 import json
@@ -39,10 +40,12 @@ from syndicate.loading import (
     PostingList,
     PostingReader,
     ShippedPosting,
+    display_path,
 )
 from syndicate.model import Posting
 from syndicate.output import FolderVersion, write_atomic
 from syndicate.parallel import ordered_map, worker_count
+from syndicate.references import ReferenceBook
 from syndicate.state import Hold, StateStore
 
 MANIFEST = "build.json"
@@ -64,6 +67,7 @@ class TargetBuild:
     files: list[str] = field(default_factory=list)
     changed: int = 0
     disabled: str | None = None
+    opted_out: int = 0  # postings that asked to be left off this target (`boards:`)
     listed: set[str] = field(default_factory=set)  # the posting ids it lists
     holds: list[Hold] = field(default_factory=list)  # kept at their last good version
     refusal: Refusal | None = None  # the guard refused to withdraw these
@@ -151,6 +155,11 @@ def build(
             if not result.disabled:
                 runs.append(_Run(target, result, CachedChecks(target, cache, prefetch=False)))
         _check(runs, on_air)
+        files = (
+            {f.posting_id: f for f in postings.files} if isinstance(postings, LoadResult) else {}
+        )
+        for run in runs:
+            _number(run, lister, files)
         selections = [_select(lister, run) for run in runs] if lister is not None else []
         if lister is not None:
             report.kept = lister.kept_notes(selections)
@@ -163,8 +172,24 @@ def build(
             run.result.included = len(run.accepted)
             run.result.listed = {ref.posting_id for ref in run.accepted}
             build_time = manifest.build_time(run.target, run.accepted, now)
-            run.context = RenderContext(settings=settings, build_time=build_time)
-            run.target.fragments = Fragments(run.target, cache) if cache is not None else None
+            numbers = None
+            if run.book is not None:
+                numbers = {ref.posting_id: run.book.numbers(ref) for ref in run.accepted}
+            selection = run.result.selection
+            changed = selection.changed_at(now) if selection is not None else None
+            context = RenderContext(
+                settings=settings, build_time=build_time, references=numbers, changed=changed
+            )
+            run.context = context
+            run.target.fragments = (
+                Fragments(
+                    run.target,
+                    cache,
+                    functools.partial(run.target.fragment_variant, context=context),
+                )
+                if cache is not None
+                else None
+            )
         code = code_fingerprint()
         keys = [run.target.fragments.key for run in runs if run.target.fragments]
         runs = [run for run in runs if not manifest.still_written(run, code, settings.output_dir)]
@@ -176,6 +201,9 @@ def build(
             if progress:
                 progress(run.target.name, len(run.accepted))
         manifest.save()
+        for run in runs:
+            if run.book is not None:
+                run.book.save()
         if lister is not None:
             for selection in selections:
                 lister.save(selection)
@@ -197,6 +225,43 @@ class _Run:
     accepted: list[LoadedPosting] = field(default_factory=list)
     rejected: dict[str, list[Problem]] = field(default_factory=dict)  # errors, by posting id
     context: RenderContext | None = None
+    book: ReferenceBook | None = None  # the reference numbers of a target that needs them
+
+
+def _number(run: _Run, lister: Lister | None, files: dict[str, PostingFile]) -> None:
+    """Give the postings of a target that lists a job once per place their reference numbers;
+    two postings that would give the same number break the target's rules, both of them."""
+    target = run.target
+    if target.reference_scheme is None:
+        return
+    store = lister.store if lister is not None else None
+    run.book = ReferenceBook(
+        target.reference_scheme,
+        lambda loaded: target.spots(loaded.posting),
+        store,
+        seed=lambda: target.reference_seed(target.settings.output_dir),
+    )
+    collided: dict[str, list[Problem]] = {}
+    for number, owners in run.book.collisions(run.accepted).items():
+        for posting_id in owners:
+            others = ", ".join(_named(other, files) for other in owners if other != posting_id)
+            message = (
+                f"reference number {number!r} is also given by {others}; every job needs its own "
+                "(pin another with ref: on the location)"
+            )
+            problem = Problem(message, field="locations", target=target.name, posting_id=posting_id)
+            collided.setdefault(posting_id, []).append(problem)
+    if not collided:
+        return
+    run.accepted = [ref for ref in run.accepted if ref.posting_id not in collided]
+    for posting_id, problems in collided.items():
+        run.rejected[posting_id] = problems
+        run.result.left_out.extend(problems)
+
+
+def _named(posting_id: str, files: dict[str, PostingFile]) -> str:
+    found = files.get(posting_id)
+    return f"{posting_id} ({display_path(found.path)})" if found is not None else posting_id
 
 
 def _select(lister: Lister, run: _Run) -> TargetListing:
@@ -219,6 +284,9 @@ def _check(runs: Sequence[_Run], postings: Sequence[LoadedPosting]) -> None:
         for ref in batch:
             for run in runs:
                 found = run.checks.problems(ref)
+                if any(p.severity is Severity.OMIT for p in found):
+                    run.result.opted_out += 1  # left off on purpose: withdrawn, not rejected
+                    continue
                 run.result.left_out.extend(found)
                 errors = [p for p in found if p.severity is Severity.ERROR]
                 if errors:
@@ -252,7 +320,9 @@ def _make_ahead(
     pieces: dict[_Job, list[tuple[str, bytes]]] = {}
     for count, ((ref, jobs), datas) in enumerate(zip(todo, made, strict=True), start=1):
         for job, data in zip(jobs, datas, strict=True):
-            pieces.setdefault(job, []).append((ref.content_hash, data))
+            fragments = stores[job[0]]
+            assert fragments is not None
+            pieces.setdefault(job, []).append((fragments.key_of(ref), data))
         if count % _AHEAD == 0 or count == len(todo):
             for (index, part), items in pieces.items():
                 stores[index].store(part, items)  # type: ignore[union-attr]
@@ -289,6 +359,10 @@ class _RenderTask:
     settings: Settings
     runs: tuple[tuple[str, datetime], ...]  # target name, build time
     postings: list[tuple[ShippedPosting, list[_Job]]]
+    # Per run (as in ``runs``): the reference numbers of these postings and when they last
+    # changed, when the run has them.
+    references: tuple[dict[str, list[str]] | None, ...] = ()
+    changed: tuple[dict[str, datetime] | None, ...] = ()
 
 
 def _render_tasks(
@@ -301,12 +375,25 @@ def _render_tasks(
     key = hashlib.sha256(
         f"{settings.model_dump_json()}\0{settings.root}\0{spec}".encode()
     ).hexdigest()
+    numbered = [run.context.references for run in runs]  # type: ignore[union-attr]
+    dated = [run.context.changed for run in runs]  # type: ignore[union-attr]
     for start in range(0, len(todo), _TASK):
         chunk = [(shipped[i], todo[i][1]) for i in range(start, min(start + _TASK, len(todo)))]
-        yield _RenderTask(key, settings, spec, chunk)  # type: ignore[arg-type]
+        ids = [todo[i][0].posting_id for i in range(start, min(start + _TASK, len(todo)))]
+        references = tuple(
+            None if known is None else {pid: list(known[pid]) for pid in ids if pid in known}
+            for known in numbered
+        )
+        changed = tuple(
+            None if known is None else {pid: known[pid] for pid in ids if pid in known}
+            for known in dated
+        )
+        yield _RenderTask(key, settings, spec, chunk, references, changed)  # type: ignore[arg-type]
 
 
-_worker_setup: dict[str, tuple[list[dict[str, Callable[[Posting], bytes]]], PostingReader]] = {}
+_Makers = list[dict[str, Callable[[Posting], bytes]]]
+_Known = tuple[list[dict[str, list[str]]], list[dict[str, datetime]]]
+_worker_setup: dict[str, tuple[_Makers, PostingReader, _Known]] = {}
 
 
 def render_in_worker(task: _RenderTask) -> list[list[bytes]]:
@@ -315,14 +402,29 @@ def render_in_worker(task: _RenderTask) -> list[list[bytes]]:
         _worker_setup.clear()
         settings = task.settings
         targets = {target.name: target for target in create_targets(settings)}
+        # Mappings per run, refilled for each task with its postings' reference numbers and
+        # change times.
+        numbers: list[dict[str, list[str]]] = [{} for _ in task.runs]
+        dates: list[dict[str, datetime]] = [{} for _ in task.runs]
         makers = [
-            targets[name].fragment_makers(RenderContext(settings=settings, build_time=when))  # type: ignore[attr-defined]
-            for name, when in task.runs
+            targets[name].fragment_makers(  # type: ignore[attr-defined]
+                RenderContext(settings=settings, build_time=when, references=known, changed=changed)
+            )
+            for (name, when), known, changed in zip(task.runs, numbers, dates, strict=True)
         ]
         reader = PostingReader(settings.cache_dir, settings.timezone)
-        _worker_setup[task.key] = (makers, reader)
-    makers, reader = _worker_setup[task.key]
+        _worker_setup[task.key] = (makers, reader, (numbers, dates))
+    makers, reader, (numbers, dates) = _worker_setup[task.key]
+    _refill(numbers, task.references)
+    _refill(dates, task.changed)
     return [_render(makers, reader.posting(shipped), jobs) for shipped, jobs in task.postings]
+
+
+def _refill(mappings: Sequence[dict[str, Any]], given: Sequence[dict[str, Any] | None]) -> None:
+    """Replace each run's mapping by what a task gives for its postings."""
+    for known, values in zip(mappings, given or [None] * len(mappings), strict=True):
+        known.clear()
+        known.update(values or {})
 
 
 def _render(

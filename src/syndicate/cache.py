@@ -329,9 +329,10 @@ class BuildCache:
             # Only "?" placeholders are formatted into the statements.
             for table in ("fragments", "checks"):
                 connection.execute(f"DELETE FROM {table} WHERE target_key NOT IN ({marks})", keys)
+                # A fragment's key may be "<content hash>|<variant>" (`Fragments.key_of`).
                 connection.execute(
-                    f"DELETE FROM {table} WHERE content_hash NOT IN "
-                    "(SELECT content_hash FROM files)"
+                    f"DELETE FROM {table} WHERE substr(content_hash, 1, "
+                    "instr(content_hash || '|', '|') - 1) NOT IN (SELECT content_hash FROM files)"
                 )
 
     # -- transactions ------------------------------------------------------------------------
@@ -440,7 +441,7 @@ class CachedChecks:
                 return _decode_problems(text, self.target.name, loaded.posting_id)
             except (ValueError, TypeError, KeyError):
                 pass  # a damaged entry: checked again below
-        found = self.target.check(loaded.posting)
+        found = self.target.rules(loaded.posting)
         if self.cache is not None:
             self._fresh.append((loaded.content_hash, _encode_problems(found)))
             if len(self._fresh) >= _BATCH * 4:
@@ -489,17 +490,28 @@ class Fragments:
     them (`missing`, `store`).  It then prunes what no posting uses any more.
     """
 
-    def __init__(self, target: Target, cache: BuildCache) -> None:
+    def __init__(
+        self,
+        target: Target,
+        cache: BuildCache,
+        variant: Callable[[str], str] = lambda _posting_id: "",
+    ) -> None:
         self.cache = cache
         self.key = target_key(target)
+        self.variant = variant  # what else decides a posting's fragments, by posting id
         self.made = 0  # fragments rendered anew in this build
         self.reused = 0
 
+    def key_of(self, ref: Any) -> str:
+        """The cache key of a posting's fragments: its content hash, and its variant."""
+        variant = self.variant(ref.posting_id)
+        return f"{ref.content_hash}|{variant}" if variant else ref.content_hash
+
     def missing(self, refs: Sequence[Any], part: str) -> list[Any]:
         """The refs whose fragment ``part`` the cache lacks."""
-        hashes = [ref.content_hash for ref in refs]
-        have = {h for h, _ in self.cache.fragments(self.key, hashes, part, data=False)}
-        return [ref for ref in refs if ref.content_hash not in have]
+        keys = [self.key_of(ref) for ref in refs]
+        have = {h for h, _ in self.cache.fragments(self.key, keys, part, data=False)}
+        return [ref for ref, key in zip(refs, keys, strict=True) if key not in have]
 
     def store(self, part: str, made: Sequence[tuple[str, bytes]]) -> None:
         """Remember fragments made ahead."""
@@ -511,15 +523,15 @@ class Fragments:
         in order, from the cache where it has them."""
         for start in range(0, len(refs), _BATCH):
             batch = refs[start : start + _BATCH]
-            hashes = [ref.content_hash for ref in batch]
-            found = dict(self.cache.fragments(self.key, hashes, part))
+            keys = [self.key_of(ref) for ref in batch]
+            found = dict(self.cache.fragments(self.key, keys, part))
             fresh: list[tuple[str, bytes]] = []
-            for ref in batch:
-                data = found.get(ref.content_hash)
+            for ref, key in zip(batch, keys, strict=True):
+                data = found.get(key)
                 if data is None:
                     data = make(ref.posting)
-                    fresh.append((ref.content_hash, data))
-                    found[ref.content_hash] = data
+                    fresh.append((key, data))
+                    found[key] = data
                     self.made += 1
                 else:
                     self.reused += 1

@@ -268,6 +268,15 @@ class Settings(_Section):
         """The public URL of a job's careers page."""
         return f"{self.site.base_url}/{self.careers_prefix()}{quote(posting_id)}.html"
 
+    def careers_gone_page(self) -> str | None:
+        """The careers site's page for jobs no longer open, under ``output`` (None without a
+        careers site)."""
+        for options in self.targets.values():
+            if options.type == "careers_site" and options.enabled:
+                folder = str(getattr(options, "dir", "")).strip("/")
+                return f"{folder}/gone.html" if folder else "gone.html"
+        return None
+
     def careers_prefix(self) -> str:
         """The careers site's folder under ``output`` as a URL prefix (``careers/``)."""
         for options in self.targets.values():

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ctypes
 import functools
+import html as html_lib
 import re
 from collections.abc import Iterable
 from typing import Any
@@ -115,6 +116,28 @@ def sanitize_html(html: str, tags: Iterable[str] = ALLOWED_TAGS) -> str:
     )
     # Links cannot nest, so the first </a> after a dead link's start tag is its own.
     return _DEAD_LINK.sub(r"\1", cleaned).strip()
+
+
+_TAG_OR_TEXT = re.compile(r"(<[^>]*>)")
+# A "<" before a letter, "/", "!" or "?" would open a tag once written as itself.
+_OPENS_A_TAG = re.compile(r"<(?=[A-Za-z/!?])")
+LOOKALIKE_LT = "\u2039"  # ‹ stands for a "<" that would otherwise open a tag
+
+
+def literal_html(html: str) -> str:
+    """Sanitized HTML with its text's entities written as literal characters (``&amp;`` as
+    ``&``, ``&nbsp;`` as a no-break space), for boards that read no HTML entities.
+
+    A ``<`` in the text is written as itself, except where it would open a tag (before a
+    letter, ``/``, ``!`` or ``?``): there it becomes ``‹``, so the text never turns into
+    markup the sanitizer removed.
+    """
+    pieces = _TAG_OR_TEXT.split(html)
+    for index in range(0, len(pieces), 2):  # the even pieces are text between tags
+        text = pieces[index]
+        if "&" in text:
+            pieces[index] = _OPENS_A_TAG.sub(LOOKALIKE_LT, html_lib.unescape(text))
+    return "".join(pieces)
 
 
 def html_to_text(html: str) -> str:

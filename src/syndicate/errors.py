@@ -26,10 +26,12 @@ from pathlib import Path
 
 
 class Severity(StrEnum):
-    """How bad a problem is: errors stop a posting from publishing, warnings do not."""
+    """How bad a problem is: errors stop a posting from publishing, warnings do not; ``omit``
+    is no problem at all: the posting asks to be left out of that target (``boards:``)."""
 
     ERROR = "error"
     WARNING = "warning"
+    OMIT = "omit"
 
 
 @dataclass(frozen=True, slots=True)

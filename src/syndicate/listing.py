@@ -97,6 +97,16 @@ class TargetListing:
     def listed_ids(self) -> set[str]:
         return {ref.posting_id for ref in self.listed}
 
+    def changed_at(self, now: datetime) -> dict[str, datetime]:
+        """When the content of each listed posting last changed: as remembered for the version
+        listed before, ``now`` for a new posting or a new version."""
+        changed: dict[str, datetime] = {}
+        for ref in self.listed:
+            before = self.known.get(ref.posting_id)
+            same = before is not None and before.content_hash == ref.content_hash
+            changed[ref.posting_id] = before.changed_at if same else now  # type: ignore[union-attr]
+        return changed
+
 
 class Lister:
     """Decides, for each target of one run, what it lists (see the module docstring).

@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from enum import StrEnum
 from functools import cached_property
-from typing import Annotated, Any, NamedTuple, Self
+from typing import Annotated, Any, Literal, NamedTuple, Self
 
 import pycountry
 from pydantic import (
@@ -35,6 +35,7 @@ from pydantic_core import InitErrorDetails, PydanticCustomError
 from syndicate import content
 
 ID_PATTERN = r"^[a-z0-9_.-]{1,75}$"
+REF_PATTERN = r"^[A-Za-z0-9_.-]{1,100}$"
 _EMAIL = re.compile(r"^[^@\s<>()\[\],;:\"]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
 _HTTP_URL = re.compile(r"^https?://[^\s/$.?#][^\s<>\"]*$", re.IGNORECASE)
 _LANGUAGE = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
@@ -142,7 +143,11 @@ class _Strict(BaseModel):
 
 
 class Location(_Strict):
-    """One place where the job is done."""
+    """One place where the job is done.
+
+    ``ref`` pins the reference number boards that list a job once per location give this
+    place (Indeed's ``referencenumber``): set it to keep a number a board already knows.
+    """
 
     model_config = ConfigDict(coerce_numbers_to_str=True)
 
@@ -151,6 +156,7 @@ class Location(_Strict):
     country: CountryCode
     postal_code: Text | None = None
     street: Text | None = None
+    ref: Annotated[str, Field(pattern=REF_PATTERN)] | None = None
 
     def label(self) -> str:
         """``City, Region, CC`` with whatever parts are known."""
@@ -173,15 +179,22 @@ class Salary(_Strict):
 
 
 class Apply(_Strict):
-    """How to apply: a URL, an email address, or both."""
+    """How to apply: a URL, an email address, or both.
+
+    ``direct: true`` says that ``url`` is this job's own short application form, not a careers
+    landing page: what Google calls a direct apply experience (``directApply``).
+    """
 
     url: HttpUrl | None = None
     email: Email | None = None
+    direct: bool = False
 
     @model_validator(mode="after")
     def _has_a_route(self) -> Self:
         if self.url is None and self.email is None:
             raise ValueError("needs a url or an email")
+        if self.direct and self.url is None:
+            raise ValueError("direct: true needs a url (the job's own application form)")
         return self
 
 
@@ -205,6 +218,8 @@ class Posting(_Strict):
     experience: Text | None = None
     education: Text | None = None
     language: str | None = None
+    # Per target: false to leave the job off it, or the target's own options for this job.
+    boards: dict[str, Annotated[Literal[False] | dict[str, Any], Field()]] = {}
     description: Text
 
     @field_validator("id", mode="before")
@@ -286,6 +301,10 @@ class Posting(_Strict):
     def window(self) -> Window:
         """When the posting is listed: its status, start and end."""
         return Window(self.status, self.date_posted, self.valid_through)
+
+    def opts_out_of(self, target: str) -> bool:
+        """Whether the posting asks to be left off ``target`` (``boards: {target: false}``)."""
+        return self.boards.get(target) is False
 
     def is_listed(self, now: datetime, tz: tzinfo) -> bool:
         """True when the job should appear on the boards at ``now``: open, started (a

@@ -56,6 +56,7 @@ class Reason(StrEnum):
     DELETED = "file deleted"
     RENAMED = "id changed"
     SCHEDULED = "scheduled"
+    LEFT_OUT = "left out of this target (boards:)"
     RENEWAL = "renewal due"
     RETRY = "retry of a failed delivery"
     UPGRADE = "payload changed by an upgrade or a configuration change"
@@ -274,7 +275,13 @@ class _TargetPlanner:
             if loaded.posting_id in self.listing.known:
                 self.listing.withdrawn.append(loaded.posting_id)
             return
-        problems = [p for p in self.checks.problems(loaded) if p.severity is Severity.ERROR]
+        found = self.checks.problems(loaded)
+        if any(p.severity is Severity.OMIT for p in found):
+            self.withdraw(loaded.posting_id, loaded, Reason.LEFT_OUT, loaded.source_path)
+            if loaded.posting_id in self.listing.known:
+                self.listing.withdrawn.append(loaded.posting_id)
+            return
+        problems = [p for p in found if p.severity is Severity.ERROR]
         if problems:
             self.plan.kept.extend(problems)
             self.hold_edit(loaded, problems)

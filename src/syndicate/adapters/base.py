@@ -19,10 +19,11 @@ import json
 import threading
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import httpx
@@ -31,7 +32,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr
 from syndicate.adapters.auth import Credentials, StaticBearer
 from syndicate.durations import Duration
 from syndicate.errors import Problem, Severity
-from syndicate.model import Posting
+from syndicate.model import Posting, starts_at
 from syndicate.operations import OperationKind
 from syndicate.secret import read_secret
 
@@ -71,6 +72,19 @@ class RenderContext:
 
     settings: Settings
     build_time: datetime
+    # Reference numbers by posting id, as the build found them in the publish state (for
+    # targets that list a job once per place); None: by the rule.
+    references: Mapping[str, Sequence[str]] | None = None
+    # When each posting's content last changed, by posting id, as the publish state remembers
+    # it (sitemap lastmod, Atom updated); None, or a posting it lacks: when it was posted.
+    changed: Mapping[str, datetime] | None = None
+
+    def changed_at(self, posting: Posting) -> datetime:
+        """When ``posting`` last changed in a way its readers should notice (never before it
+        was posted)."""
+        posted = starts_at(posting.date_posted, self.settings.timezone)
+        known = self.changed.get(posting.id) if self.changed else None
+        return max(known, posted) if known is not None else posted
 
     def job_url(self, posting: Posting) -> str:
         """The public URL of a posting's careers page (Indeed's ``url``, JSON-LD ``url``)."""
@@ -101,6 +115,14 @@ class Target(ABC):
         """Problems that keep ``posting`` off this target, tagged with the target name."""
         return []
 
+    def rules(self, posting: Posting) -> list[Problem]:
+        """What decides whether ``posting`` goes to this target: the posting's own opt-out
+        (``boards: {<target>: false}``, a `Severity.OMIT` problem) or the target's `check`."""
+        if posting.opts_out_of(self.name):
+            message = f"is left out of this target (boards: {{{self.name}: false}})"
+            return [self.problem(posting, "boards", message, omit=True)]
+        return self.check(posting)
+
     @abstractmethod
     def preview(self, posting: Posting, context: RenderContext) -> str:
         """What this target would receive for one posting, as text."""
@@ -118,15 +140,18 @@ class Target(ABC):
         return None if self.options.enabled else "disabled in config (enabled: false)"
 
     def problem(
-        self, posting: Posting, field: str | None, message: str, *, warning: bool = False
+        self,
+        posting: Posting,
+        field: str | None,
+        message: str,
+        *,
+        warning: bool = False,
+        omit: bool = False,
     ) -> Problem:
         """A problem about ``posting`` on this target."""
+        severity = Severity.OMIT if omit else Severity.WARNING if warning else Severity.ERROR
         return Problem(
-            message,
-            field=field,
-            target=self.name,
-            posting_id=posting.id,
-            severity=Severity.WARNING if warning else Severity.ERROR,
+            message, field=field, target=self.name, posting_id=posting.id, severity=severity
         )
 
 
@@ -134,6 +159,9 @@ class PullTarget(Target):
     """A target whose output is files under ``output``, served to aggregators."""
 
     kind: ClassVar[TargetKind] = TargetKind.PULL
+    # The scheme of the reference numbers it lists a job's places with, for targets that
+    # list a job once per place (`syndicate.references`); None for the others.
+    reference_scheme: ClassVar[str | None] = None
     # Set by the build when it has a cache: per-posting fragments made before are reused.
     fragments: Fragments | None = None
 
@@ -144,6 +172,20 @@ class PullTarget(Target):
     def fragment_makers(self, context: RenderContext) -> dict[str, Callable[[Posting], bytes]]:
         """The per-posting pieces `render` asks `each_fragment` for, by part name, so that a
         build can make them all ahead while it has each posting at hand (none by default)."""
+        return {}
+
+    def fragment_variant(self, posting_id: str, context: RenderContext) -> str:
+        """What, besides its content and the target's key, decides a posting's fragments
+        (Indeed's reference numbers, say): part of their cache key ("" for nothing)."""
+        return ""
+
+    def spots(self, posting: Posting) -> list[Any]:
+        """The places the target lists a posting at, when it has a `reference_scheme`."""
+        return []
+
+    def reference_seed(self, output: Path) -> dict[str, dict[str, str]]:
+        """The reference numbers the target's output under ``output`` gives now, by posting
+        id and place key (for a publish state that remembers none yet)."""
         return {}
 
     def each_fragment(

@@ -17,9 +17,22 @@ The site, under the ``dir`` folder of ``output`` (which this target owns whole):
 - ``sitemap.xml``: the index and every job page (a sitemap index over ``sitemap-<n>.xml`` files
   once there are more URLs than one sitemap may hold);
 - ``feed.atom``: an Atom feed with one entry per job;
+
+A job's sitemap ``lastmod`` and its Atom entry's ``updated`` are when its content last changed,
+as the publish state remembers it (`RenderContext.changed_at`; the posting date without a
+state), never the build time: sitemaps.org defines lastmod as "the date of last modification
+of the file", Google uses it only when it is "consistently and verifiably accurate" (its 2023
+post: the last *significant* change), and RFC 4287 §4.2.15 makes ``atom:updated`` "the most
+recent instant in time when an entry or feed was modified in a way the publisher considers
+significant".  The entry's ``published`` stays the posting date; the feed's own ``updated``
+(and the index page's lastmod) is the last time the site's content changed.  Sources:
+sitemaps.org/protocol.html (verified), developers.google.com/search/blog/2023/06/
+sitemaps-lastmod-ping (secondary), RFC 4287 (secondary quote); see docs/boards.md.
+- ``gone.html``: what the feed server answers, with status 410, at the address of a job that
+  is no longer open (a page for job seekers, linking to the open jobs; not in the sitemap);
 - ``style.css``.
 
-Closed and expired jobs have no page; the daemon answers 410 for them.
+Closed and expired jobs have no page of their own; the daemon answers 410 with ``gone.html``.
 """
 
 from __future__ import annotations
@@ -54,6 +67,7 @@ PACKAGED_TEMPLATES = Path(__file__).resolve().parent.parent / "templates" / "car
 # sitemaps.org: at most 50,000 URLs in one sitemap file.
 SITEMAP_LIMIT = 50_000
 UNGROUPED = "Other jobs"
+GONE_PAGE = "gone.html"  # under the site's folder
 CHUNK_SIZE = 1 << 16  # characters of a page per chunk written
 
 EMPLOYMENT_LABELS: dict[EmploymentType, str] = {
@@ -122,6 +136,7 @@ class Job:
     salary: str | None
     posted: date
     posted_at: datetime
+    updated: datetime  # its content last changed (Atom updated, sitemap lastmod)
     closes: date | None
     group: str
 
@@ -192,6 +207,8 @@ class CareersSite(PullTarget):
         jobs = self._lazy_jobs(ordered, groups, context)
         feed = ("feed.atom", {"site": site, "jobs": jobs, "entry": entry})
         yield self._document("feed.atom", "application/atom+xml", feed)
+        gone = ("gone.html", {"site": site, "root": f"{site.base_url}/"})
+        yield self._document(GONE_PAGE, "text/html", gone)
         yield self._document("style.css", "text/css", ("style.css", {"site": site}))
 
     def fragment_makers(self, context: RenderContext) -> dict[str, Callable[[Posting], bytes]]:
@@ -202,7 +219,8 @@ class CareersSite(PullTarget):
             return json.dumps(self._order(posting, context)).encode()
 
         def lastmod(posting: Posting) -> bytes:
-            return _w3c(posting.date_posted).encode()
+            when = context.changed_at(posting).astimezone(context.settings.timezone)
+            return when.isoformat(timespec="seconds").encode()
 
         def piece(template: str) -> Callable[[Posting], bytes]:
             return lambda posting: self._piece(self._job(posting, context), template, site)
@@ -215,6 +233,12 @@ class CareersSite(PullTarget):
             "card": piece("job-card.html"),
             "entry": piece("feed-entry.atom"),
         }
+
+    def fragment_variant(self, posting_id: str, context: RenderContext) -> str:
+        """A job's sitemap date and feed entry carry when its content last changed, which the
+        publish state remembers."""
+        known = context.changed.get(posting_id) if context.changed else None
+        return known.isoformat() if known is not None else ""
 
     def preview(self, posting: Posting, context: RenderContext) -> str:
         """The job's page, as HTML."""
@@ -256,6 +280,7 @@ class CareersSite(PullTarget):
             salary=salary_text(posting.salary) if posting.salary else None,
             posted=posted_at.astimezone(tz).date(),
             posted_at=posted_at,
+            updated=context.changed_at(posting).astimezone(tz),
             closes=_local_date(closes, tz) if closes is not None else None,
             group=posting.department or UNGROUPED,
         )
@@ -442,7 +467,9 @@ def careers_environment(overrides: Path | None) -> jinja2.Environment:
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
-    environment.filters.update({"isodate": _w3c, "longdate": long_date, "country": country_name})
+    environment.filters.update(
+        {"isodate": date.isoformat, "longdate": long_date, "country": country_name}
+    )
     return environment
 
 
@@ -518,10 +545,6 @@ class LazyJob:
 
 def _local_date(when: date, tz: tzinfo) -> date:
     return when.astimezone(tz).date() if isinstance(when, datetime) else when
-
-
-def _w3c(when: date) -> str:
-    return when.isoformat()
 
 
 def place(location: Location) -> str:

@@ -4,25 +4,48 @@
 incremental writer, one posting at a time, and streamed in chunks of `CHUNK_JOBS` postings, so the
 memory a build needs does not grow with the number of postings.
 
-What each ``<job>`` holds, following Indeed's feed documentation:
+The rules, from Indeed's own pages (docs/boards.md lists each with its source and test): the
+*XML feed reference* (docs.indeed.com/indeed-apply/xml-feed, [I1]), the *XML job feed format*
+of the Sponsored Jobs API (docs.indeed.com/sponsored-jobs-api/shared-resources/
+xml-job-feed-format, [I2]), the *formatting guidelines* (docs.indeed.com/job-sync-api/
+formatting-guidelines, [I4]), and, for the rows of the element table the current pages did not
+let us read, Indeed's 2021 feed guide as mirrored in `mikevdberge/docs.qhse-jobs-api`
+(``job-feeds/xml-feeds/indeed.md``, [M21]):
 
-- every text in CDATA; a ``]]>`` in the text is split across two CDATA sections, and characters
-  that XML 1.0 forbids are removed from every text (`content.xml_safe`);
-- ``description``: the posting's sanitized HTML reduced to the tags Indeed renders (`INDEED_TAGS`;
-  ordered lists become unordered ones, ``<i>`` becomes ``<em>``, other markup keeps its text);
-- one ``<job>`` per location, each with its own ``referencenumber`` and the posting id as
-  ``requisitionid``.  With one location the reference number is the posting id; with several it
-  is ``<id>-<city>-<country>`` (`location_slug`), which does not depend on the order of the
-  locations, so adding, removing or reordering locations never renumbers the others;
-- a fully remote job is one ``<job>`` with ``<city>Remote</city>``, an empty ``<state>`` and
-  ``<postalcode>``, and the country of its first applicant location (or of its first location);
-  ``remotetype`` is ``Fully remote`` for remote jobs and ``Hybrid remote`` for hybrid ones;
-- ``url`` is the job's careers page, never the apply page; ``email`` is the posting's apply
-  address, or the organization's;
-- dates in the RFC 822 form of Indeed's sample feeds (``Fri, 20 Nov 2026 00:00:00 GMT``): a plain
-  date is written as that day (its first second for ``date``, its last for ``expirationdate``), a
-  datetime as its instant in GMT;
-- ``salary`` as one string: ``CHF 120,000 - 150,000 per year``, ``$10 - $20 per hour``.
+- the XML declaration, ``<source>``, one ``<job>`` per job and place [I1];
+- "All job content must be wrapped in CDATA" (techdocs.indeedeng.io) and "Use literal characters
+  instead of HTML entities (such as < instead of &lt;). HTML entities can cause Indeed to reject
+  or incorrectly format the content" [I2]: every text, the feed's own elements too, is CDATA,
+  and the description's entities are written as the characters they stand for
+  (`syndicate.content.literal_html`); a ``]]>`` is split across two CDATA sections, and
+  characters XML 1.0 forbids are removed (`content.xml_safe`);
+- ``description``: the tags Indeed renders — b, strong, em, p, br, ul, li, h1-h6 and "simple
+  tables" (table, tbody, tr, th, td) [I4]; an ordered list becomes an unordered one, ``<i>``
+  becomes ``<em>``, a link keeps its text;
+- ``referencenumber`` "unique … for this instance of the job", one per location, "Do not change
+  the number after you set it" [I1]: numbers are remembered in the publish state
+  (`syndicate.references`, seeded from the feed as written when a state has none yet), pinned
+  with a location's ``ref:``, and two postings never give the same one (an error for both);
+  ``requisitionid`` is the posting id [I1];
+- required for every job [I1][M21]: title, date, referencenumber, requisitionid, url (the job's
+  page, never the apply page), company, sourcename, city, state ("If your job is located
+  outside the US, use the corresponding geographic designation such as province or region"),
+  country, description; a job that misses one is an error, since Indeed "does not accept
+  incomplete XML feeds" [I2];
+- ``date``: "Date when this job was first published. We recommend the ISO-8601 standard
+  format", and "If your site shows the publish date, that date must match the date in the XML"
+  [I1]: the local date the careers page shows (``2026-11-20``), or the local date and time with
+  its offset for a posting given to the minute; ``expirationdate`` the last day, ISO-8601;
+- ``email``: the apply address; never another company's: a posting of a company other than the
+  configured organization without its own apply email is an error [M21] (Indeed uses it to
+  verify the hiring client);
+- a remote job is one ``<job>`` per country its applicants may live in (one country per job
+  element [M21]), with ``<city>Remote</city>``, ``state`` and ``postalcode`` present but empty
+  ("If you do not leave the <state> and <postalcode> blank, jobs will not post as Remote
+  positions" [M21]) and ``remotetype`` ``Fully remote``; a hybrid job has ``Hybrid remote``;
+- ``salary`` one string with currency and period (``CHF 120,000 - 150,000 per year``, ``$10 -
+  $20 per hour``) [M21]; ``jobtype`` ``fulltime``/``parttime`` are documented, the other values
+  we send are not verified.
 """
 
 from __future__ import annotations
@@ -31,30 +54,29 @@ import functools
 import hashlib
 import io
 import re
-import unicodedata
-from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time
-from email.utils import format_datetime
+from datetime import date, datetime
+from pathlib import Path
 from typing import ClassVar, Literal
 
 from lxml import etree
 
 from syndicate import content
 from syndicate.adapters.base import Document, PullTarget, RenderContext, TargetOptions
+from syndicate.adapters.places import Spot, assign, place_slug
 from syndicate.diagnostics import field_path
 from syndicate.errors import Problem
-from syndicate.model import EmploymentType, Location, Posting, Remote, Salary, SalaryPeriod
+from syndicate.model import EmploymentType, Posting, Remote, Salary, SalaryPeriod
 
 MEDIA_TYPE = "application/xml"
+REFERENCE_SCHEME = "indeed"
 # Postings whose jobs are gathered into one chunk of the streamed feed.
 CHUNK_JOBS = 200
 INDEED_TAGS: frozenset[str] = frozenset(
-    {"b", "strong", "em", "p", "br", "ul", "li", "h1", "h2", "h3", "h4", "h5", "h6"}
-)
-# Countries where Indeed needs a state or province for every job.
-STATE_REQUIRED: frozenset[str] = frozenset({"US", "CA"})
+    {"b", "strong", "em", "p", "br", "ul", "li", "h1", "h2", "h3", "h4", "h5", "h6",
+     "table", "tbody", "tr", "th", "td"}
+)  # fmt: skip
 
 JOB_TYPES: dict[EmploymentType, str] = {
     EmploymentType.FULL_TIME: "fulltime",
@@ -78,7 +100,6 @@ CURRENCY_SYMBOLS: dict[str, str] = {"USD": "$"}
 # The sanitized description has these tags bare (no attributes are allowed on them).
 _RENAMED_TAGS = re.compile(r"<(/?)(ol|i)>")
 _RENAMES = {"ol": "ul", "i": "em"}
-_NON_SLUG = re.compile(r"[^a-z0-9]+")
 
 
 class IndeedXmlOptions(TargetOptions):
@@ -113,73 +134,103 @@ def cdata_sections(value: str) -> list[str]:
 
 
 def indeed_description(posting: Posting) -> str:
-    """The posting's description HTML with only the tags Indeed renders."""
+    """The posting's description HTML with only the tags Indeed renders, entities written as
+    the characters they stand for."""
     return _indeed_html(posting.description_html)
 
 
-# A posting's check, and each of its <job>s (one per location), ask for it: sanitized once.
+# A posting's check, and each of its <job>s (one per place), ask for it: made once.
 @functools.lru_cache(maxsize=64)
 def _indeed_html(description_html: str) -> str:
     html = _RENAMED_TAGS.sub(lambda match: f"<{match[1]}{_RENAMES[match[2]]}>", description_html)
-    # Indeed reads no HTML entities beyond XML's own; a no-break space is written as itself.
-    return content.sanitize_html(html, tags=INDEED_TAGS).replace("&nbsp;", "\u00a0")
+    return content.literal_html(content.sanitize_html(html, tags=INDEED_TAGS))
 
 
-def location_slug(location: Location) -> str:
-    """``<city>-<country>`` in lowercase ASCII (``zurich-ch``), or ``<region>-<country>``.
-
-    A city name with no Latin letters is replaced by a short digest of it, so that two such
-    cities in one country never share a slug.
-    """
-    name = location.city or location.region or ""
-    slug = _slug(name)
-    if name and not slug:
-        slug = "x" + hashlib.sha256(name.encode()).hexdigest()[:8]
-    return "-".join(part for part in (slug, location.country.lower()) if part)
+def remote_countries(posting: Posting) -> list[str]:
+    """The countries a remote job is listed in: where applicants may live, else its offices'."""
+    countries = posting.applicant_locations or [loc.country for loc in posting.locations]
+    return list(dict.fromkeys(countries))
 
 
-def references(posting: Posting) -> list[str]:
-    """The reference number of each of the posting's locations, in the same order.
-
-    Locations that share a city and country are told apart by postal code and street; exact
-    duplicates by their rank among themselves.
-    """
-    if len(posting.locations) <= 1:
-        return [posting.id]
-    slugs = [location_slug(location) for location in posting.locations]
-    if len(set(slugs)) < len(slugs):
-        counts = Counter(slugs)
-        slugs = [
-            "-".join(filter(None, (slug, _slug(loc.postal_code or ""), _slug(loc.street or ""))))
-            if counts[slug] > 1
-            else slug
-            for slug, loc in zip(slugs, posting.locations, strict=True)
-        ]
-    seen: Counter[str] = Counter()
-    result: list[str] = []
-    for slug in slugs:
-        seen[slug] += 1
-        suffix = f"-{seen[slug]}" if seen[slug] > 1 else ""
-        result.append(f"{posting.id}-{slug}{suffix}")
-    return result
-
-
-def places(posting: Posting) -> list[Place]:
-    """One `Place` per ``<job>`` the posting becomes."""
+def spots(posting: Posting) -> list[Spot]:
+    """The places Indeed lists the posting at, as reference numbers are made for them."""
     if posting.remote is Remote.REMOTE:
-        countries = [*posting.applicant_locations, *(loc.country for loc in posting.locations)]
-        country = countries[0] if countries else ""
-        return [Place(posting.id, "Remote", "", country, "", None)]
+        return [
+            Spot(key=place_key("Remote", "", country), slug=f"remote-{country.lower()}")
+            for country in remote_countries(posting)
+        ]
+    made = []
+    seen: dict[str, int] = {}
+    for location in posting.locations:
+        key = place_key(
+            location.city or "",
+            location.region or "",
+            location.country,
+            location.postal_code or "",
+            location.street or "",
+        )
+        seen[key] = seen.get(key, 0) + 1
+        if seen[key] > 1:  # the same place listed again: told apart by its rank
+            key = f"{key}#{seen[key]}"
+        name = location.city or location.region or ""
+        made.append(Spot(key, place_slug(name, location.country), location.ref))
+    return made
+
+
+def place_key(city: str, state: str, country: str, postal: str = "", street: str = "") -> str:
+    """What identifies one ``<job>``'s place: the address fields it is written with."""
+    return "|".join(part.casefold() for part in (city, state, country, postal, street))
+
+
+def numbers_in(feed: Path) -> dict[str, dict[str, str]]:
+    """The reference numbers an Indeed feed file gives, by posting id and place key (read
+    without entities or network; {} when there is no readable file)."""
+    found: dict[str, dict[str, str]] = {}
+    parser = {"resolve_entities": False, "no_network": True, "huge_tree": True}
+    try:
+        for _, job in etree.iterparse(str(feed), tag="job", **parser):
+            fields = {child.tag: (child.text or "") for child in job}
+            key = place_key(
+                fields.get("city", ""),
+                fields.get("state", ""),
+                fields.get("country", ""),
+                fields.get("postalcode", ""),
+                fields.get("streetaddress", ""),
+            )
+            posting = found.setdefault(fields.get("requisitionid", ""), {})
+            while key in posting:
+                key = f"{key}#{len(posting) + 1}"
+            posting[key] = fields.get("referencenumber", "")
+            job.clear()
+    except (OSError, etree.XMLSyntaxError):
+        return {}
+    return found
+
+
+def numbers_of(posting: Posting, context: RenderContext) -> list[str]:
+    """The posting's reference numbers: as the build found them (remembered in the state),
+    else by the rule."""
+    known = context.references.get(posting.id) if context.references else None
+    return list(known) if known is not None else assign(posting.id, spots(posting), {})
+
+
+def places(posting: Posting, numbers: Sequence[str]) -> list[Place]:
+    """One `Place` per ``<job>`` the posting becomes, with its reference number."""
+    if posting.remote is Remote.REMOTE:
+        return [
+            Place(number, "Remote", "", country, "", None)
+            for number, country in zip(numbers, remote_countries(posting), strict=True)
+        ]
     return [
         Place(
-            reference,
+            number,
             location.city or "",
             location.region or "",
             location.country,
             location.postal_code,
             location.street,
         )
-        for reference, location in zip(references(posting), posting.locations, strict=True)
+        for number, location in zip(numbers, posting.locations, strict=True)
     ]
 
 
@@ -196,10 +247,23 @@ def salary_text(salary: Salary) -> str:
     return f"{amount} per {PERIODS[salary.period]}"
 
 
-def rfc822(when: datetime) -> str:
-    """``Fri, 20 Nov 2026 09:00:00 GMT``: ``when`` (naive means UTC) as an instant in GMT."""
-    aware = when if when.tzinfo else when.replace(tzinfo=UTC)
-    return format_datetime(aware.astimezone(UTC), usegmt=True)
+def local_date(when: date, context: RenderContext) -> str:
+    """A date as the careers page shows it, ISO-8601: the day itself for a plain date, the
+    local date and time with its offset for a datetime (``2026-11-30T00:30:00+01:00``)."""
+    if isinstance(when, datetime):
+        return when.astimezone(context.settings.timezone).isoformat(timespec="seconds")
+    return when.isoformat()
+
+
+def apply_email(posting: Posting, context: RenderContext) -> str | None:
+    """Where Indeed sends applications: the posting's apply email, or the organization's for
+    the organization's own jobs; never another company's address."""
+    if posting.apply.email:
+        return posting.apply.email
+    organization = context.settings.organization
+    if context.company(posting) == organization.name:
+        return organization.email
+    return None
 
 
 def job_fields(posting: Posting, place: Place, context: RenderContext) -> list[tuple[str, str]]:
@@ -207,7 +271,7 @@ def job_fields(posting: Posting, place: Place, context: RenderContext) -> list[t
     organization = context.settings.organization
     fields: list[tuple[str, str | None]] = [
         ("title", posting.title),
-        ("date", _day_or_instant(posting.date_posted, time.min)),
+        ("date", local_date(posting.date_posted, context)),
         ("referencenumber", place.reference),
         ("requisitionid", posting.id),
         ("url", context.job_url(posting)),
@@ -218,14 +282,14 @@ def job_fields(posting: Posting, place: Place, context: RenderContext) -> list[t
         ("country", place.country),
         ("postalcode", place.postal_code),
         ("streetaddress", place.street),
-        ("email", posting.apply.email or organization.email or ""),
+        ("email", apply_email(posting, context) or ""),
         ("description", indeed_description(posting)),
         ("salary", salary_text(posting.salary) if posting.salary else None),
         ("education", posting.education),
         ("jobtype", _job_type(posting.employment_type)),
         ("category", posting.category),
         ("experience", posting.experience),
-        ("expirationdate", _expiration(posting)),
+        ("expirationdate", _expiration(posting, context)),
         ("remotetype", REMOTE_TYPES.get(posting.remote)),
     ]
     return [(name, value) for name, value in fields if value is not None]
@@ -247,30 +311,33 @@ def write_job(
 
 
 class IndeedXml(PullTarget):
-    """Indeed's XML feed: one ``<job>`` per location of every open posting."""
+    """Indeed's XML feed: one ``<job>`` per place of every open posting."""
 
     type_name: ClassVar[str] = "indeed_xml"
     summary: ClassVar[str] = "Indeed XML feed"
     Options: ClassVar[type[TargetOptions]] = IndeedXmlOptions
+    reference_scheme: ClassVar[str | None] = REFERENCE_SCHEME
     options: IndeedXmlOptions
 
     def check(self, posting: Posting) -> list[Problem]:
         """What Indeed requires of every job that the posting model leaves optional."""
+        context = RenderContext(settings=self.settings, build_time=datetime.min)
         problems = self._place_problems(posting)
-        if posting.apply.email is None and self.settings.organization.email is None:
-            problems.append(
-                self.problem(
-                    posting,
-                    "apply",
-                    "has no email and organization.email is not set; Indeed requires an email "
-                    "for every job (add apply.email or organization.email)",
-                )
-            )
+        if apply_email(posting, context) is None:
+            problems.append(self.problem(posting, "apply", self._email_message(posting, context)))
         if not indeed_description(posting):
             problems.append(
                 self.problem(posting, "description", "is empty once reduced to Indeed's HTML tags")
             )
         return problems
+
+    def spots(self, posting: Posting) -> list[Spot]:
+        """The places Indeed lists the posting at (for its reference numbers)."""
+        return spots(posting)
+
+    def reference_seed(self, output: Path) -> dict[str, dict[str, str]]:
+        """The numbers the feed as written gives (for a state that has none yet)."""
+        return numbers_in(output / self.options.file)
 
     def render(self, postings: Iterable[Posting], context: RenderContext) -> Iterator[Document]:
         """The feed as one document, streamed in chunks of `CHUNK_JOBS` postings."""
@@ -279,42 +346,61 @@ class IndeedXml(PullTarget):
     def preview(self, posting: Posting, context: RenderContext) -> str:
         """The posting's ``<job>`` elements, indented, one after the other."""
         pieces: list[str] = []
-        for place in places(posting):
+        for place in places(posting, numbers_of(posting, context)):
             buffer = io.BytesIO()
             with etree.xmlfile(buffer, encoding="utf-8") as writer:
                 write_job(writer, job_fields(posting, place, context))
             pieces.append(buffer.getvalue().decode("utf-8").strip())
         return "\n".join(pieces) + "\n"
 
+    def fragment_variant(self, posting_id: str, context: RenderContext) -> str:
+        """A posting's ``<job>``s carry its reference numbers, which the state decides."""
+        known = context.references.get(posting_id) if context.references else None
+        return hashlib.sha256("\n".join(known).encode()).hexdigest()[:16] if known else ""
+
+    def _email_message(self, posting: Posting, context: RenderContext) -> str:
+        company = context.company(posting)
+        if company != self.settings.organization.name:
+            return (
+                f"has no email; Indeed requires one for every job, and {company}'s "
+                f"applications must not go to {self.settings.organization.name}'s address "
+                "(add apply.email)"
+            )
+        return (
+            "has no email and organization.email is not set; Indeed requires an email for "
+            "every job (add apply.email or organization.email)"
+        )
+
     def _place_problems(self, posting: Posting) -> list[Problem]:
         if posting.remote is Remote.REMOTE:
-            if posting.applicant_locations or posting.locations:
+            if remote_countries(posting):
                 return []
             message = (
                 "a remote job needs a country for Indeed: list the countries applicants may "
                 "live in (or an office location)"
             )
             return [self.problem(posting, "applicant_locations", message)]
-        problems: list[Problem] = []
-        for index, location in enumerate(posting.locations):
-            if location.city is None:
-                problems.append(
-                    self.problem(
-                        posting,
-                        field_path(("locations", index, "city")),
-                        f"is missing; Indeed requires a city for every {posting.remote} job",
-                    )
-                )
-            if location.region is None and location.country in STATE_REQUIRED:
-                problems.append(
-                    self.problem(
-                        posting,
-                        field_path(("locations", index, "region")),
-                        f"is missing; Indeed requires the state or province of jobs in "
-                        f"{location.country}",
-                    )
-                )
-        return problems
+        needs = (
+            ("city", f"is missing; Indeed requires a city for every {posting.remote} job", False),
+            (
+                "region",
+                "is missing; Indeed requires a state, province or region for every job "
+                "(e.g. GE, Île-de-France)",
+                False,
+            ),
+            (
+                "postal_code",
+                "is missing; Indeed gives jobs without a postal code no organic visibility by "
+                "default",
+                True,
+            ),
+        )
+        return [
+            self.problem(posting, field_path(("locations", index, name)), message, warning=warning)
+            for index, location in enumerate(posting.locations)
+            for name, message, warning in needs
+            if getattr(location, name) is None
+        ]
 
     def _chunks(self, postings: Iterable[Posting], context: RenderContext) -> Iterator[bytes]:
         head, tail = self._frame(context)
@@ -343,12 +429,10 @@ class IndeedXml(PullTarget):
                 header = [("publisher", organization.name)]
                 if organization.url:
                     header.append(("publisherurl", organization.url))
-                header.append(("lastBuildDate", rfc822(context.build_time)))
+                header.append(("lastBuildDate", context.build_time.isoformat(timespec="seconds")))
                 for name, value in header:
                     writer.write("\n  ")
-                    # The feed's own elements are plain text, as in Indeed's sample feed.
-                    with writer.element(name):
-                        writer.write(content.xml_safe(value))
+                    _write_text_element(writer, name, value)
                 writer.flush()
                 head = _drain(buffer)
                 writer.write("\n")
@@ -362,7 +446,7 @@ class IndeedXml(PullTarget):
         # tags are then cut off.
         with etree.xmlfile(buffer, encoding="utf-8") as writer, writer.element("source"):
             writer.write("")
-            for place in places(posting):
+            for place in places(posting, numbers_of(posting, context)):
                 writer.write("\n  ")
                 write_job(writer, job_fields(posting, place, context), indent="  ")
         return buffer.getvalue().removeprefix(b"<source>").removesuffix(b"</source>")
@@ -382,27 +466,18 @@ def _drain(buffer: io.BytesIO) -> bytes:
     return data
 
 
-def _slug(text: str) -> str:
-    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
-    return _NON_SLUG.sub("-", ascii_text.lower()).strip("-")
-
-
 def _amount(value: float) -> str:
     return f"{value:,.0f}" if value.is_integer() else f"{value:,.2f}"
 
 
-def _day_or_instant(when: date, at: time) -> str:
-    # A plain date is a calendar day, written as that day so that Indeed shows the date the
-    # careers page shows; a datetime is an instant.
-    if isinstance(when, datetime):
-        return rfc822(when)
-    return rfc822(datetime.combine(when, at, tzinfo=UTC))
-
-
-def _expiration(posting: Posting) -> str | None:
-    if posting.valid_through is None:
+def _expiration(posting: Posting, context: RenderContext) -> str | None:
+    # The last day the job is listed, as the careers page shows it.
+    end = posting.valid_through
+    if end is None:
         return None
-    return _day_or_instant(posting.valid_through, time(23, 59, 59))
+    if isinstance(end, datetime):
+        return end.astimezone(context.settings.timezone).date().isoformat()
+    return end.isoformat()
 
 
 def _job_type(kinds: Sequence[EmploymentType]) -> str | None:

@@ -11,8 +11,16 @@ One JobPosting object per open posting, following Google's job posting structure
   QuantitativeValue), ``identifier`` (PropertyValue: organization name and posting id) and
   ``directApply``.
 
-``directApply`` is true only when the posting has an apply URL: an email address alone is not a
-way to apply directly online from the job's page, which is what Google means by it.
+``directApply`` is true only when the posting says so (``apply: {url: …, direct: true}``).
+Google defines a direct apply experience as "a short and simple application process on your
+page without unnecessary intermediate steps"; a careers landing page or an email address is not
+one, and schema.org says ``false`` "is appropriate if there is no clear path to applying
+directly online".  Sources: developers.google.com/search/docs/appearance/structured-data/
+job-posting (directApply, read through Google's text as quoted on schemastats.com: secondary)
+and schema.org/directApply (verified).
+
+One location is one ``Place`` object, as in Google's examples; several are an array of them
+(schema.org allows a property to repeat; Google writes "location(s)": secondary).
 
 `job_posting` builds one object; the careers pages embed exactly that object.  The file target
 writes ``{"@context": "https://schema.org", "@graph": [...]}`` streamed one job per line.  All
@@ -79,14 +87,15 @@ def job_posting(posting: Posting, context: RenderContext) -> dict[str, Any]:
         "datePosted": _iso(posting.date_posted),
         "hiringOrganization": _organization(company, context),
         "url": context.job_url(posting),
-        "directApply": posting.apply.url is not None,
+        "directApply": posting.apply.direct,
     }
     if posting.valid_through is not None:
         data["validThrough"] = _valid_through(posting.valid_through, tz)
     if posting.employment_type:
         data["employmentType"] = [str(kind) for kind in posting.employment_type]
     if posting.locations:
-        data["jobLocation"] = [_place(location) for location in posting.locations]
+        places = [_place(location) for location in posting.locations]
+        data["jobLocation"] = places[0] if len(places) == 1 else places
     if posting.remote is Remote.REMOTE:
         data["jobLocationType"] = "TELECOMMUTE"
         if posting.applicant_locations:

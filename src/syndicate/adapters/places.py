@@ -1,10 +1,18 @@
-"""Places as targets write them: country names (several boards spell the country out)."""
+"""Places as targets write them: country names, slugs, and the reference numbers of boards
+that list a job once per place (the rule; `syndicate.references` remembers them)."""
 
 from __future__ import annotations
 
 import functools
+import hashlib
+import re
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass
 
 import pycountry
+
+_NON_SLUG = re.compile(r"[^a-z0-9]+")
 
 
 @functools.cache
@@ -14,3 +22,59 @@ def country_name(code: str) -> str:
     if country is None:
         return code
     return getattr(country, "common_name", None) or country.name
+
+
+@dataclass(frozen=True, slots=True)
+class Spot:
+    """One place a board lists a job at: what identifies it, the slug its number is made
+    from, and the number the posting pins for it, if any."""
+
+    key: str
+    slug: str
+    pin: str | None = None
+
+
+def slug(text: str) -> str:
+    """Lowercase ASCII words joined by ``-`` (``Zürich`` → ``zurich``)."""
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
+    return _NON_SLUG.sub("-", ascii_text.lower()).strip("-")
+
+
+def place_slug(name: str, country: str) -> str:
+    """``<name>-<country>`` in lowercase ASCII; a name with no Latin letters becomes a short
+    digest of itself, so that two such places in one country never share a slug."""
+    made = slug(name)
+    if name and not made:
+        made = "x" + hashlib.sha256(name.encode()).hexdigest()[:8]
+    return "-".join(part for part in (made, country.lower()) if part)
+
+
+def assign(posting_id: str, spots: Sequence[Spot], assigned: dict[str, str]) -> list[str]:
+    """The number of each spot (see the module docstring); new numbers are added to
+    ``assigned`` (a spot's key → its number)."""
+    taken = set(assigned.values()) | {spot.pin for spot in spots if spot.pin}
+    numbers: list[str] = []
+    for index, spot in enumerate(spots):
+        if spot.pin:
+            numbers.append(spot.pin)
+            continue
+        number = assigned.get(spot.key)
+        if number is None:
+            number = _new_number(posting_id, spot, first=index == 0, taken=taken | set(numbers))
+            assigned[spot.key] = number
+            taken.add(number)
+        numbers.append(number)
+    return numbers
+
+
+def _new_number(posting_id: str, spot: Spot, *, first: bool, taken: set[str]) -> str:
+    """The posting's id for its first place when it is free, else ``<id>-<slug>`` (then
+    ``-2``, ``-3``…)."""
+    if first and posting_id not in taken:
+        return posting_id
+    wanted = f"{posting_id}-{spot.slug}"
+    number, count = wanted, 1
+    while number in taken:
+        count += 1
+        number = f"{wanted}-{count}"
+    return number

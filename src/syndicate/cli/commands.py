@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import difflib
 from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
@@ -13,8 +14,8 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 
-from syndicate.adapters import RenderContext, Target, create_targets
-from syndicate.build import BuildReport, build
+from syndicate.adapters import PullTarget, RenderContext, Target, create_targets
+from syndicate.build import BuildReport, TargetBuild, build
 from syndicate.cli.base import (
     EXIT_INVALID,
     EXIT_OK,
@@ -30,6 +31,7 @@ from syndicate.errors import Problem, Severity, SyndicateError
 from syndicate.listing import Lister
 from syndicate.loading import LoadResult, PostingFile, display_path, load_project
 from syndicate.model import Phase
+from syndicate.references import ReferenceBook
 from syndicate.secret import mask
 from syndicate.state import StateStore, state_exists
 
@@ -94,6 +96,8 @@ def validate(
             found = {f.posting_id: _target_problems(target, f, now) for f in loaded.files}
             checked.append((target, found))
             problems.extend(p for each in found.values() for p in each)
+    problems.extend(_unknown_boards(settings, loaded))
+    problems.extend(_reference_collisions(settings, loaded, [t for t, _ in checked], now))
     problems.extend(_against_the_state(settings, loaded, checked))
     invalid = {str(p.file) for p in problems if p.severity is Severity.ERROR}
     valid = [f for f in loaded.files if str(display_path(f.path)) not in invalid]
@@ -116,6 +120,71 @@ def validate(
     raise typer.Exit(EXIT_INVALID if summary["errors"] else EXIT_OK)
 
 
+def _reference_collisions(
+    settings: Settings, loaded: LoadResult, targets: list[Target], now: datetime
+) -> list[Problem]:
+    """Reference numbers that two postings would give on a target that lists a job once per
+    place (Indeed): an error at each of them, naming the other file."""
+    problems: list[Problem] = []
+    store = StateStore(settings.state_url) if state_exists(settings.state_url) else None
+    try:
+        for target in targets:
+            if not isinstance(target, PullTarget) or target.reference_scheme is None:
+                continue
+            listed = [
+                f
+                for f in loaded.files
+                if f.window.phase(now, settings.timezone) in (Phase.LISTED, Phase.SCHEDULED)
+                and not f.posting.opts_out_of(target.name)
+            ]
+            book = ReferenceBook(
+                target.reference_scheme, lambda f, t=target: t.spots(f.posting), store
+            )
+            by_id = {f.posting_id: f for f in listed}
+            for number, owners in book.collisions(listed).items():
+                for posting_id in owners:
+                    others = [by_id[o] for o in owners if o != posting_id]
+                    named = ", ".join(f"{display_path(o.path)} ({o.posting_id})" for o in others)
+                    posting_file = by_id[posting_id]
+                    problems.append(
+                        Problem(
+                            f"reference number {number!r} is also given by {named}; every "
+                            "job needs its own (pin another with ref: on the location)",
+                            file=display_path(posting_file.path),
+                            line=posting_file.line_of("locations"),
+                            field="locations",
+                            target=target.name,
+                            posting_id=posting_id,
+                        )
+                    )
+    finally:
+        if store is not None:
+            store.close()
+    return problems
+
+
+def _unknown_boards(settings: Settings, loaded: LoadResult) -> list[Problem]:
+    """Names in a posting's ``boards:`` that are no configured target."""
+    names = sorted(settings.targets)
+    problems = []
+    for posting_file in loaded.files:
+        for name in posting_file.posting.boards:
+            if name in settings.targets:
+                continue
+            close = difflib.get_close_matches(name, names, n=1, cutoff=0.6)
+            hint = f"did you mean {close[0]!r}? " if close else ""
+            problems.append(
+                Problem(
+                    f"{name!r} is not a configured target; {hint}(targets: {', '.join(names)})",
+                    file=display_path(posting_file.path),
+                    line=posting_file.line_of("boards"),
+                    field=f"boards.{name}",
+                    posting_id=posting_file.posting_id,
+                )
+            )
+    return problems
+
+
 def _target_problems(target: Target, posting_file: PostingFile, now: datetime) -> list[Problem]:
     """A target's rules for a posting, as they matter now: errors for a posting that is or will
     be listed (open, scheduled), warnings for a draft, nothing for a closed or expired one (it
@@ -123,7 +192,8 @@ def _target_problems(target: Target, posting_file: PostingFile, now: datetime) -
     phase = posting_file.window.phase(now, target.settings.timezone)
     if phase in (Phase.CLOSED, Phase.EXPIRED):
         return []
-    problems = _located(posting_file, target.check(posting_file.posting))
+    problems = _located(posting_file, target.rules(posting_file.posting))
+    problems = [p for p in problems if p.severity is not Severity.OMIT]
     if phase is Phase.DRAFT:
         return [dataclasses.replace(p, severity=Severity.WARNING) for p in problems]
     return problems
@@ -150,6 +220,8 @@ def _against_the_state(
             for posting_file in loaded.files:
                 if not posting_file.is_listed(now, settings.timezone):
                     continue
+                if posting_file.posting.opts_out_of(target.name):
+                    continue
                 errors = [p for p in found[posting_file.posting_id] if p.severity is Severity.ERROR]
                 if errors:
                     rejected[posting_file.posting_id] = errors
@@ -157,7 +229,7 @@ def _against_the_state(
                     accepted.append(posting_file)
             selections.append(
                 lister.select(
-                    target.name, accepted, rejected, lambda kept, t=target: t.check(kept.posting)
+                    target.name, accepted, rejected, lambda kept, t=target: t.rules(kept.posting)
                 )
             )
         refusals = [s.refusal.problem() for s in selections if s.refusal is not None]
@@ -250,15 +322,19 @@ def _print_build(runtime: Runtime, report: BuildReport, loaded: LoadResult) -> N
             str(len(left_out)),
             str(len(target.files)),
             str(target.changed),
-            escape(target.disabled or _reasons(target.left_out)),
+            escape(target.disabled or _note(target)),
         )
     if runtime.verbosity >= 0:
         runtime.out.print(table)
 
 
-def _reasons(problems: list[Problem]) -> str:
-    errors = sorted({p.message for p in problems if p.severity is Severity.ERROR})
-    return "; ".join(errors[:3]) + (" …" if len(errors) > 3 else "")
+def _note(target: TargetBuild) -> str:
+    """The build table's note: why postings were left out, and how many opted out."""
+    errors = sorted({p.message for p in target.left_out if p.severity is Severity.ERROR})
+    parts = ["; ".join(errors[:3]) + (" …" if len(errors) > 3 else "")] if errors else []
+    if target.opted_out:
+        parts.append(f"{target.opted_out} opted out (boards: {{{target.name}: false}})")
+    return "; ".join(parts)
 
 
 # ------------------------------------------------------------------------------------- preview
@@ -286,7 +362,7 @@ def preview(
         known = ", ".join(sorted(loaded.by_id())) or "none"
         raise SyndicateError(f"no posting with id {posting_id!r} loaded (ids: {known})")
     chosen = next(t for t in create_targets(settings) if t.name == target)
-    for problem in _located(found, chosen.check(found.posting)):
+    for problem in _located(found, chosen.rules(found.posting)):
         runtime.problem(problem)
     context = RenderContext(settings=settings, build_time=datetime.now(UTC))
     runtime.out.print(mask(chosen.preview(found.posting, context)), markup=False, highlight=False)

@@ -113,8 +113,12 @@ class IndeedXmlImporter(Importer):
 
 
 def _merge_location(into: Draft, other: Draft) -> None:
-    locations = list(into.fields.get("locations", []))
-    for location in other.fields.get("locations", []):
-        if location not in locations:
-            locations.append(location)
-    into.set("locations", locations)
+    """One posting from the ``<job>`` elements of one requisition: a job in several places is
+    one element per place, a remote job one element per country applicants may live in."""
+    for name in ("locations", "applicant_locations"):
+        merged = list(into.fields.get(name) or [])
+        for value in other.fields.get(name) or []:
+            if value not in merged:
+                merged.append(value)
+        if merged:
+            into.set(name, merged)

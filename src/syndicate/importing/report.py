@@ -166,7 +166,9 @@ def needs(
     for target in create_targets(settings):
         if not target.options.enabled:
             continue
-        for problem in target.check(posting):
+        for problem in target.rules(posting):
+            if problem.severity is Severity.OMIT:
+                break  # the posting opts out of this target: it needs nothing for it
             problems.append(
                 Problem(
                     problem.message,

@@ -62,10 +62,12 @@ def create_app(
     private: PrivateFiles | None = None,
     max_age: int = PUBLIC_MAX_AGE,
     stream_above: int = STREAM_ABOVE,
+    gone_page: str | None = None,
 ) -> Starlette:
     """The feed server for ``output_dir``.
 
-    ``gone`` tells which paths under output answer 410 (a `GonePaths` the daemon updates);
+    ``gone`` tells which paths under output answer 410 (a `GonePaths` the daemon updates), with
+    the file ``gone_page`` under output as their body when it exists;
     ``metrics`` is created when not given; both, with ``status``, are also on ``app.state``.
     """
     metrics = metrics or Metrics(status, output_dir)
@@ -75,6 +77,7 @@ def create_app(
         private=private or PrivateFiles(),
         max_age=max_age,
         stream_above=stream_above,
+        gone_page=gone_page,
     )
 
     async def healthz(request: Request) -> Response:
@@ -118,6 +121,7 @@ def create_app_for(
         metrics=metrics,
         gone=gone,
         private=PrivateFiles.from_config(settings.server.private),
+        gone_page=settings.careers_gone_page(),
     )
 
 
@@ -138,9 +142,11 @@ class FeedFiles:
         private: PrivateFiles,
         max_age: int,
         stream_above: int,
+        gone_page: str | None = None,
     ) -> None:
         self.output = output
         self.gone = gone
+        self.gone_page = gone_page  # under output: the body of a 410
         self.private = private
         self.max_age = max_age
         self.stream_above = stream_above
@@ -158,7 +164,7 @@ class FeedFiles:
         opened = await run_in_threadpool(open_served, self.output, path)
         if opened is None:
             if path.relative in self.gone:
-                return PlainTextResponse("Gone\n", status_code=410)
+                return await self._gone()
             return _not_found()
         if isinstance(opened, SlashNeeded):
             return _add_slash(request)
@@ -171,6 +177,17 @@ class FeedFiles:
         except BaseException:
             opened.close()
             raise
+
+    async def _gone(self) -> Response:
+        """410 for a job no longer open: the careers site's page for job seekers when the build
+        wrote one (read under ``output`` like any served file), else a line of text."""
+        page = None
+        if self.gone_page is not None:
+            page = await run_in_threadpool(_read_served, self.output, self.gone_page)
+        headers = {"Cache-Control": f"public, max-age={self.max_age}"}
+        if page is None:
+            return PlainTextResponse("Gone\n", status_code=410, headers=headers)
+        return Response(page, status_code=410, media_type="text/html", headers=headers)
 
     def _rule_after_resolving(self, opened: OpenFile) -> PrivateRule | None:
         if not self.private:
@@ -242,6 +259,16 @@ def _stream(file: OpenFile, gzipped: bool) -> Iterator[bytes]:
         yield packer.flush()
     finally:
         file.close()
+
+
+def _read_served(output: Path, relative: str) -> bytes | None:
+    """The bytes of the file ``relative`` under ``output``, if it is one served (None else)."""
+    path = request_path("/" + relative)
+    opened = open_served(output, path) if path is not None else None
+    if not isinstance(opened, OpenFile):
+        return None
+    with opened.handle:
+        return opened.handle.read()
 
 
 def _not_found() -> Response:

@@ -55,6 +55,7 @@ from syndicate.state.records import (
     Succeeded,
     utc_day,
 )
+from syndicate.state.references import References
 from syndicate.state.schema import MIGRATIONS, SCHEMA_VERSION, DeliveryState, OperationStatus
 from syndicate.state.store import StateStore
 
@@ -72,6 +73,7 @@ __all__ = [
     "Operation",
     "OperationKind",
     "OperationStatus",
+    "References",
     "Run",
     "StateError",
     "StateLockedError",

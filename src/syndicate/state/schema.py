@@ -205,6 +205,19 @@ holds_table = sa.Table(
     sa.Column("since", UTCDateTime, nullable=False),
 )
 
+# The reference numbers boards that list a job once per location have been given (Indeed's
+# referencenumber, "do not change the number after you set it"): per scheme and posting, every
+# place → number ever assigned, and the numbers of the content last built.
+references_table = sa.Table(
+    "references",
+    metadata,
+    sa.Column("scheme", sa.String(64), primary_key=True),
+    sa.Column("posting_id", sa.String(200), primary_key=True),
+    sa.Column("content_hash", sa.String(128), nullable=False),
+    sa.Column("assigned", sa.JSON, nullable=False),  # {place key: number}, never forgotten
+    sa.Column("numbers", sa.JSON, nullable=False),  # of the content_hash, in place order
+)
+
 # Mass closes that a person approved (`publish --allow-mass-close`), by the set they close.
 approvals_table = sa.Table(
     "approvals",
@@ -275,7 +288,13 @@ def _add_listings(conn: Connection) -> None:
         ("deliveries", "payload_hash"),
     ):
         _add_text_column(conn, table_name, column)
-    for table in (listings_table, versions_table, holds_table, approvals_table):
+    for table in (
+        listings_table,
+        versions_table,
+        holds_table,
+        approvals_table,
+        references_table,
+    ):
         table.create(conn, checkfirst=True)
     target_health_table.create(conn, checkfirst=True)
 

@@ -34,6 +34,7 @@ from syndicate.state.records import (
     now_utc,
     utc_day,
 )
+from syndicate.state.references import ReferenceStore
 from syndicate.state.schema import (
     MIGRATIONS,
     OPEN,
@@ -75,6 +76,7 @@ class StateStore:
             raise
         self.listings = ListingStore(self._db)
         self.guards = GuardStore(self._db)
+        self.references = ReferenceStore(self._db)
 
     @property
     def url(self) -> str:

@@ -1,0 +1,97 @@
+"""Stable reference numbers for boards that list a job once per place (Indeed).
+
+Indeed: "Unique identifying number for this instance of the job" — one per location — and "Do
+not change the number after you set it" (docs.indeed.com/indeed-apply/xml-feed,
+``referencenumber``); "If you duplicate the reference number in the XML, only the first
+appearance of the job appears on Indeed" (2021 feed guide, as mirrored in
+`mikevdberge/docs.qhse-jobs-api`).  So a posting's numbers are assigned once and remembered:
+
+- a place's number is, in order: the place's own ``ref:`` (pinned in the posting file); the
+  number the publish state remembers for that place (`ReferenceBook`, per posting, every number
+  ever assigned, so a place removed and added back gets its old number, and no number is ever
+  given to another place); else a new one by the rule below;
+- the rule: the posting's first place takes the posting's id itself, every other place
+  ``<id>-<city>-<country>`` (``-2``, ``-3`` when that is taken), so adding a place never
+  renumbers the others; without a state (a build of loose postings) numbers follow the rule;
+- a state written by a version of syndicate before these rules has no numbers yet: the
+  numbers the target's last output gave each place (``seed``: Indeed's feed file as it is,
+  read back) are taken as assigned, so an upgrade renumbers nothing Indeed already knows;
+- two postings can never give the same number: `ReferenceBook.collisions` finds them, and the
+  target reports both files.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+
+from syndicate.adapters.places import Spot, assign
+from syndicate.loading import LoadedPosting
+from syndicate.state import References, StateStore
+
+
+class ReferenceBook:
+    """The numbers of one scheme's postings for one build, remembered in the publish state.
+
+    ``spots`` gives a posting's places as the target lists them; ``seed`` the numbers the
+    target's output already gives (posting id → place key → number), read only when the state
+    has no numbers of the scheme yet (see the module docstring).
+    """
+
+    def __init__(
+        self,
+        scheme: str,
+        spots: Callable[[LoadedPosting], list[Spot]],
+        store: StateStore | None = None,
+        *,
+        seed: Callable[[], Mapping[str, Mapping[str, str]]] = dict,
+    ) -> None:
+        self.scheme = scheme
+        self.store = store
+        self._spots = spots
+        self._known = store.references.all(scheme) if store is not None else {}
+        self._seed: Mapping[str, Mapping[str, str]] = (
+            seed() if store is not None and not self._known else {}
+        )
+        self._numbers: dict[str, list[str]] = {}
+        self._fresh: dict[str, References] = {}
+
+    def numbers(self, loaded: LoadedPosting) -> list[str]:
+        """The posting's numbers, one per place (its content read only when it changed)."""
+        posting_id = loaded.posting_id
+        found = self._numbers.get(posting_id)
+        if found is not None:
+            return found
+        known = self._known.get(posting_id)
+        if known is not None and known.content_hash == loaded.content_hash:
+            numbers = list(known.numbers)
+        else:
+            numbers = self._assign(loaded, known)
+        self._numbers[posting_id] = numbers
+        return numbers
+
+    def _assign(self, loaded: LoadedPosting, known: References | None) -> list[str]:
+        spots = self._spots(loaded)
+        if known is not None:
+            assigned = dict(known.assigned)
+        else:
+            assigned = dict(self._seed.get(loaded.posting_id, {}))
+        numbers = assign(loaded.posting_id, spots, assigned)
+        self._fresh[loaded.posting_id] = References(
+            loaded.posting_id, loaded.content_hash, assigned, numbers
+        )
+        return numbers
+
+    def collisions(self, postings: Iterable[LoadedPosting]) -> dict[str, list[str]]:
+        """Numbers given by more than one of ``postings``: number → the posting ids."""
+        owners: dict[str, list[str]] = {}
+        for loaded in postings:
+            for number in dict.fromkeys(self.numbers(loaded)):
+                owners.setdefault(number, []).append(loaded.posting_id)
+        return {number: ids for number, ids in owners.items() if len(ids) > 1}
+
+    def save(self) -> None:
+        """Remember the numbers assigned in this build."""
+        if self.store is not None and self._fresh:
+            self.store.references.save(self.scheme, self._fresh.values())
+            self._known.update(self._fresh)
+            self._fresh = {}
