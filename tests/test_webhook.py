@@ -14,21 +14,31 @@ import base64
 import hashlib
 import hmac
 import logging
+import re
+import shutil
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+import yaml
 
 from syndicate.adapters import create_targets
 from syndicate.adapters import webhook as webhook_module
 from syndicate.adapters.base import Outgoing
 from syndicate.adapters.webhook import Webhook
-from syndicate.config import settings_from_data
-from syndicate.errors import ConfigError, PushError
+from syndicate.config import Settings, settings_from_data
+from syndicate.errors import AuthenticationError, ConfigError, PushError
+from syndicate.loading import load_postings
 from syndicate.operations import OperationKind
+from syndicate.publish import PublishReport, publish
+from syndicate.state import StateStore
+from syndicate.status import status_rows
+from syndicate.testing import BoardServer
 
 ROOT = Path(__file__).resolve().parent.parent
 HOOK_URL = "https://hooks.example.com/jobs"
@@ -202,8 +212,6 @@ def test_during_a_rotation_both_signatures_are_sent_and_either_key_verifies(
 def test_a_receiver_with_another_key_refuses_and_the_target_fails_authentication(
     secret: str,
 ) -> None:
-    from syndicate.errors import AuthenticationError
-
     with pytest.raises(AuthenticationError, match="HTTP 401"):
         deliver(make_target(), Receiver(secret=OLD_SECRET))
 
@@ -318,3 +326,278 @@ def test_the_signer_never_shows_its_keys(monkeypatch: pytest.MonkeyPatch) -> Non
     monkeypatch.setenv("HOOK_SECRET", NEW_SECRET)
     signer = make_target().signer()
     assert repr(NEW_KEY) not in repr(signer) and NEW_SECRET.encode() not in repr(signer).encode()
+
+
+# -- over real HTTP, against the local board ------------------------------------------------------
+
+
+class Clock:
+    """The board's clock: the real time, moved by ``offset`` seconds."""
+
+    def __init__(self) -> None:
+        self.offset = 0.0
+
+    def __call__(self) -> float:
+        return time.time() + self.offset
+
+
+class Recording(httpx.BaseTransport):
+    """The network, keeping every request exactly as sent (its bytes and headers)."""
+
+    def __init__(self) -> None:
+        self.network = httpx.HTTPTransport()
+        self.sent: list[httpx.Request] = []
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        self.sent.append(request)
+        return self.network.handle_request(request)
+
+    def close(self) -> None:
+        self.network.close()
+
+
+class Project:
+    """The example postings, a config.yaml whose only target is the board's webhook, a state."""
+
+    def __init__(self, root: Path, board: BoardServer, **hook: Any) -> None:
+        self.root = root
+        self.board = board
+        shutil.copytree(ROOT / "postings", root / "postings")
+        config = {
+            "organization": {"name": "SixSq", "url": "https://sixsq.com", "email": "j@sixsq.com"},
+            "site": {"base_url": "https://jobs.example.com"},
+            "state": "sqlite:///state/state.db",
+            "targets": {"hook": {"type": "webhook", "url": board.hook_url, **hook}},
+            "retry": {"max_attempts": 2, "backoff": "10ms", "max_backoff": "100ms"},
+        }
+        (root / "config.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
+        self.recording = Recording()
+
+    @property
+    def settings(self) -> Settings:
+        data = yaml.safe_load((self.root / "config.yaml").read_text())
+        return settings_from_data(data, root=self.root)
+
+    def publish(self) -> PublishReport:
+        """One publish, its requests kept in ``recording``."""
+        settings = self.settings
+        loaded = load_postings(settings.postings_dir, settings.timezone)
+        with StateStore(settings.state_url) as store:
+            return publish(settings, loaded, store, transport=lambda _target: self.recording)
+
+    def open_ids(self) -> set[str]:
+        """Ids of the postings listed now: those the webhook is told about."""
+        settings = self.settings
+        loaded = load_postings(settings.postings_dir, settings.timezone)
+        now = datetime.now(UTC)
+        return {p.id for p in loaded.postings if p.is_listed(now, settings.timezone)}
+
+    def states(self) -> dict[str, str]:
+        """Each posting's delivery state on the webhook (``status``)."""
+        with StateStore(self.settings.state_url) as store:
+            return {row["posting"]: row["state"] for row in status_rows(store)}
+
+
+BOARD_SECRET = "board-hook-secret-of-some-length"
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def board(clock: Clock) -> Iterator[BoardServer]:
+    """A board with the default, strict verification: Standard Webhooks only."""
+    with BoardServer(hook_secret=BOARD_SECRET, clock=clock) as running:
+        yield running
+
+
+@pytest.fixture
+def project(tmp_path: Path, board: BoardServer, monkeypatch: pytest.MonkeyPatch) -> Project:
+    monkeypatch.setenv("HOOK_SECRET", BOARD_SECRET)
+    return Project(tmp_path, board)
+
+
+def delivered(board: BoardServer) -> list[str]:
+    """The posting ids of the deliveries the board accepted, in order."""
+    return [d.body["id"] for d in board.state().deliveries]
+
+
+def test_every_delivery_is_verified_by_the_board(project: Project, board: BoardServer) -> None:
+    started = time.time()
+    report = project.publish()
+
+    wanted = project.open_ids()
+    assert report.targets["hook"].succeeded == len(wanted) > 0 and report.queued == 0
+    deliveries = board.state().deliveries
+    assert sorted(delivered(board)) == sorted(wanted)
+    for delivery in deliveries:
+        assert delivery.scheme == "standard" and not delivery.duplicate
+        assert delivery.webhook_id and delivery.webhook_id.startswith("msg_")
+        assert delivery.timestamp is not None
+        assert started - 1 <= delivery.timestamp <= time.time() + 1
+        assert delivery.idempotency_key  # sent too by signature: both, the default
+    assert len({d.webhook_id for d in deliveries}) == len(deliveries)
+    assert project.publish().plan.operations == []
+
+
+@pytest.mark.parametrize(
+    ("board_accepts", "sent", "verified"),
+    [
+        ("standard", "standard", "standard"),
+        ("standard", "both", "standard"),
+        ("both", "both", "both"),
+        ("both", "legacy", "legacy"),
+        ("both", "standard", "standard"),
+        ("legacy", "legacy", "legacy"),  # a receiver written before Standard Webhooks
+        ("legacy", "both", "both"),
+    ],
+)
+def test_each_signature_option_reaches_a_board_accepting_it(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    board_accepts: str,
+    sent: str,
+    verified: str,
+) -> None:
+    monkeypatch.setenv("HOOK_SECRET", BOARD_SECRET)
+    with BoardServer(hook_secret=BOARD_SECRET, hook_signatures=board_accepts) as board:
+        project = Project(tmp_path, board, signature=sent)
+        report = project.publish()
+        assert report.queued == 0 and report.failed == 0
+        deliveries = board.state().deliveries
+        assert len(deliveries) == len(project.open_ids())
+        assert {d.scheme for d in deliveries} == {verified}
+
+
+def test_legacy_deliveries_are_refused_by_a_standard_board_and_stay_queued(
+    tmp_path: Path, board: BoardServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HOOK_SECRET", BOARD_SECRET)
+    project = Project(tmp_path, board, signature="legacy")
+    report = project.publish()
+    result = report.targets["hook"]
+    assert result.auth_error and "webhook-id" in result.auth_error
+    assert report.queued == len(project.open_ids()) and board.state().deliveries == []
+
+
+def test_a_wrong_secret_is_refused_and_everything_waits_for_the_fix(
+    project: Project, board: BoardServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HOOK_SECRET", "not-the-board-secret-at-all-no")
+    report = project.publish()
+
+    result = report.targets["hook"]
+    assert result.auth_error is not None
+    assert "HTTP 401" in result.auth_error and "credentials refused" in result.auth_error
+    assert "no v1 signature" in result.auth_error
+    assert "not-the-board-secret" not in " ".join(result.errors)
+    wanted = project.open_ids()
+    assert report.queued == len(wanted) and report.failed == 0
+    assert board.state().deliveries == []
+    assert [r.status for r in board.state().requests] == [401]  # nothing more was sent
+    assert set(project.states().values()) == {"pending"}
+
+    monkeypatch.setenv("HOOK_SECRET", BOARD_SECRET)  # fixed; no posting edited
+    report = project.publish()
+    assert report.queued == 0 and report.targets["hook"].auth_error is None
+    assert sorted(delivered(board)) == sorted(wanted)
+    assert not any(d.duplicate for d in board.state().deliveries)
+
+
+def captured(project: Project) -> httpx.Request:
+    """A delivery syndicate sent and the board accepted, exactly as it went on the wire."""
+    project.publish()
+    [first, *_] = project.recording.sent
+    return first
+
+
+def resend(board: BoardServer, request: httpx.Request, **changes: Any) -> httpx.Response:
+    """``request`` sent again to the board: its bytes and headers, with ``changes``."""
+    content: bytes = changes.pop("content", request.content)
+    headers = {k: v for k, v in request.headers.items() if k not in ("host", "content-length")}
+    headers.update(changes.pop("headers", {}))
+    for name in changes.pop("drop", ()):
+        headers.pop(name)
+    return httpx.post(board.hook_url, content=content, headers=headers)
+
+
+def test_a_replayed_delivery_is_refused_once_outside_the_tolerance(
+    project: Project, board: BoardServer, clock: Clock
+) -> None:
+    delivery = captured(project)
+    count = len(board.state().deliveries)
+
+    again = resend(board, delivery)  # within the tolerance: a duplicate, answered 200
+    assert (again.status_code, again.json()) == (200, {"received": True, "duplicate": True})
+    repeat = board.state().deliveries[-1]
+    assert repeat.duplicate and repeat.webhook_id == delivery.headers["webhook-id"]
+
+    clock.offset = 6 * 60  # six minutes later
+    replay = resend(board, delivery)
+    assert replay.status_code == 401
+    assert "outside the 300 s tolerance" in replay.json()["error"]
+    assert re.search(r"\b36[01] s old", replay.json()["error"])
+    # Without its webhook-* headers, only the legacy signature is left: not enough here.
+    stripped = resend(
+        board, delivery, drop=("webhook-id", "webhook-timestamp", "webhook-signature")
+    )
+    assert stripped.status_code == 401
+
+    clock.offset = -6 * 60  # or a delivery from six minutes ahead
+    early = resend(board, delivery)
+    assert early.status_code == 401 and "in the future" in early.json()["error"]
+    assert len(board.state().deliveries) == count + 1
+
+
+def test_a_delivery_outside_the_tolerance_stays_queued(
+    project: Project, board: BoardServer, clock: Clock
+) -> None:
+    clock.offset = 6 * 60  # the board's clock is six minutes ahead of ours
+    report = project.publish()
+    assert report.targets["hook"].auth_error and "tolerance" in report.targets["hook"].auth_error
+    assert report.queued == len(project.open_ids())
+    clock.offset = 0
+    assert project.publish().queued == 0
+
+
+def test_a_tampered_delivery_is_refused(project: Project, board: BoardServer) -> None:
+    delivery = captured(project)
+    body = delivery.content
+    count = len(board.state().deliveries)
+    for position in (0, len(body) // 3, len(body) // 2, len(body) - 1):
+        flipped = bytes([body[position] ^ 0x01])
+        tampered = body[:position] + flipped + body[position + 1 :]
+        answer = resend(board, delivery, content=tampered)
+        assert answer.status_code == 401, position
+        assert "no v1 signature" in answer.json()["error"]
+    stamp = str(int(delivery.headers["webhook-timestamp"]) + 1)
+    assert resend(board, delivery, headers={"webhook-timestamp": stamp}).status_code == 401
+    other_id = delivery.headers["webhook-id"][:-1] + "0"
+    assert resend(board, delivery, headers={"webhook-id": other_id}).status_code == 401
+    dotted = {"webhook-id": delivery.headers["webhook-id"] + ".1"}
+    assert "'.'" in resend(board, delivery, headers=dotted).json()["error"]
+    unsigned = resend(board, delivery, drop=("webhook-signature",))
+    assert unsigned.status_code == 401 and "webhook-signature" in unsigned.json()["error"]
+    assert len(board.state().deliveries) == count  # none of them was accepted
+    assert resend(board, delivery).json()["duplicate"] is True  # the untouched one still is
+
+
+def test_rotating_keys_keeps_every_receiver_working(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HOOK_SECRET", NEW_SECRET)
+    monkeypatch.setenv("HOOK_SECRET_OLD", OLD_SECRET)
+    receivers = {"not-yet-moved": OLD_SECRET, "moved": NEW_SECRET}
+    for name, board_secret in receivers.items():
+        with BoardServer(hook_secret=board_secret) as board:
+            project = Project(tmp_path / name, board, previous_secret_env="HOOK_SECRET_OLD")
+            assert project.publish().queued == 0
+            assert len(board.state().deliveries) == len(project.open_ids())
+    # A receiver holding both keys accepts a sender still on the old one.
+    monkeypatch.setenv("HOOK_SECRET", OLD_SECRET)
+    with BoardServer(hook_secret=NEW_SECRET, hook_previous_secret=OLD_SECRET) as board:
+        project = Project(tmp_path / "late", board)
+        assert project.publish().queued == 0
+        assert {d.scheme for d in board.state().deliveries} == {"standard"}
