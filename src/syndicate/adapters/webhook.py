@@ -234,7 +234,7 @@ class Webhook(PushTarget):
     summary: ClassVar[str] = "webhook"
     Options: ClassVar[type[TargetOptions]] = WebhookOptions
     secret_option: ClassVar[str | None] = "secret_env"
-    # How deliveries are signed is not what the receiver gets: changing it re-sends nothing.
+    # How deliveries are signed does not change what they say: changing it re-sends nothing.
     transport_options: ClassVar[frozenset[str]] = PushTarget.transport_options | {
         "previous_secret_env",
         "signature",
