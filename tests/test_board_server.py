@@ -328,7 +328,9 @@ def test_indexing_notifications_are_recorded(board: BoardServer) -> None:
 # -- webhooks -------------------------------------------------------------------------------------
 
 
-def test_webhook_deliveries_are_checked_and_duplicates_marked(board: BoardServer) -> None:
+def test_legacy_webhook_deliveries_are_checked_and_duplicates_marked(board: BoardServer) -> None:
+    # The legacy signature counts only on a board set to accept it (the default board refuses
+    # it); Standard Webhooks deliveries are tested in test_webhook.py.
     body = json.dumps({"id": "sales-manager", "operation": "CREATE"}).encode()
     key = "sales-manager:abc123"
     headers = {
@@ -336,7 +338,12 @@ def test_webhook_deliveries_are_checked_and_duplicates_marked(board: BoardServer
         "X-Syndicate-Signature": signed(body),
         "Idempotency-Key": key,
     }
-    with httpx.Client(base_url=board.url) as hook:
+    assert httpx.post(board.hook_url, content=body, headers=headers).status_code == 401
+    assert board.state().deliveries == []
+    with (
+        BoardServer(hook_secret=SECRET, hook_signatures="legacy") as legacy,
+        httpx.Client(base_url=legacy.url) as hook,
+    ):
         first = hook.post("/hook", content=body, headers=headers)
         assert first.json() == {"received": True, "duplicate": False}
         again = hook.post("/hook", content=body, headers=headers)
@@ -351,14 +358,14 @@ def test_webhook_deliveries_are_checked_and_duplicates_marked(board: BoardServer
         assert hook.post("/hook", content=body, headers=no_key).status_code == 400
         other = hook.post("/hook/team-b", content=body, headers={**headers, "Idempotency-Key": "x"})
         assert other.json() == {"received": True, "duplicate": False}
-    deliveries = board.state().deliveries
-    assert [(d.path, d.idempotency_key, d.duplicate) for d in deliveries] == [
-        ("/hook", key, False),
-        ("/hook", key, True),
-        ("/hook/team-b", "x", False),
+    deliveries = legacy.state().deliveries
+    assert [(d.path, d.idempotency_key, d.duplicate, d.scheme) for d in deliveries] == [
+        ("/hook", key, False, "legacy"),
+        ("/hook", key, True, "legacy"),
+        ("/hook/team-b", "x", False, "legacy"),
     ]
     assert deliveries[0].body == {"id": "sales-manager", "operation": "CREATE"}
-    assert board.hook_url == board.url + "/hook"
+    assert legacy.hook_url == legacy.url + "/hook"
 
 
 # -- running it -----------------------------------------------------------------------------------

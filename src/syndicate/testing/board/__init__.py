@@ -33,9 +33,14 @@ The APIs, as the boards document them (one server, all at its root):
     deleted, as Google answers.  Errors are Google-shaped: ``{"error": {"code", "message",
     "status"}}``.
 ``POST /hook`` or ``POST /hook/<anything>`` (webhook)
-    A JSON body signed with ``X-Syndicate-Signature: sha256=<hex HMAC-SHA256 of the raw body
-    with the hook secret>`` (else 401) and an ``Idempotency-Key`` (else 400).  Every delivery is
-    kept, marked ``duplicate`` when its key was seen before; the answer is 200 either way.
+    A JSON body signed per Standard Webhooks: ``webhook-id``, ``webhook-timestamp`` (at most
+    ``hook_tolerance``, 300 s, off the board's ``clock``) and ``webhook-signature: v1,<base64
+    HMAC-SHA256 of id.timestamp.body>`` with the hook secret (or ``hook_previous_secret``), else
+    401 with the reason.  A board set with ``hook_signatures="legacy"`` or ``"both"`` accepts
+    the legacy ``X-Syndicate-Signature: sha256=<hex HMAC-SHA256 of the body>`` with an
+    ``Idempotency-Key`` (else 400) too (see `syndicate.testing.board.hooks`).  Every delivery is
+    kept, marked ``duplicate`` when its ``webhook-id`` (or legacy key) was seen before; the
+    answer is 200 either way.
 
 Missing or wrong bearer tokens get a 401.  Test control, no authentication:
 

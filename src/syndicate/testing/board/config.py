@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
-from typing import Any
+from typing import Any, Literal
 
 DEFAULT_TOKEN = "test-token-9f3c2a71d8"
 DEFAULT_HOOK_SECRET = "test-hook-secret-4b7e19c0"
@@ -13,6 +13,7 @@ LINKEDIN_VERSIONS = (
     "202501", "202502", "202503", "202504", "202505", "202506", "202507", "202508",
     "202510", "202511", "202512", "202602", "202603", "202604",
 )  # fmt: skip
+HookSignatures = Literal["standard", "legacy", "both"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,6 +24,14 @@ class BoardConfig:
     ``indexing_token`` is given), ``hook_secret`` the webhook's signing secret, ``latency``
     seconds added to every API answer.  ``reject_duplicate_creates=False`` makes the board apply
     a CREATE of an existing id again (counted in ``Job.creates``), as careless boards do.
+
+    Webhooks (see `syndicate.testing.board.hooks`): ``hook_secret`` is raw (its UTF-8 bytes are
+    the key) or ``whsec_<base64>``; ``hook_previous_secret`` a second secret whose Standard
+    Webhooks signatures are accepted too (key rotation).  ``hook_signatures`` says which
+    signatures the board accepts: ``standard`` (the default: the three ``webhook-*`` headers are
+    required), ``legacy`` (``X-Syndicate-Signature`` is required) or ``both`` (either).
+    ``hook_tolerance`` is how many seconds a ``webhook-timestamp`` may be off the board's clock
+    (which tests move with `Board.shift_clock`).
     """
 
     token: str = DEFAULT_TOKEN
@@ -37,6 +46,15 @@ class BoardConfig:
     linkedin_client_secret: str | None = None
     token_lifetime: float = 1800.0  # seconds; LinkedIn's tokens have "a 30-minute lifespan"
     task_lifespan: float = 86400.0  # seconds; "task IDs … will have a lifespan of 24 hours"
+    hook_previous_secret: str | None = None
+    hook_signatures: HookSignatures = "standard"
+    hook_tolerance: float = 300.0  # seconds, as the reference libraries use
+
+    def __post_init__(self) -> None:
+        if self.hook_signatures not in ("standard", "legacy", "both"):
+            raise ValueError(
+                f"hook_signatures must be standard, legacy or both, not {self.hook_signatures!r}"
+            )
 
     @property
     def indexing_bearer(self) -> str:

@@ -49,10 +49,19 @@ class Notification(BaseModel):
 
 
 class HookDelivery(BaseModel):
-    """One webhook delivery with a valid signature."""
+    """One webhook delivery whose signature verified.
+
+    ``scheme`` says which signatures verified: ``standard`` (the ``webhook-*`` headers),
+    ``legacy`` (``X-Syndicate-Signature``) or ``both``.  ``duplicate``: its ``webhook-id`` was
+    seen before or, for a delivery verified by its legacy signature alone, its
+    ``Idempotency-Key``.
+    """
 
     path: str
-    idempotency_key: str
+    idempotency_key: str | None  # the legacy Idempotency-Key header, when sent
+    webhook_id: str | None  # None: verified by the legacy signature alone
+    timestamp: int | None  # webhook-timestamp, the sender's time of this attempt
+    scheme: Literal["standard", "legacy", "both"]
     body: Any
     duplicate: bool
     received_at: datetime
