@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
-from typing import Any
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+from typing import Any, Literal
 
 DEFAULT_TOKEN = "test-token-9f3c2a71d8"
 DEFAULT_HOOK_SECRET = "test-hook-secret-4b7e19c0"
@@ -17,6 +18,12 @@ class BoardConfig:
     ``indexing_token`` is given), ``hook_secret`` the webhook's signing secret, ``latency``
     seconds added to every API answer.  ``reject_duplicate_creates=False`` makes the board apply
     a CREATE of an existing id again (counted in ``Job.creates``), as careless boards do.
+
+    The indexing API also accepts the access tokens its token endpoint issues to the service
+    accounts in ``service_accounts`` (``client_email`` → the RSA public key, PEM), which live
+    ``token_lifetime`` seconds; it accepts ``indexing_daily_quota`` notifications per Pacific
+    day, and answers a batch's parts in the order ``batch_answer_order`` says (Google may answer
+    in any order: ``reversed`` makes clients prove they map answers by Content-ID).
     """
 
     token: str = DEFAULT_TOKEN
@@ -24,6 +31,10 @@ class BoardConfig:
     indexing_token: str | None = None
     latency: float = 0.0
     reject_duplicate_creates: bool = True
+    service_accounts: Mapping[str, str] = field(default_factory=dict)
+    token_lifetime: float = 3600.0
+    indexing_daily_quota: int = 200
+    batch_answer_order: Literal["sent", "reversed"] = "reversed"
 
     @property
     def indexing_bearer(self) -> str:
