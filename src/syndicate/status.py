@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from syndicate.secret import mask
 from syndicate.state import StateStore
+
+if TYPE_CHECKING:
+    from syndicate.adapters import PushTarget
 
 _EVERYTHING = datetime.max.replace(tzinfo=UTC)
 
@@ -96,6 +100,28 @@ def held_rows(store: StateStore, target: str | None = None) -> list[dict[str, An
         }
         for hold in store.listings.holds(target)
     ]
+
+
+def quota_rows(
+    store: StateStore, targets: Iterable[PushTarget], now: datetime | None = None
+) -> dict[str, dict[str, Any]]:
+    """Per target with a daily quota: what it used of it today, as the board counts its day,
+    and when the board resets it."""
+    moment = now or datetime.now(UTC)
+    rows = {}
+    for target in targets:
+        limit = target.daily_quota()
+        if limit is None:
+            continue
+        day = target.quota_day(moment)
+        rows[target.name] = {
+            "used": store.quota_used(target.name, day),
+            "limit": limit,
+            "unit": getattr(target, "quota_unit", "operations"),
+            "day": day.isoformat(),
+            "resets_at": _iso(target.quota_resets_at(moment)),
+        }
+    return rows
 
 
 def _iso(moment: datetime | None) -> str | None:

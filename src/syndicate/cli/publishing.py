@@ -10,6 +10,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
+from syndicate.adapters import PushTarget, create_targets
 from syndicate.cli.base import (
     EXIT_FAILED,
     EXIT_INVALID,
@@ -27,7 +28,7 @@ from syndicate.loading import LoadResult, load_project
 from syndicate.publish import PublishReport, Waiter, publish, push_targets
 from syndicate.secret import mask
 from syndicate.state import StateStore
-from syndicate.status import held_rows, status_rows, status_summary, waiting_rows
+from syndicate.status import held_rows, quota_rows, status_rows, status_summary, waiting_rows
 
 
 @app.command("publish")
@@ -263,10 +264,18 @@ def status(
             for name, failure in store.guards.auth_failures().items()
             if target is None or name == target
         }
+        pushed = [t for t in create_targets(settings) if isinstance(t, PushTarget)]
+        quota = quota_rows(store, [t for t in pushed if target is None or t.name == target])
     summary = status_summary(rows) | {"held": len({row["file"] for row in held})}
     code = EXIT_FAILED if summary["failed"] else EXIT_OK
     if output_format == "json":
-        document = {"deliveries": rows, "held": held, "auth_failures": auth, "summary": summary}
+        document = {
+            "deliveries": rows,
+            "held": held,
+            "auth_failures": auth,
+            "quota": quota,
+            "summary": summary,
+        }
         runtime.print_json(document)
         raise typer.Exit(code)
     table = Table(title="status", title_justify="left")
@@ -303,6 +312,11 @@ def status(
         )
     for name, error in auth.items():
         runtime.err.print(escape(mask(f"{name}: failing authentication: {error}")), style="red")
+    for name, used in quota.items():
+        runtime.say(
+            f"{name}: {used['used']} of {used['limit']} {used['unit']} used today "
+            f"(resets {used['resets_at']})"
+        )
     runtime.say(
         f"{summary['deliveries']} posting × target: {summary['published']} published, "
         f"{summary['pending']} pending, {summary['failed']} failed, {summary['closed']} closed; "
