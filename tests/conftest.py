@@ -9,6 +9,7 @@ then review the diff of tests/golden/ before committing it.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -22,6 +23,9 @@ from syndicate.model import Posting
 from syndicate.testing import BoardServer
 
 ROOT = Path(__file__).resolve().parent.parent
+# A developer's own Google key file would win over the tests' GOOGLE_INDEXING_TOKEN (here and in
+# the CLI subprocesses, which inherit the environment): tests that want one set it themselves.
+os.environ.pop("GOOGLE_APPLICATION_CREDENTIALS", None)
 GOLDEN = Path(__file__).resolve().parent / "golden"
 # A fixed build time so that golden files do not change from run to run.
 BUILD_TIME = datetime(2026, 11, 23, 9, 0, 0, tzinfo=UTC)

@@ -28,7 +28,7 @@ def server() -> Iterator[BoardServer]:
         token=TOKEN,
         linkedin_client_id=CLIENT_ID,
         linkedin_client_secret=CLIENT_SECRET,
-        token_lifetime=1800,
+        linkedin_token_lifetime=1800,
     ) as running:
         yield running
 

@@ -246,7 +246,7 @@ def oauth_board() -> Iterator[BoardServer]:
         token="not-used-here-5c2e",
         linkedin_client_id=CLIENT_ID,
         linkedin_client_secret=CLIENT_SECRET,
-        token_lifetime=600,
+        linkedin_token_lifetime=600,
     ) as board:
         yield board
 

@@ -370,14 +370,14 @@ def test_retry_now_sends_what_is_queued_but_never_before_retry_after(
     site: Site, board: BoardServer
 ) -> None:
     site.configure(retry={"max_attempts": 1, "backoff": "10m", "max_backoff": "1h"})
-    board.add_faults({"path": "/v3/urlNotifications:publish", "kind": "status", "status": 503})
+    board.add_faults({"path": "/batch", "kind": "status", "status": 503})
     assert site.cli("publish").returncode == 3
 
     plan = site.cli("publish", "--plan")
     assert "queued and failed" in plan.stdout and "HTTP 503" in plan.stdout
     assert "nothing to push" not in plan.stdout
     assert site.cli("publish").returncode == 3  # its backoff of 10 minutes is not over
-    assert len(board.state().notifications) == 4
+    assert len(board.state().notifications) == 0  # the batch of five was refused whole
 
     assert site.cli("publish", "--retry-now").returncode == 0
     assert len(board.state().notifications) == 5
@@ -419,7 +419,7 @@ def test_waits_for_retries_are_shown_and_bounded_by_the_run_budget(
         retry={"max_attempts": 50, "backoff": "300ms", "max_backoff": "1s",
                "max_wait_per_run": "2s"}
     )  # fmt: skip
-    board.add_faults({"path": "/v3/urlNotifications:publish", "kind": "status", "status": 503,
+    board.add_faults({"path": "/batch", "kind": "status", "status": 503,
                       "times": 10_000})  # fmt: skip
     started = time.monotonic()
     published = site.cli("publish")

@@ -16,6 +16,7 @@ from collections.abc import Collection
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 import yaml
@@ -35,7 +36,7 @@ HOOK_SECRET = "hook-publish-5b2d"
 ORGANIZATION_URN = "urn:li:organization:123"
 SITE = "https://jobs.example.com"
 PUSH_TARGETS = ("linkedin", "google", "hook")
-NOTIFY_PATH = "/v3/urlNotifications:publish"
+NOTIFY_PATH = "/batch"  # google_indexing batches its notifications
 
 
 @pytest.fixture(scope="module")
@@ -443,7 +444,7 @@ def test_a_response_slower_than_the_timeout_is_retried_without_a_second_job(
         time.sleep(0.05)
     view = assert_converged(project)
     assert all(view.create_requests[i] == 2 for i in project.open_ids())
-    assert len(view.notifications) == 6  # one URL_UPDATED sent twice: harmless
+    assert len(view.notifications) == 10  # one batch of five URL_UPDATED sent twice: harmless
 
 
 def test_a_connection_dropped_after_the_board_applied_it(project: Project) -> None:
@@ -571,10 +572,12 @@ def test_a_board_that_keeps_failing_leaves_everything_queued(project: Project) -
 # -- quota and disabled targets -------------------------------------------------------------------
 
 
-def test_google_daily_quota_carries_the_rest_to_the_next_utc_day(project: Project) -> None:
+def test_google_daily_quota_carries_the_rest_to_the_next_pacific_day(project: Project) -> None:
     project.configure(google={"daily_quota": 2})
-    # Late in a UTC day, so that the carried notifications wait for the next one.
-    day0 = datetime.combine(datetime.now(UTC).date(), datetime.min.time(), tzinfo=UTC)
+    # Late in a Pacific day (Google's quota day), so that the carried notifications wait for the
+    # next one.
+    pacific = ZoneInfo("America/Los_Angeles")
+    day0 = datetime.combine(datetime.now(pacific).date(), datetime.min.time(), tzinfo=pacific)
     day0 += timedelta(hours=22)
 
     report = project.publish(now=day0)
@@ -590,7 +593,7 @@ def test_google_daily_quota_carries_the_rest_to_the_next_utc_day(project: Projec
     for row in carried:
         assert datetime.fromisoformat(row["queued_until"]) == next_day
         assert "daily quota of 2" in row["error"]
-    # Later the same UTC day: nothing more is sent.
+    # Later the same Pacific day: nothing more is sent.
     assert project.publish(now=day0 + timedelta(hours=1)).targets["google"].sent == 0
     assert len(project.board.state().notifications) == 2
 

@@ -166,7 +166,7 @@ def test_status_after_a_publish_shows_every_posting_and_target_published(
 def test_publish_exits_3_and_status_shows_what_is_queued_and_until_when(
     project: Path, board: BoardServer
 ) -> None:
-    board.add_faults({"path": "/v3/urlNotifications:publish", "kind": "status", "status": 503,
+    board.add_faults({"path": "/batch", "kind": "status", "status": 503,
                       "times": 1000})  # fmt: skip
 
     published = run("publish", cwd=project)
@@ -227,7 +227,7 @@ def test_secrets_never_appear_in_output_logs_status_or_the_state_file(
         # The board repeats the secrets in its error messages, as careless boards do.
         {"path": "/rest/simpleJobPostings", "kind": "status", "status": 500, "times": 1000,
          "message": f"token {TOKEN} is over its quota"},
-        {"path": "/v3/urlNotifications:publish", "kind": "status", "status": 403, "times": 1000,
+        {"path": "/batch", "kind": "status", "status": 403, "times": 1000,
          "message": f"Bearer {TOKEN} may not publish"},
         {"path": "/hook", "kind": "status", "status": 502, "times": 1000,
          "message": f"upstream said: secret={HOOK_SECRET}"},

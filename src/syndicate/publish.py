@@ -359,7 +359,14 @@ class _Applier:
         """The operations the daily quota still allows; the others are carried to the board's
         next quota day."""
         tomorrow = self.target.quota_resets_at(self.now())
-        carried = due[left:]
+        allowed: list[Operation] = []
+        for op in due:  # in order, each at its cost (a moved job's two notifications, say)
+            cost = self.target.quota_cost(op)
+            if cost > left:
+                break
+            allowed.append(op)
+            left -= cost
+        carried = due[len(allowed) :]
         if carried:
             quota = self.target.daily_quota()
             message = f"daily quota of {quota} reached; carried to {tomorrow.isoformat()}"
@@ -370,8 +377,7 @@ class _Applier:
             log.info(
                 "%s: %d operation(s) carried to tomorrow (quota)", self.target.name, len(carried)
             )
-        allowed = due[:left]
-        return allowed, left - len(allowed)
+        return allowed, 0 if carried else left
 
     def _batch(self, client: httpx.Client, ops: Sequence[Operation]) -> None:
         ids = [op.id for op in ops]

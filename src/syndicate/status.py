@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable
 from datetime import UTC, datetime, tzinfo
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from syndicate.loading import LoadResult
 from syndicate.model import Phase
 from syndicate.secret import mask
 from syndicate.state import StateStore
+
+if TYPE_CHECKING:
+    from syndicate.adapters import PushTarget
 
 _EVERYTHING = datetime.max.replace(tzinfo=UTC)
 
@@ -109,6 +113,28 @@ def scheduled_rows(loaded: LoadResult, timezone: tzinfo) -> list[dict[str, Any]]
         if f.window.phase(now, timezone) is Phase.SCHEDULED
     ]
     return sorted(rows, key=lambda row: (row["at"], row["posting"]))
+
+
+def quota_rows(
+    store: StateStore, targets: Iterable[PushTarget], now: datetime | None = None
+) -> dict[str, dict[str, Any]]:
+    """Per target with a daily quota: what it used of it today, as the board counts its day,
+    and when the board resets it."""
+    moment = now or datetime.now(UTC)
+    rows = {}
+    for target in targets:
+        limit = target.daily_quota()
+        if limit is None:
+            continue
+        day = target.quota_day(moment)
+        rows[target.name] = {
+            "used": store.quota_used(target.name, day),
+            "limit": limit,
+            "unit": getattr(target, "quota_unit", "operations"),
+            "day": day.isoformat(),
+            "resets_at": _iso(target.quota_resets_at(moment)),
+        }
+    return rows
 
 
 def _iso(moment: datetime | None) -> str | None:

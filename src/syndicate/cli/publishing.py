@@ -10,6 +10,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
+from syndicate.adapters import PushTarget, create_targets
 from syndicate.cli.base import (
     EXIT_FAILED,
     EXIT_INVALID,
@@ -30,6 +31,7 @@ from syndicate.secret import mask
 from syndicate.state import StateStore
 from syndicate.status import (
     held_rows,
+    quota_rows,
     scheduled_rows,
     status_rows,
     status_summary,
@@ -280,6 +282,8 @@ def status(
             for name, failure in store.guards.auth_failures().items()
             if target is None or name == target
         }
+        pushed = [t for t in create_targets(settings) if isinstance(t, PushTarget)]
+        quota = quota_rows(store, [t for t in pushed if target is None or t.name == target])
     summary = status_summary(rows) | {
         "held": len({row["file"] for row in held}),
         "scheduled": len(scheduled),
@@ -291,6 +295,7 @@ def status(
             "held": held,
             "scheduled": scheduled,
             "auth_failures": auth,
+            "quota": quota,
             "summary": summary,
         }
         runtime.print_json(document)
@@ -331,6 +336,11 @@ def status(
         runtime.err.print(escape(mask(f"{name}: failing authentication: {error}")), style="red")
     for row in scheduled:
         runtime.say(f"{row['posting']}: scheduled for {row['at']}")
+    for name, used in quota.items():
+        runtime.say(
+            f"{name}: {used['used']} of {used['limit']} {used['unit']} used today "
+            f"(resets {used['resets_at']})"
+        )
     runtime.say(
         f"{summary['deliveries']} posting × target: {summary['published']} published, "
         f"{summary['pending']} pending, {summary['failed']} failed, {summary['closed']} closed; "

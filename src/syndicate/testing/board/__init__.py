@@ -27,11 +27,23 @@ The APIs, as the boards document them (one server, all at its root):
     ``{"results": {urn: {"status": "SUCCEEDED", "jobPosting": "urn:li:jobPosting:N"} |
     {"status": "IN_PROGRESS"} | {"status": "FAILED", "errorMessage": …}}, "errors": {urn: …}}``.
 ``POST /v3/urlNotifications:publish`` (Google Indexing API)
-    Bearer token (``indexing_token``, by default the same ``token``); body ``{"url": …, "type":
-    "URL_UPDATED" | "URL_DELETED"}``; 200 with ``{"urlNotificationMetadata": {"url": …,
+    Bearer token (``indexing_token``, by default the same ``token``, or one the token endpoint
+    issued and not expired); ``Content-Type: application/json`` (else 400); body ``{"url": …,
+    "type": "URL_UPDATED" | "URL_DELETED"}``; 200 with ``{"urlNotificationMetadata": {"url": …,
     "latestUpdate": {"url", "type", "notifyTime"}}}``, and ``latestRemove`` once the URL was
     deleted, as Google answers.  Errors are Google-shaped: ``{"error": {"code", "message",
-    "status"}}``.
+    "status"}}``; past ``indexing_daily_quota`` notifications in a Pacific day, 429
+    ``RESOURCE_EXHAUSTED``.
+``POST /batch`` (Google Indexing API)
+    ``multipart/mixed``, 1 to 100 ``application/http`` parts, each a publish call with its own
+    ``Content-ID`` (calls take the outer ``Authorization`` unless they carry one); 200 with a
+    ``multipart/mixed`` answer, one part per call with ``Content-ID: <response-…>`` and its own
+    status line, in ``batch_answer_order`` (reversed unless configured).
+``POST /token`` (Google's OAuth token endpoint, for service accounts)
+    ``grant_type=urn:ietf:params:oauth:grant-type:jwt-bearer&assertion=<RS256 JWT>`` signed by a
+    service account in ``service_accounts``; ``{"access_token", "expires_in", "token_type"}``
+    living ``indexing_token_lifetime`` seconds, or 400 with an OAuth error.  Point a key file's
+    ``token_uri`` at it (see `syndicate.testing.board.indexing`).
 ``POST /hook`` or ``POST /hook/<anything>`` (webhook)
     A JSON body signed per Standard Webhooks: ``webhook-id``, ``webhook-timestamp`` (at most
     ``hook_tolerance``, 300 s, off the board's ``clock``) and ``webhook-signature: v1,<base64
@@ -54,7 +66,8 @@ Missing or wrong bearer tokens get a 401.  Test control, no authentication:
 ``GET /_control/state``
     The board's view (`BoardView`): jobs by external id (fields, LISTED/CLOSED, how many CREATEs
     were applied), CREATE elements received per id, tasks, indexing notifications, webhook
-    deliveries, every API request received, and the faults still waiting.
+    deliveries, every API request received, the indexing quota used per Pacific day, the
+    tokens granted (not the tokens themselves), and the faults still waiting.
 ``POST /_control/reset``
     Forget everything.
 
@@ -76,6 +89,7 @@ from syndicate.testing.board.records import (
     Notification,
     RequestRecord,
     Task,
+    TokenGrant,
 )
 from syndicate.testing.board.server import BoardServer, main
 
@@ -93,6 +107,7 @@ __all__ = [
     "Notification",
     "RequestRecord",
     "Task",
+    "TokenGrant",
     "create_app",
     "main",
 ]

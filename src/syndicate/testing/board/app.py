@@ -57,6 +57,8 @@ def create_app(config: BoardConfig | None = None, **options: Any) -> Starlette:
         ),
         Route(linkedin.TOKEN_PATH, linkedin.token_endpoint, methods=["POST"]),
         Route(indexing.PUBLISH_PATH, endpoint(indexing.PUBLISH), methods=["POST"]),
+        Route(indexing.BATCH_PATH, endpoint(indexing.BATCH), methods=["POST"]),
+        Route(indexing.TOKEN_PATH, endpoint(indexing.TOKEN), methods=["POST"]),
         Route(hooks.HOOK_PATH, endpoint(hooks.HOOK), methods=["POST"]),
         Route(hooks.HOOK_PATH + "/{name:path}", endpoint(hooks.HOOK), methods=["POST"]),
         Route("/_control/faults", _control_faults, methods=["POST", "DELETE"]),

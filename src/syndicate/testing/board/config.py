@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
 from typing import Any, Literal
 
 DEFAULT_TOKEN = "test-token-9f3c2a71d8"
@@ -32,6 +33,12 @@ class BoardConfig:
     required), ``legacy`` (``X-Syndicate-Signature`` is required) or ``both`` (either).
     ``hook_tolerance`` is how many seconds a ``webhook-timestamp`` may be off the board's clock
     (which tests move with `Board.shift_clock`).
+
+    The indexing API also accepts the access tokens its token endpoint issues to the service
+    accounts in ``service_accounts`` (``client_email`` → the RSA public key, PEM), which live
+    ``indexing_token_lifetime`` seconds; it accepts ``indexing_daily_quota`` notifications per
+    Pacific day, and answers a batch's parts in the order ``batch_answer_order`` says (Google
+    may answer in any order: ``reversed`` makes clients prove they map answers by Content-ID).
     """
 
     token: str = DEFAULT_TOKEN
@@ -44,11 +51,17 @@ class BoardConfig:
     linkedin_versions: tuple[str, ...] = LINKEDIN_VERSIONS
     linkedin_client_id: str | None = None
     linkedin_client_secret: str | None = None
-    token_lifetime: float = 1800.0  # seconds; LinkedIn's tokens have "a 30-minute lifespan"
+    linkedin_token_lifetime: float = 1800.0  # seconds: LinkedIn's "30-minute lifespan"
     task_lifespan: float = 86400.0  # seconds; "task IDs … will have a lifespan of 24 hours"
     hook_previous_secret: str | None = None
     hook_signatures: HookSignatures = "standard"
     hook_tolerance: float = 300.0  # seconds, as the reference libraries use
+    # Google Indexing: service accounts, their tokens' lifetime (Google's access tokens last an
+    # hour), the daily quota and the order of a batch's answers.
+    service_accounts: Mapping[str, str] = field(default_factory=dict)
+    indexing_token_lifetime: float = 3600.0
+    indexing_daily_quota: int = 200
+    batch_answer_order: Literal["sent", "reversed"] = "reversed"
 
     def __post_init__(self) -> None:
         if self.hook_signatures not in ("standard", "legacy", "both"):

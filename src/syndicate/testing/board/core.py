@@ -59,6 +59,7 @@ class Board:
             self.tokens: dict[str, IssuedToken] = {}
             self.state = BoardView()
             self.index_metadata: dict[str, dict[str, Any]] = {}
+            self.access_tokens: dict[str, datetime] = {}  # issued by the indexing token endpoint
             self.seen_keys: set[str] = set()
             self.task_numbers = itertools.count(1)
             self.job_numbers = itertools.count(1)

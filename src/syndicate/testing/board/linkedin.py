@@ -10,7 +10,7 @@ Routes (both of LinkedIn's bases): ``POST /rest/simpleJobPostings`` and ``/v2/â€
   answers exactly is not documented for Talent, the status is ours);
 - a missing, unknown or expired bearer token: 401 ``{"serviceErrorCode": 65600 | 65602, â€¦}``
   (OAS 113-122); tokens come from the configured static token or from the token endpoint,
-  where they live `BoardConfig.token_lifetime` (LinkedIn: 30 minutes);
+  where they live `BoardConfig.linkedin_token_lifetime` (LinkedIn: 30 minutes);
 - a batch without ``X-Restli-Method: batch_create``: 403 "Not enough permissions to access:
   POST /simpleJobPostings" (*Create jobs*, error table); more than 100 elements, or two
   elements for one ``externalJobPostingId``: 400;
@@ -158,7 +158,7 @@ async def token_endpoint(request: Request) -> Response:
             status_code=401,
         )
     token = "AQV" + secrets.token_urlsafe(32)
-    lifetime = config.token_lifetime
+    lifetime = config.linkedin_token_lifetime
     with board.lock:
         board.tokens[token] = IssuedToken(
             api="linkedin", expires_at=board.now() + timedelta(seconds=lifetime)

@@ -48,6 +48,15 @@ class Notification(BaseModel):
     notify_time: datetime
 
 
+class TokenGrant(BaseModel):
+    """An access token the token endpoint issued to a service account (the token not kept)."""
+
+    client_email: str
+    scope: str
+    issued_at: datetime
+    expires_at: datetime
+
+
 class HookDelivery(BaseModel):
     """One webhook delivery whose signature verified.
 
@@ -94,6 +103,8 @@ class BoardView(BaseModel):
     create_requests: dict[str, int] = {}  # CREATE elements received per id, applied or not
     tasks: dict[str, Task] = {}
     notifications: list[Notification] = []
+    indexing_quota: dict[str, int] = {}  # notifications accepted per Pacific day (ISO date)
+    token_grants: list[TokenGrant] = []
     deliveries: list[HookDelivery] = []
     requests: list[RequestRecord] = []
     faults: list[Fault] = []
