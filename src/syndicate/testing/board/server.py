@@ -124,6 +124,19 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--token", default=DEFAULT_TOKEN, help="bearer token the APIs expect")
     parser.add_argument("--indexing-token", default=None, help="default: --token")
     parser.add_argument("--hook-secret", default=DEFAULT_HOOK_SECRET, help="webhook secret")
+    parser.add_argument(
+        "--hook-previous-secret", default=None, help="a second webhook secret (key rotation)"
+    )
+    parser.add_argument(
+        "--hook-signatures",
+        choices=("standard", "legacy", "both"),
+        default="standard",
+        help="which webhook signatures the board accepts (default: standard)",
+    )
+    parser.add_argument(
+        "--linkedin-client-id", default=None, help="LinkedIn OAuth client (2-legged flow)"
+    )
+    parser.add_argument("--linkedin-client-secret", default=None)
     parser.add_argument("--latency", type=float, default=0.0, help="seconds added to answers")
     parser.add_argument(
         "--allow-duplicate-creates",
@@ -134,6 +147,10 @@ def main(argv: list[str] | None = None) -> None:
     config = BoardConfig(
         token=args.token,
         hook_secret=args.hook_secret,
+        hook_previous_secret=args.hook_previous_secret,
+        hook_signatures=args.hook_signatures,
+        linkedin_client_id=args.linkedin_client_id,
+        linkedin_client_secret=args.linkedin_client_secret,
         indexing_token=args.indexing_token,
         latency=args.latency,
         reject_duplicate_creates=not args.allow_duplicate_creates,
