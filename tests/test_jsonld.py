@@ -274,6 +274,17 @@ def test_direct_apply_only_when_the_posting_says_its_url_is_the_application(
     assert job_posting(form, context)["directApply"] is True
 
 
+def test_the_site_may_say_every_apply_url_is_a_direct_application(settings) -> None:
+    site = settings.site.model_copy(update={"direct_apply": True})
+    context = RenderContext(
+        settings=settings.model_copy(update={"site": site}), build_time=datetime(2026, 11, 23)
+    )
+    landing = make_posting(settings, apply={"url": "https://x.example/apply/42"})
+    by_email = make_posting(settings, apply={"email": "jobs@example.com"})
+    assert job_posting(landing, context)["directApply"] is True
+    assert job_posting(by_email, context)["directApply"] is False  # no page to apply on
+
+
 def test_direct_apply_without_a_url_is_refused(settings) -> None:
     with pytest.raises(ValidationError, match="direct: true needs a url"):
         make_posting(settings, apply={"email": "jobs@example.com", "direct": True})

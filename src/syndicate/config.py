@@ -53,9 +53,15 @@ class Organization(_Section):
 
 
 class Site(_Section):
-    """Where the careers pages and feeds are reachable from the outside."""
+    """Where the careers pages and feeds are reachable from the outside.
+
+    ``direct_apply: true`` says that every apply URL of the postings is the job's own short
+    application form (Google's ``directApply``); a posting can say so alone with
+    ``apply: {url: …, direct: true}``.
+    """
 
     base_url: HttpUrl
+    direct_apply: bool = False
 
     @field_validator("base_url")
     @classmethod

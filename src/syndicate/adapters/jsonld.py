@@ -11,7 +11,8 @@ One JobPosting object per open posting, following Google's job posting structure
   QuantitativeValue), ``identifier`` (PropertyValue: organization name and posting id) and
   ``directApply``.
 
-``directApply`` is true only when the posting says so (``apply: {url: …, direct: true}``).
+``directApply`` is true only when the posting says so (``apply: {url: …, direct: true}``), or
+the site does for every posting with an apply URL (``site: {direct_apply: true}``).
 Google defines a direct apply experience as "a short and simple application process on your
 page without unnecessary intermediate steps"; a careers landing page or an email address is not
 one, and schema.org says ``false`` "is appropriate if there is no clear path to applying
@@ -87,7 +88,7 @@ def job_posting(posting: Posting, context: RenderContext) -> dict[str, Any]:
         "datePosted": _iso(posting.date_posted),
         "hiringOrganization": _organization(company, context),
         "url": context.job_url(posting),
-        "directApply": posting.apply.direct,
+        "directApply": _direct_apply(posting, context),
     }
     if posting.valid_through is not None:
         data["validThrough"] = _valid_through(posting.valid_through, tz)
@@ -105,6 +106,13 @@ def job_posting(posting: Posting, context: RenderContext) -> dict[str, Any]:
     if posting.salary is not None:
         data["baseSalary"] = _salary(posting.salary)
     return data
+
+
+def _direct_apply(posting: Posting, context: RenderContext) -> bool:
+    """Whether the posting's apply URL is a direct application: the posting says so, or the
+    site does for every posting with an apply URL (``site.direct_apply``)."""
+    site_says = context.settings.site.direct_apply and posting.apply.url is not None
+    return posting.apply.direct or site_says
 
 
 def _iso(when: date) -> str:
