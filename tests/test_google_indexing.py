@@ -3,7 +3,7 @@ job URLs, and the local board as strict as Google's documentation.
 
 Unit tests give the target an ``httpx.MockTransport``; the others run over real HTTP against a
 `BoardServer` whose token endpoint knows the test's service account (a key pair generated here).
-The rules and their sources are in docs/boards-google.md.
+The rules and their sources are in docs/boards.md.
 """
 
 from __future__ import annotations

@@ -6,7 +6,7 @@ does the signing and the exchange; `HttpxRequest` is the transport it does it wi
 target's ``httpx`` client, so the token endpoint is reached like the board itself (timeouts, rate
 limit, and no ``requests`` dependency).
 
-The rules followed, and where they come from (docs/boards-google.md has the whole table):
+The rules followed, and where they come from (docs/boards.md has the whole table):
 
 - The key file's path is read from an environment variable, ``GOOGLE_APPLICATION_CREDENTIALS``
   by default: google.aip.dev/auth/4112, "Expected Behavior" step 1 ("Load the Service Account

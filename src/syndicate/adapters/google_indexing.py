@@ -1,6 +1,6 @@
 """Google's Indexing API: URL_UPDATED / URL_DELETED notifications for job pages (push).
 
-The rules followed, each with its source (docs/boards-google.md has the table, with the tests
+The rules followed, each with its source (docs/boards.md has the table, with the tests
 that check each rule and whether the source is Google's own page or a secondary one):
 
 - ``POST https://indexing.googleapis.com/v3/urlNotifications:publish`` with the JSON body

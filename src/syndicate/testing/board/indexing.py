@@ -1,7 +1,7 @@
 """The Google Indexing API of the local board: publish, batch, and a service-account token
 endpoint, as strict as Google's documentation.
 
-Each rule and its source (docs/boards-google.md has the table, with the tests):
+Each rule and its source (docs/boards.md has the table, with the tests):
 
 - ``POST /v3/urlNotifications:publish`` with ``{"url": <absolute URL>, "type": "URL_UPDATED" |
   "URL_DELETED"}``; calls "MUST use "application/json" as the Content-Type header" (400
