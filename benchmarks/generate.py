@@ -11,7 +11,8 @@ What the mix looks like (taken from the five examples and the seeds they were ma
 - 55% on site, 20% hybrid, 25% remote; one location mostly, two to six for one posting in five,
   in 12 countries; remote jobs list one to five applicant countries, or a whole region;
 - a salary for half of them (yearly mostly, hourly for a few), in the currency of the country;
-- apply by URL, by email, or both; 4% closed, 2% draft, 2% expired, a quarter with an end date;
+- apply by email, or by URL and email (Indeed needs the company's email);
+- 4% closed, 2% draft, 2% expired, a quarter with an end date;
 - twelve departments, each a sub-folder of ``postings/`` as a team might sort them.
 """
 
@@ -44,13 +45,13 @@ CITIES: tuple[City, ...] = (
     City("Geneva", "GE", "CH", "1202", "CHF"),
     City("Zurich", "ZH", "CH", "8001", "CHF"),
     City("Lausanne", "VD", "CH", "1003", "CHF"),
-    City("Paris", None, "FR", "75002", "EUR"),
-    City("Lyon", None, "FR", "69002", "EUR"),
-    City("Brussels", None, "BE", "1000", "EUR"),
+    City("Paris", "Île-de-France", "FR", "75002", "EUR"),
+    City("Lyon", "Auvergne-Rhône-Alpes", "FR", "69002", "EUR"),
+    City("Brussels", "Brussels-Capital", "BE", "1000", "EUR"),
     City("Berlin", "BE", "DE", "10115", "EUR"),
     City("Munich", "BY", "DE", "80331", "EUR"),
     City("Amsterdam", "NH", "NL", "1012", "EUR"),
-    City("London", None, "GB", "EC1A 1BB", "GBP"),
+    City("London", "England", "GB", "EC1A 1BB", "GBP"),
     City("Minneapolis", "MN", "US", "55402", "USD"),
     City("New York", "NY", "US", "10001", "USD"),
     City("Austin", "TX", "US", "78701", "USD"),
@@ -59,7 +60,7 @@ CITIES: tuple[City, ...] = (
     City("Montréal", "QC", "CA", "H2Y 1C6", "CAD"),
     City("São Paulo", "SP", "BR", "01310-100", "BRL"),
     City("Madrid", "MD", "ES", "28013", "EUR"),
-    City("Oslo", None, "NO", "0150", "NOK"),
+    City("Oslo", "Oslo", "NO", "0150", "NOK"),
     City("Bengaluru", "KA", "IN", "560001", "INR"),
 )
 REGIONS: tuple[tuple[str, ...], ...] = (
@@ -245,7 +246,8 @@ def posting(index: int, seed: int = DEFAULT_SEED) -> tuple[str, str, str]:
     roll = rng.random()
     url = f'url: "https://careers.example.com/{slug(company)}/{index}"'
     email = f"email: jobs@{slug(company)[:20]}.example.com"
-    apply = url if roll < 0.6 else email if roll < 0.8 else f"{url}, {email}"
+    # Indeed needs the hiring company's own email for every job: every posting has one.
+    apply = email if roll < 0.2 else f"{url}, {email}"
     lines.append(f"apply: {{{apply}}}")
     if rng.random() < 0.6:
         lines.append(f"experience: {rng.choice(EXPERIENCE)}")
@@ -282,6 +284,7 @@ organization:
   name: {organization}
   url: https://northwind.example.com
   email: jobs@northwind.example.com
+  location: {{city: Zurich, region: ZH, country: CH}}
 site: {{base_url: "https://jobs.northwind.example.com"}}
 postings: postings
 output: feeds

@@ -20,13 +20,14 @@ The site, under the ``dir`` folder of ``output`` (which this target owns whole):
 
 A job's sitemap ``lastmod`` and its Atom entry's ``updated`` are when its content last changed,
 as the publish state remembers it (`RenderContext.changed_at`; the posting date without a
-state), never the build time: sitemaps.org defines lastmod as "the date of last modification
-of the file", Google uses it only when it is "consistently and verifiably accurate" (its 2023
+state), never the build time: sitemaps.org defines lastmod as the date the page was last
+modified, Google uses it only when it is "consistently and verifiably accurate" (its 2023
 post: the last *significant* change), and RFC 4287 §4.2.15 makes ``atom:updated`` "the most
 recent instant in time when an entry or feed was modified in a way the publisher considers
 significant".  The entry's ``published`` stays the posting date; the feed's own ``updated``
 (and the index page's lastmod) is the last time the site's content changed.  Sources:
-sitemaps.org/protocol.html (verified), developers.google.com/search/blog/2023/06/
+sitemaps.org/protocol.php and its XSD (the XSD verified, the protocol's sentence secondary),
+developers.google.com/search/blog/2023/06/
 sitemaps-lastmod-ping (secondary), RFC 4287 (secondary quote); see docs/boards.md.
 - ``gone.html``: what the feed server answers, with status 410, at the address of a job that
   is no longer open (a page for job seekers, linking to the open jobs; not in the sitemap);

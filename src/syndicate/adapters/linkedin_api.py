@@ -94,7 +94,8 @@ class LinkedInApiOptions(PushOptions):
 
     type: Literal["linkedin_api"]
     endpoint: HttpUrl = "https://api.linkedin.com/rest"
-    version: str = Field(default=DEFAULT_VERSION, pattern=r"^20\d{4}$")
+    # YYYYMM, or YYYYMM.NN for a revision such as 202508.02 (the versioning page lists both)
+    version: str = Field(default=DEFAULT_VERSION, pattern=r"^20\d{4}(\.\d{2})?$")
     token_env: EnvName | None = None
     client_id_env: EnvName | None = None
     client_secret_env: EnvName | None = None

@@ -11,7 +11,7 @@ DEFAULT_HOOK_SECRET = "test-hook-secret-4b7e19c0"
 # The active versions LinkedIn's Talent versioning page lists (learn.microsoft.com/…/talent/
 # versioning); each is supported for at least two years from its release.
 LINKEDIN_VERSIONS = (
-    "202501", "202502", "202503", "202504", "202505", "202506", "202507", "202508",
+    "202501", "202502", "202503", "202504", "202505", "202506", "202507", "202508", "202508.02",
     "202510", "202511", "202512", "202602", "202603", "202604",
 )  # fmt: skip
 HookSignatures = Literal["standard", "legacy", "both"]
