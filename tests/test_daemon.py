@@ -9,6 +9,7 @@ restarted daemon finishes the work without duplicates.
 from __future__ import annotations
 
 import gzip
+import json
 import os
 import re
 import shutil
@@ -24,6 +25,7 @@ from typing import Any
 
 import httpx
 import pytest
+from cli import run as run_cli
 from lxml import etree
 
 from syndicate.testing.board import BoardServer
@@ -290,6 +292,52 @@ def test_retries_come_when_due_and_edits_are_watched_between_long_intervals(
             "the watched edit at the board",
         )
         assert project.indeed_titles()["sixsq-sales-manager"] == "Sales Lead"
+        assert project.stop() == 0
+    finally:
+        if project.process is not None and project.process.poll() is None:
+            project.process.kill()
+
+
+def test_a_scheduled_posting_is_listed_nowhere_until_its_moment_then_the_daemon_publishes_it(
+    tmp_path: Path, board: BoardServer
+) -> None:
+    project = Project(tmp_path / "site", board, schedule="{sync_every: 10m}")
+    starts = datetime.now(UTC).replace(microsecond=0) + timedelta(seconds=15)
+    scheduled = project.posting("sixsq-sales-manager")
+    scheduled.write_text(
+        re.sub(
+            r"(?m)^date_posted: .*$",
+            f"date_posted: {starts.isoformat()}",
+            scheduled.read_text(),
+        )
+    )
+    plan = run_cli("publish", "--plan", cwd=project.folder)
+    assert plan.returncode == 0, plan.stderr
+    assert "sixsq-sales-manager: scheduled for " in plan.stdout
+    try:
+        project.start()
+        # Before its moment: on no target, not told to any board, shown by status.
+        assert "sixsq-sales-manager" not in project.indeed_titles()
+        assert project.client.get("/careers/jobs/sixsq-sales-manager.html").status_code == 404
+        assert "sixsq-sales-manager" not in board.state().jobs
+        assert len(board.state().jobs) == 4
+        status = run_cli("status", "--format", "json", cwd=project.folder)
+        [row] = json.loads(status.stdout)["scheduled"]
+        assert row["posting"] == "sixsq-sales-manager"
+        assert datetime.fromisoformat(row["at"]) == starts
+        # The daemon wakes for it, long before its 10-minute interval.
+        wait_for(
+            lambda: board.state().jobs.get("sixsq-sales-manager") is not None,
+            40,
+            "the scheduled job at the board when its moment came",
+        )
+        assert datetime.now(UTC) >= starts
+        wait_for(
+            lambda: "sixsq-sales-manager" in project.indeed_titles(),
+            10,
+            "the scheduled job in the served Indeed feed",
+        )
+        assert project.client.get("/careers/jobs/sixsq-sales-manager.html").status_code == 200
         assert project.stop() == 0
     finally:
         if project.process is not None and project.process.poll() is None:

@@ -29,7 +29,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, tzinfo
 from enum import StrEnum
 from pathlib import Path
 from typing import Any, Protocol
@@ -184,14 +184,17 @@ def make_plan(
     lister: Lister | None = None,
     retry_failed: bool = False,
     delivered: Callable[[str, str], Any] | None = None,
+    timezone: tzinfo | None = None,
 ) -> Plan:
     """Plan every push target against what it has (``deliveries``) and what is already on its
     way to it (``open_operations``).  ``posting_ids`` limits the plan to those postings;
     ``lister`` (with the publish state) keeps last good versions and guards mass closes;
     ``retry_failed`` plans again what failed for good; ``delivered(posting_id, target)`` gives
     the payload a target last accepted (for a CLOSE of a deleted file, and the targets that
-    compare with it)."""
+    compare with it); ``timezone`` (the configuration's) dates the scheduled postings when no
+    target is given."""
     plan = Plan()
+    targets = list(targets)
     open_by_key = {(op.posting_id, op.target): op for op in open_operations}
     for target in targets:
         checks = CachedChecks(target, loaded.cache, prefetch=True)
@@ -200,7 +203,25 @@ def make_plan(
         planner.retry_failed = retry_failed
         planner.delivered = delivered
         planner.run(loaded, posting_ids)
+    zone = timezone or next((t.settings.timezone for t in targets), UTC)
+    _scheduled(plan, loaded, now, zone, posting_ids)
     return plan
+
+
+def _scheduled(
+    plan: Plan,
+    loaded: LoadResult,
+    now: datetime,
+    timezone: tzinfo,
+    posting_ids: Collection[str] | None,
+) -> None:
+    """Note every scheduled posting, whichever targets are ready: none lists it yet."""
+    for loaded_file in loaded.files:
+        if posting_ids is not None and loaded_file.posting_id not in posting_ids:
+            continue
+        window = loaded_file.window
+        if window.phase(now, timezone) is Phase.SCHEDULED:
+            plan.scheduled[loaded_file.posting_id] = window.starts(timezone)
 
 
 class _TargetPlanner:

@@ -191,6 +191,7 @@ def publish(
             lister=lister,
             retry_failed=retry_failed,
             delivered=store.last_payload,
+            timezone=settings.timezone,
         )
         report = PublishReport(plan=plan, disabled=disabled)
         if plan_only:
