@@ -33,6 +33,8 @@ import lxml.html
 import pytest
 import uvicorn
 from lxml import etree
+from prometheus_client import CONTENT_TYPE_LATEST
+from prometheus_client.parser import text_string_to_metric_families
 from pydantic import SecretStr
 from starlette.applications import Starlette
 
@@ -626,7 +628,7 @@ def test_metrics_parse_and_count(site: Site) -> None:
         status.set_queue_depth(7)
         status.sync_finished("ok")
         response = httpx.get(url + "/metrics")
-    assert response.headers["content-type"] == "text/plain; version=0.0.4; charset=utf-8"
+    assert response.headers["content-type"] == CONTENT_TYPE_LATEST
     after = parse_metrics(response.text)
     requests = "syndicate_http_requests_total"
     assert (
@@ -660,6 +662,66 @@ def test_metrics_parse_and_count(site: Site) -> None:
     expected["partners/indeed.xml"] = float((site.output / "partners/indeed.xml").stat().st_size)
     expected["alias.xml"] = expected["partners/indeed.xml"]
     assert sizes == expected  # no job pages, no hidden files, nothing outside output
+
+
+def test_metrics_parse_back_with_prometheus_client(site: Site) -> None:
+    """Every family of ``/metrics`` read by the library's own parser: its type and a sample."""
+    status = ServerStatus(timedelta(minutes=15))
+    metrics = Metrics(status, site.output)
+    with running(create_app(site.output, status=status, metrics=metrics)) as url:
+        assert httpx.get(url + "/indeed.xml").status_code == 200
+        metrics.syncs.inc(result="ok")
+        metrics.pushes.inc(3, target="linkedin", outcome="succeeded")
+        status.set_queue_depth(4)
+        status.sync_finished("ok")
+        text = httpx.get(url + "/metrics").text
+    families = {family.name: family for family in text_string_to_metric_families(text)}
+    # The parser drops a counter's ``_total`` from the family's name, not from its samples.
+    expected = {
+        "syndicate_syncs": "counter",
+        "syndicate_pushes": "counter",
+        "syndicate_queued_operations": "gauge",
+        "syndicate_held_postings": "gauge",
+        "syndicate_last_sync_timestamp_seconds": "gauge",
+        "syndicate_feed_bytes": "gauge",
+        "syndicate_http_requests": "counter",
+    }
+    # prometheus_client's creation time of each counter series.
+    created = {name + "_created": "gauge" for name, kind in expected.items() if kind == "counter"}
+    assert {name: family.type for name, family in families.items()} == expected | created
+
+    def sample(family: str, **labels: str) -> float:
+        (found,) = [s.value for s in families[family].samples if s.labels == labels]
+        return found
+
+    def names(family: str) -> set[str]:
+        return {s.name for s in families[family].samples}
+
+    assert names("syndicate_syncs") == {"syndicate_syncs_total"}
+    assert sample("syndicate_syncs", result="ok") == 1
+    assert sample("syndicate_syncs", result="failed") == 0
+    assert names("syndicate_pushes") == {"syndicate_pushes_total"}
+    assert sample("syndicate_pushes", target="linkedin", outcome="succeeded") == 3
+    assert sample("syndicate_queued_operations") == 4
+    assert sample("syndicate_held_postings") == 0
+    assert sample("syndicate_last_sync_timestamp_seconds") == pytest.approx(time.time(), abs=60)
+    assert (
+        sample("syndicate_feed_bytes", path="indeed.xml")
+        == (site.output / "indeed.xml").stat().st_size
+    )
+    assert names("syndicate_http_requests") == {"syndicate_http_requests_total"}
+    assert sample("syndicate_http_requests", code="200", method="GET") == 1
+    assert sample("syndicate_syncs_created", result="ok") == pytest.approx(time.time(), abs=60)
+
+
+def test_metrics_of_two_apps_are_apart(site: Site) -> None:
+    """Each `Metrics` has its own registry: a second one neither clashes nor shares counts."""
+    first = Metrics(ServerStatus(timedelta(minutes=15)), site.output)
+    second = Metrics(ServerStatus(timedelta(minutes=15)), site.output)
+    first.syncs.inc(result="ok")
+    assert first.syncs.value(result="ok") == 1
+    assert second.syncs.value(result="ok") == 0
+    assert 'syndicate_syncs_total{result="ok"} 0.0' in second.render()
 
 
 # -- one version per response ---------------------------------------------------------------------

@@ -8,7 +8,7 @@ hands the paths of closed jobs' pages to a `GonePaths` after each sync.
 from syndicate.serving.app import create_app, create_app_for
 from syndicate.serving.gone import GonePaths, job_page_path
 from syndicate.serving.health import Health, ServerStatus, SyncRecord
-from syndicate.serving.metrics import Metrics, Registry
+from syndicate.serving.metrics import Metrics
 from syndicate.serving.private import PrivateFiles, PrivateRule
 
 __all__ = [
@@ -17,7 +17,6 @@ __all__ = [
     "Metrics",
     "PrivateFiles",
     "PrivateRule",
-    "Registry",
     "ServerStatus",
     "SyncRecord",
     "create_app",

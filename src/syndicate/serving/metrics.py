@@ -1,183 +1,124 @@
-"""A small Prometheus registry: counters and gauges with labels, in the text format 0.0.4.
+"""The daemon's Prometheus metrics for ``GET /metrics``, on ``prometheus_client``.
 
-`Metrics` holds the daemon's own series; the daemon increments ``syncs`` and ``pushes``, the
-server counts requests, and the values that already live elsewhere (queue depth, feed sizes)
-are read when scraped::
+Each `Metrics` has its own `CollectorRegistry`, never the library's global one, so several apps
+in one process (the tests make many) don't clash.  The daemon increments ``syncs`` and
+``pushes``, the server counts requests, and the values that already live elsewhere (queue
+depth, held postings, the last sync, feed sizes) are read by `ScrapeCollector` when scraped::
 
     metrics.syncs.inc(result="ok")
     metrics.pushes.inc(target="linkedin", outcome="succeeded")
+
+The series:
+
+``syndicate_syncs_total{result}``, counter
+    Syncs finished, by result; ``ok`` and ``failed`` are shown at 0 from the start.
+``syndicate_pushes_total{target, outcome}``, counter
+    Operations pushed to boards, by target (``linkedin``) and outcome (``succeeded``).
+``syndicate_queued_operations``, gauge (read when scraped)
+    Operations waiting to be retried.
+``syndicate_held_postings``, gauge (read when scraped)
+    Postings kept at their last good version.
+``syndicate_last_sync_timestamp_seconds``, gauge (read when scraped)
+    Unix time the last sync finished; no sample before the first.
+``syndicate_feed_bytes{path}``, gauge (read when scraped)
+    Bytes of each served feed file, by its path under ``output`` (see `feed_sizes`).
+``syndicate_http_requests_total{code, method}``, counter
+    HTTP responses of the feed server, by status code and method (``GET``, ``HEAD``, ``other``).
+
+``prometheus_client`` also gives each counter a ``<name>_created`` gauge with the same labels
+(the Unix time each series started); ``PROMETHEUS_DISABLE_CREATED_SERIES=True`` in the
+environment turns those off for the whole process.
 """
 
 from __future__ import annotations
 
-import math
 import os
-import re
-import threading
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator
 from pathlib import Path
+
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, generate_latest
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.registry import Collector
 
 from syndicate.serving.health import ServerStatus
 
-CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
-LabelValues = tuple[str, ...]
-Collect = Callable[[], Mapping[LabelValues, float]]
-_NAME = re.compile(r"[a-zA-Z_:][a-zA-Z0-9_:]*")
-_LABEL = re.compile(r"[a-zA-Z_][a-zA-Z0-9_]*")
+CONTENT_TYPE = CONTENT_TYPE_LATEST
 FEED_SUFFIXES = (".xml", ".json", ".jsonld", ".atom")
 
-
-def _escape_label(value: str) -> str:
-    return value.replace("\\", "\\\\").replace("\n", "\\n").replace('"', '\\"')
-
-
-def _escape_help(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("\n", "\\n")
-
-
-def _number(value: float) -> str:
-    if math.isnan(value):
-        return "NaN"
-    if math.isinf(value):
-        return "+Inf" if value > 0 else "-Inf"
-    return str(int(value)) if float(value).is_integer() else repr(float(value))
+QUEUED = ("syndicate_queued_operations", "Operations waiting to be retried.")
+HELD = (
+    "syndicate_held_postings",
+    "Postings kept at their last good version (their file fails to load or breaks a "
+    "target's rules).",
+)
+LAST_SYNC = (
+    "syndicate_last_sync_timestamp_seconds",
+    "When the last sync finished (Unix time; absent before the first).",
+)
+FEED_BYTES = ("syndicate_feed_bytes", "Size of each served feed file, by path under output.")
 
 
-class _Metric:
-    kind = ""
+class LabelledCounter:
+    """A `prometheus_client.Counter` whose labels are given as keywords to `inc`."""
 
-    def __init__(self, name: str, help_text: str, labels: tuple[str, ...] = ()) -> None:
-        if not _NAME.fullmatch(name) or not all(_LABEL.fullmatch(label) for label in labels):
-            raise ValueError(f"invalid metric or label name in {name}{labels}")
+    def __init__(
+        self, name: str, help_text: str, labels: tuple[str, ...], registry: CollectorRegistry
+    ) -> None:
         self.name = name
-        self.help = help_text
-        self.labels = labels
-        self._values: dict[LabelValues, float] = {}
-        self._lock = threading.Lock()
-
-    def _key(self, labels: Mapping[str, str]) -> LabelValues:
-        if set(labels) != set(self.labels):
-            raise ValueError(f"{self.name} takes the labels {self.labels}, not {tuple(labels)}")
-        return tuple(str(labels[name]) for name in self.labels)
-
-    def value(self, **labels: str) -> float:
-        """The current value of one series (0 when it was never touched)."""
-        with self._lock:
-            return self._values.get(self._key(labels), 0.0)
-
-    def samples(self) -> Mapping[LabelValues, float]:
-        with self._lock:
-            return dict(self._values)
-
-    def render(self) -> Iterator[str]:
-        """The metric's lines in the text format."""
-        yield f"# HELP {self.name} {_escape_help(self.help)}"
-        yield f"# TYPE {self.name} {self.kind}"
-        for values, number in sorted(self.samples().items()):
-            if values:
-                pairs = ",".join(
-                    f'{label}="{_escape_label(value)}"'
-                    for label, value in zip(self.labels, values, strict=True)
-                )
-                yield f"{self.name}{{{pairs}}} {_number(number)}"
-            else:
-                yield f"{self.name} {_number(number)}"
-
-
-class Counter(_Metric):
-    """A value that only goes up (its name ends in ``_total``)."""
-
-    kind = "counter"
+        self._registry = registry
+        self._counter = Counter(name, help_text, labels, registry=registry)
 
     def inc(self, amount: float = 1.0, **labels: str) -> None:
         """Add ``amount`` (0 declares the series so that it shows before its first event)."""
-        if amount < 0:
-            raise ValueError("a counter cannot go down")
-        key = self._key(labels)
-        with self._lock:
-            self._values[key] = self._values.get(key, 0.0) + amount
+        (self._counter.labels(**labels) if labels else self._counter).inc(amount)
+
+    def value(self, **labels: str) -> float:
+        """The current value of one series (0 when it was never touched)."""
+        return self._registry.get_sample_value(self.name, labels) or 0.0
 
 
-class Gauge(_Metric):
-    """A value that goes up and down, set directly or read from ``collect`` when scraped."""
+class ScrapeCollector(Collector):
+    """The gauges read when scraped: queued operations, held postings, last sync, feed sizes."""
 
-    kind = "gauge"
+    def __init__(self, status: ServerStatus, output: Path) -> None:
+        self.status = status
+        self.output = output
 
-    def __init__(
-        self,
-        name: str,
-        help_text: str,
-        labels: tuple[str, ...] = (),
-        collect: Collect | None = None,
-    ) -> None:
-        super().__init__(name, help_text, labels)
-        self._collect = collect
+    def describe(self) -> Iterator[GaugeMetricFamily]:
+        """The families without samples, for the registry's check of duplicate names."""
+        for name, help_text in (QUEUED, HELD, LAST_SYNC):
+            yield GaugeMetricFamily(name, help_text)
+        yield GaugeMetricFamily(*FEED_BYTES, labels=["path"])
 
-    def set(self, value: float, **labels: str) -> None:
-        key = self._key(labels)
-        with self._lock:
-            self._values[key] = float(value)
-
-    def samples(self) -> Mapping[LabelValues, float]:
-        if self._collect is not None:
-            return self._collect()
-        return super().samples()
-
-
-class Registry:
-    """Metrics by name, rendered together for ``GET /metrics``."""
-
-    def __init__(self) -> None:
-        self._metrics: dict[str, _Metric] = {}
-        self._lock = threading.Lock()
-
-    def _add(self, metric: _Metric) -> None:
-        with self._lock:
-            if metric.name in self._metrics:
-                raise ValueError(f"metric {metric.name} is already registered")
-            self._metrics[metric.name] = metric
-
-    def counter(self, name: str, help_text: str, labels: tuple[str, ...] = ()) -> Counter:
-        """Register and return a counter."""
-        metric = Counter(name, help_text, labels)
-        self._add(metric)
-        return metric
-
-    def gauge(
-        self,
-        name: str,
-        help_text: str,
-        labels: tuple[str, ...] = (),
-        collect: Collect | None = None,
-    ) -> Gauge:
-        """Register and return a gauge; with ``collect``, its values are read when scraped."""
-        metric = Gauge(name, help_text, labels, collect)
-        self._add(metric)
-        return metric
-
-    def render(self) -> str:
-        """Every metric in the Prometheus text format."""
-        with self._lock:
-            metrics = list(self._metrics.values())
-        return "".join(line + "\n" for metric in metrics for line in metric.render())
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        yield GaugeMetricFamily(*QUEUED, value=self.status.queue_depth)
+        yield GaugeMetricFamily(*HELD, value=self.status.held)
+        last_sync = GaugeMetricFamily(*LAST_SYNC)
+        if (last := self.status.last_sync) is not None:
+            last_sync.add_metric([], last.finished_at.timestamp())
+        yield last_sync
+        feeds = GaugeMetricFamily(*FEED_BYTES, labels=["path"])
+        for path, size in sorted(feed_sizes(self.output).items()):
+            feeds.add_metric([path], size)
+        yield feeds
 
 
-def feed_sizes(output: Path) -> dict[LabelValues, float]:
+def feed_sizes(output: Path) -> dict[str, int]:
     """Bytes of each feed file (XML, JSON, JSON-LD, Atom) in ``output`` and its sub-folders.
 
     Only two levels are looked at (``indeed.xml``, ``careers/sitemap.xml``), which leaves out
     the job pages; hidden files and folders (``.versions``) are skipped, and so is a symlinked
     folder that leads outside ``output``.
     """
-    sizes: dict[LabelValues, float] = {}
+    sizes: dict[str, int] = {}
     base = os.path.realpath(output)
     for entry, relative in _entries(base, base, ""):
         if entry.is_file() and entry.name.endswith(FEED_SUFFIXES):
-            sizes[(relative,)] = entry.stat().st_size
+            sizes[relative] = entry.stat().st_size
         elif entry.is_dir():
             for inner, inner_relative in _entries(entry.path, base, relative + "/"):
                 if inner.is_file() and inner.name.endswith(FEED_SUFFIXES):
-                    sizes[(inner_relative,)] = inner.stat().st_size
+                    sizes[inner_relative] = inner.stat().st_size
     return sizes
 
 
@@ -202,50 +143,30 @@ class Metrics:
     """The daemon's metrics: syncs, pushes, queued operations, feed sizes, HTTP requests."""
 
     def __init__(self, status: ServerStatus, output: Path) -> None:
-        self.registry = Registry()
-        self.syncs = self.registry.counter(
-            "syndicate_syncs_total", "Syncs finished, by result (ok, failed).", ("result",)
+        self.registry = CollectorRegistry()
+        self.syncs = LabelledCounter(
+            "syndicate_syncs_total",
+            "Syncs finished, by result (ok, failed).",
+            ("result",),
+            self.registry,
         )
         for result in ("ok", "failed"):
             self.syncs.inc(0, result=result)
-        self.pushes = self.registry.counter(
+        self.pushes = LabelledCounter(
             "syndicate_pushes_total",
             "Operations pushed to boards, by target and outcome.",
             ("target", "outcome"),
+            self.registry,
         )
-        self.queued = self.registry.gauge(
-            "syndicate_queued_operations",
-            "Operations waiting to be retried.",
-            collect=lambda: {(): float(status.queue_depth)},
-        )
-        self.held = self.registry.gauge(
-            "syndicate_held_postings",
-            "Postings kept at their last good version (their file fails to load or breaks a "
-            "target's rules).",
-            collect=lambda: {(): float(status.held)},
-        )
-        self.last_sync = self.registry.gauge(
-            "syndicate_last_sync_timestamp_seconds",
-            "When the last sync finished (Unix time; absent before the first).",
-            collect=lambda: _last_sync_time(status),
-        )
-        self.feed_bytes = self.registry.gauge(
-            "syndicate_feed_bytes",
-            "Size of each served feed file, by path under output.",
-            ("path",),
-            collect=lambda: feed_sizes(output),
-        )
-        self.requests = self.registry.counter(
+        self.scraped = ScrapeCollector(status, output)
+        self.registry.register(self.scraped)
+        self.requests = LabelledCounter(
             "syndicate_http_requests_total",
             "HTTP requests answered by the feed server, by status code and method.",
             ("code", "method"),
+            self.registry,
         )
 
     def render(self) -> str:
         """The body of ``GET /metrics``."""
-        return self.registry.render()
-
-
-def _last_sync_time(status: ServerStatus) -> dict[LabelValues, float]:
-    last = status.last_sync
-    return {(): last.finished_at.timestamp()} if last else {}
+        return generate_latest(self.registry).decode()
