@@ -174,7 +174,7 @@ def _target_options_type() -> Any:
 
 
 def _union(members: tuple[type, ...]) -> Any:
-    union = members[0]
+    union: Any = members[0]  # a type, then a union of types
     for member in members[1:]:
         union = union | member
     return union

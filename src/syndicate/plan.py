@@ -393,7 +393,12 @@ class _TargetPlanner:
                 self.add(OperationKind.RENEW, loaded, version, Reason.RENEWAL, source)
             return
         failed_for_good = delivery is not None and delivery.state == "failed"
-        if pending is None and failed_for_good and delivery.planned_hash == version:
+        if (
+            pending is None
+            and delivery is not None
+            and failed_for_good
+            and delivery.planned_hash == version
+        ):
             if not self.retry_failed:
                 return  # failed for good: tried again once the posting changes
             kind = OperationKind.UPDATE if live else OperationKind.CREATE

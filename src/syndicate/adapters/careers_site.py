@@ -397,7 +397,7 @@ class CareersSite(PullTarget):
             variables = {"site": site, "urls": urls}
             yield self._document("sitemap.xml", "application/xml", ("sitemap.xml", variables))
             return
-        parts = []
+        parts: list[str] = []
         for start in range(0, count, self.sitemap_limit):
             name = f"sitemap-{len(parts) + 1}.xml"
             stop = start + self.sitemap_limit
