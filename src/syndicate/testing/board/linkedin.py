@@ -89,7 +89,10 @@ class _ServiceError(TypedDict):
     message: str
 
 
-_EXPIRED: _ServiceError = {"serviceErrorCode": 65602, "message": "The token used in the request has expired"}
+_EXPIRED: _ServiceError = {
+    "serviceErrorCode": 65602,
+    "message": "The token used in the request has expired",
+}
 _INVALID: _ServiceError = {"serviceErrorCode": 65600, "message": "Invalid access token"}
 
 _URL = re.compile(r"^https?://[^\s/]+\S*$")
