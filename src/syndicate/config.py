@@ -189,6 +189,8 @@ class Settings(_Section):
     output: Path = Path("feeds")
     state: str = "sqlite:///.syndicate/state.db"
     timezone: ZoneInfo = ZoneInfo("UTC")
+    # A type computed at import (the union of every target's Options), which pydantic reads and
+    # mypy cannot.
     targets: dict[str, _target_options_type()] = {}  # type: ignore[valid-type]
     schedule: Schedule = Schedule()
     retry: Retry = Retry()

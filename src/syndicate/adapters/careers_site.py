@@ -176,6 +176,7 @@ class CareersSite(PullTarget):
         digest = hashlib.sha256(self.options.model_dump_json().encode())
         environment = self._environment
         for name in sorted(environment.list_templates()):
+            # list_templates() has already needed the loader, so it is not None here.
             source, _, _ = environment.loader.get_source(environment, name)  # type: ignore[union-attr]
             digest.update(name.encode() + b"\0" + source.encode() + b"\0")
         return digest.hexdigest()

@@ -12,7 +12,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn
 from rich.table import Table
 
 from syndicate.adapters import PullTarget, RenderContext, Target, create_targets
@@ -295,12 +295,12 @@ def _build_with_progress(
 ) -> BuildReport:
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn())
     with Progress(*columns, console=runtime.err, disable=runtime.verbosity < 0) as bar:
-        tasks: dict[str, object] = {}
+        tasks: dict[str, TaskID] = {}
 
         def advance(name: str, done: int) -> None:
             if name not in tasks:
                 tasks[name] = bar.add_task(f"rendering {name}", total=None)
-            bar.update(tasks[name], completed=done)  # type: ignore[arg-type]
+            bar.update(tasks[name], completed=done)
 
         return build(settings, loaded, only=only, progress=advance, store=store)
 

@@ -222,6 +222,7 @@ def _apply_element(board: Board, element: Any, versioned: bool) -> dict[str, Any
         job_posting=applied.urn if applied else None,
         status="FAILED" if failure else "SUCCEEDED",
         error_message=failure,
+        # Not a TaskFailedFault here, so a task_in_progress fault, which has polls.
         in_progress_polls=task_fault.polls if task_fault is not None else 0,  # type: ignore[union-attr]
         created_at=board.now(),
     )
