@@ -195,7 +195,7 @@ def build(
         runs = [run for run in runs if not manifest.still_written(run, code, settings.output_dir)]
         _make_ahead(runs, on_air, settings)
         for run in runs:
-            documents = run.target.render(PostingList(run.accepted), run.context)
+            documents = run.target.render(PostingList(run.accepted), run.render_context)
             _write(run.target, documents, settings.output_dir, run.result)
             manifest.written(run, code, settings.output_dir)
             if progress:
@@ -226,6 +226,12 @@ class _Run:
     rejected: dict[str, list[Problem]] = field(default_factory=dict)  # errors, by posting id
     context: RenderContext | None = None
     book: ReferenceBook | None = None  # the reference numbers of a target that needs them
+
+    @property
+    def render_context(self) -> RenderContext:
+        """`context`, once the build has made it (every run has one before anything renders)."""
+        assert self.context is not None
+        return self.context
 
 
 def _number(run: _Run, lister: Lister | None, files: dict[str, PostingFile]) -> None:
@@ -308,24 +314,25 @@ def _make_ahead(
     many (`syndicate.parallel`)."""
     chosen = [run for run in runs if run.target.fragments is not None and run.context is not None]
     todo = _missing(chosen, postings)
-    stores = [run.target.fragments for run in chosen]
+    stores = [fragments for run in chosen if (fragments := run.target.fragments) is not None]
     shipped = [ref.shipped() if isinstance(ref, PostingFile) else None for ref, _ in todo]
     workers = worker_count(settings.workers, len(todo))
     if workers and all(shipped):
         tasks = _render_tasks(chosen, todo, shipped, settings)
-        made = itertools.chain.from_iterable(ordered_map(render_in_worker, tasks, workers))
+        made: Iterator[list[bytes]] = itertools.chain.from_iterable(
+            ordered_map(render_in_worker, tasks, workers)
+        )
     else:
-        makers = [run.target.fragment_makers(run.context) for run in chosen]  # type: ignore[arg-type]
+        makers = [run.target.fragment_makers(run.render_context) for run in chosen]
         made = (_render(makers, ref.posting, jobs) for ref, jobs in todo)
     pieces: dict[_Job, list[tuple[str, bytes]]] = {}
     for count, ((ref, jobs), datas) in enumerate(zip(todo, made, strict=True), start=1):
         for job, data in zip(jobs, datas, strict=True):
             fragments = stores[job[0]]
-            assert fragments is not None
             pieces.setdefault(job, []).append((fragments.key_of(ref), data))
         if count % _AHEAD == 0 or count == len(todo):
             for (index, part), items in pieces.items():
-                stores[index].store(part, items)  # type: ignore[union-attr]
+                stores[index].store(part, items)
             pieces.clear()
 
 
@@ -334,7 +341,7 @@ def _missing(
 ) -> list[tuple[LoadedPosting, list[_Job]]]:
     """Each posting with the fragments (of the targets that accept it) the cache lacks."""
     accepted = [{id(ref) for ref in run.accepted} for run in runs]
-    parts = [list(run.target.fragment_makers(run.context)) for run in runs]  # type: ignore[arg-type]
+    parts = [list(run.target.fragment_makers(run.render_context)) for run in runs]
     todo: list[tuple[LoadedPosting, list[_Job]]] = []
     for start in range(0, len(postings), _AHEAD):
         batch = postings[start : start + _AHEAD]
@@ -371,12 +378,12 @@ def _render_tasks(
     shipped: Sequence[ShippedPosting | None],
     settings: Settings,
 ) -> Iterator[_RenderTask]:
-    spec = tuple((run.target.name, run.context.build_time) for run in runs)  # type: ignore[union-attr]
+    spec = tuple((run.target.name, run.render_context.build_time) for run in runs)
     key = hashlib.sha256(
         f"{settings.model_dump_json()}\0{settings.root}\0{spec}".encode()
     ).hexdigest()
-    numbered = [run.context.references for run in runs]  # type: ignore[union-attr]
-    dated = [run.context.changed for run in runs]  # type: ignore[union-attr]
+    numbered = [run.render_context.references for run in runs]
+    dated = [run.render_context.changed for run in runs]
     for start in range(0, len(todo), _TASK):
         chunk = [(shipped[i], todo[i][1]) for i in range(start, min(start + _TASK, len(todo)))]
         ids = [todo[i][0].posting_id for i in range(start, min(start + _TASK, len(todo)))]

@@ -174,7 +174,7 @@ def _target_options_type() -> Any:
 
 
 def _union(members: tuple[type, ...]) -> Any:
-    union = members[0]
+    union: Any = members[0]  # a type, then a union of types
     for member in members[1:]:
         union = union | member
     return union
@@ -189,6 +189,8 @@ class Settings(_Section):
     output: Path = Path("feeds")
     state: str = "sqlite:///.syndicate/state.db"
     timezone: ZoneInfo = ZoneInfo("UTC")
+    # A type computed at import (the union of every target's Options), which pydantic reads and
+    # mypy cannot.
     targets: dict[str, _target_options_type()] = {}  # type: ignore[valid-type]
     schedule: Schedule = Schedule()
     retry: Retry = Retry()

@@ -33,6 +33,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import FrameType
+from typing import Any, Literal
 
 import uvicorn
 from apscheduler.executors.pool import ThreadPoolExecutor
@@ -112,7 +113,7 @@ class Syncer:
         error: BaseException | None = None,
     ) -> None:
         duration = time.monotonic() - started
-        result = "failed" if error is not None else "ok"
+        result: Literal["ok", "failed"] = "failed" if error is not None else "ok"
         self.status.sync_finished(result, duration=duration, error=str(error) if error else None)
         self.metrics.syncs.inc(result=result)
         queued = self.store.open_count() if error is None else None
@@ -189,24 +190,24 @@ class Syncer:
             problems.append(f"{name}: the board refuses our credentials: {failure.error}")
         self.status.set_problems(problems, held=len({h.source for h in holds}))
         # Logged once each, when first found: what /healthz shows, and every posting problem.
-        found = {problem: "needs attention" for problem in problems}
-        found |= {str(problem): "invalid posting" for problem in loaded.problems}
-        for problem, kind in found.items():
+        noticed = {problem: "needs attention" for problem in problems}
+        noticed |= {str(problem): "invalid posting" for problem in loaded.problems}
+        for problem, kind in noticed.items():
             if problem not in self._reported:
                 event(log, kind, level=logging.WARNING, problem=problem)
-        for problem in self._reported - set(found):
+        for problem in self._reported - set(noticed):
             event(log, "resolved", problem=problem)
-        self._reported = set(found)
+        self._reported = set(noticed)
 
 
-def _problem_text(found: dict[str, object]) -> str:
+def _problem_text(found: dict[str, Any]) -> str:
     """A stored problem (`Problem.to_dict`) as ``file:line: field: message``."""
     problem = Problem(
         str(found.get("message", "")),
-        file=found.get("file"),  # type: ignore[arg-type]
-        line=found.get("line"),  # type: ignore[arg-type]
-        field=found.get("field"),  # type: ignore[arg-type]
-        target=found.get("target"),  # type: ignore[arg-type]
+        file=found.get("file"),
+        line=found.get("line"),
+        field=found.get("field"),
+        target=found.get("target"),
     )
     return str(problem)
 

@@ -23,6 +23,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
+from typing import TypedDict, Unpack
 
 
 class Severity(StrEnum):
@@ -124,6 +125,18 @@ class RenderError(SyndicateError):
     """A posting cannot be rendered for a target (its rules are broken or a template failed)."""
 
 
+class _ErrorContext(TypedDict, total=False):
+    """The keyword arguments of `SyndicateError` that `PushError` passes on."""
+
+    file: Path | str | None
+    line: int | None
+    field: str | None
+    target: str | None
+    posting_id: str | None
+    retryable: bool
+    problems: Iterable[Problem]
+
+
 class PushError(SyndicateError):
     """A board refused or failed a push.
 
@@ -137,9 +150,9 @@ class PushError(SyndicateError):
         *,
         retry_after: float | None = None,
         status_code: int | None = None,
-        **context: object,
+        **context: Unpack[_ErrorContext],
     ) -> None:
-        super().__init__(message, **context)  # type: ignore[arg-type]
+        super().__init__(message, **context)
         self.retry_after = retry_after
         self.status_code = status_code
 

@@ -104,7 +104,7 @@ class TargetListing:
         for ref in self.listed:
             before = self.known.get(ref.posting_id)
             same = before is not None and before.content_hash == ref.content_hash
-            changed[ref.posting_id] = before.changed_at if same else now  # type: ignore[union-attr]
+            changed[ref.posting_id] = before.changed_at if before is not None and same else now
         return changed
 
 

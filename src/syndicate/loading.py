@@ -68,13 +68,17 @@ class PostingFile:
     ) -> None:
         self._path = str(path)
         self._posting = posting
-        self._document = (document, body_line) if document is not None else None
+        self._document = (
+            (document, body_line) if document is not None and body_line is not None else None
+        )
         self._source = source
         if posting is not None:
             posting_id, content_hash = posting.id, posting.content_hash
             listing = posting.window
         if posting_id is None or content_hash is None or listing is None:
             raise ValueError("a PostingFile needs its posting, or its id, hash and listing")
+        if document is not None and body_line is None:
+            raise ValueError("a PostingFile given its document needs the line its body starts on")
         self.posting_id = posting_id
         self.content_hash = content_hash
         self._listing = listing
@@ -470,6 +474,7 @@ def _load_cached(
             order.append((path, None))
             stale.append(_Stale(path, entry, stat, timezone))
     count = worker_count(workers, len(stale))
+    examined: Iterator[_Examined]
     if count:
         chunks = [stale[i : i + _WORKER_FILES] for i in range(0, len(stale), _WORKER_FILES)]
         examined = itertools.chain.from_iterable(ordered_map(_examine_all, chunks, count))

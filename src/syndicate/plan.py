@@ -63,18 +63,29 @@ class Reason(StrEnum):
 
 
 class DeliveryView(Protocol):
-    """What planning needs to know of one posting × target in the publish state."""
+    """What planning needs to know of one posting × target in the publish state (read-only:
+    the store's records are frozen)."""
 
-    posting_id: str
-    target: str
-    state: str  # pending | published | failed | closed
-    content_hash: str | None  # of the last operation the target accepted
-    planned_hash: str | None  # of the newest operation planned
-    source_path: str | None
-    delivered_at: datetime | None  # when the target last accepted an operation
-    posting_hash: str | None  # the posting's content hash last accepted
-    payload_hash: str | None  # digest of the payload last accepted
-    expires_at: datetime | None  # when the board's listing lapses, if it does
+    @property
+    def posting_id(self) -> str: ...
+    @property
+    def target(self) -> str: ...
+    @property
+    def state(self) -> str: ...  # pending | published | failed | closed
+    @property
+    def content_hash(self) -> str | None: ...  # of the last operation the target accepted
+    @property
+    def planned_hash(self) -> str | None: ...  # of the newest operation planned
+    @property
+    def source_path(self) -> str | None: ...
+    @property
+    def delivered_at(self) -> datetime | None: ...  # when the target last accepted an operation
+    @property
+    def posting_hash(self) -> str | None: ...  # the posting's content hash last accepted
+    @property
+    def payload_hash(self) -> str | None: ...  # digest of the payload last accepted
+    @property
+    def expires_at(self) -> datetime | None: ...  # when the board's listing lapses, if it does
 
     @property
     def live(self) -> bool:
@@ -85,11 +96,16 @@ class DeliveryView(Protocol):
 class OpenOperationView(Protocol):
     """An operation planned earlier and not finished (pending, or queued for a retry)."""
 
-    posting_id: str
-    target: str
-    kind: str
-    content_hash: str | None
-    attempts: int
+    @property
+    def posting_id(self) -> str: ...
+    @property
+    def target(self) -> str: ...
+    @property
+    def kind(self) -> str: ...
+    @property
+    def content_hash(self) -> str | None: ...
+    @property
+    def attempts(self) -> int: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -414,7 +430,12 @@ class _TargetPlanner:
                 self.add(OperationKind.RENEW, loaded, version, Reason.RENEWAL, source)
             return
         failed_for_good = delivery is not None and delivery.state == "failed"
-        if pending is None and failed_for_good and delivery.planned_hash == version:
+        if (
+            pending is None
+            and delivery is not None
+            and failed_for_good
+            and delivery.planned_hash == version
+        ):
             if not self.retry_failed:
                 return  # failed for good: tried again once the posting changes
             kind = OperationKind.UPDATE if live else OperationKind.CREATE

@@ -409,13 +409,19 @@ class _Applier:
             self.budget.spend(seconds)
             self.waiter(self.target.name, seconds, why["error"])
 
+        out_of_attempts = stop_after_attempt(self.retry.max_attempts)
+
+        def stop(state: RetryCallState) -> bool:
+            # As ``out_of_attempts | ...`` would, which tenacity types for stop_base only.
+            return (
+                out_of_attempts(state)
+                or self._asked_to_wait_too_long(state)
+                or self._budget_spent(state)
+            )
+
         retrying = Retrying(
             retry=retry_if_exception(lambda e: isinstance(e, PushError) and e.retryable),
-            stop=(
-                stop_after_attempt(self.retry.max_attempts)
-                | self._asked_to_wait_too_long
-                | self._budget_spent
-            ),
+            stop=stop,
             wait=self._wait,
             sleep=sleep,
             before=lambda _state: self.store.start_attempts(ids, now=self.now()),

@@ -12,6 +12,7 @@ from syndicate.diagnostics import Loc, field_path
 from syndicate.errors import InputError, Problem, SyndicateError
 
 
+# A base class chosen at import (libyaml's when it is there), which mypy cannot follow.
 class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
     """libyaml's safe loader, except that an impossible timestamp (``2026-02-30``) stays text.
 

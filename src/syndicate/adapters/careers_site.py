@@ -177,6 +177,7 @@ class CareersSite(PullTarget):
         digest = hashlib.sha256(self.options.model_dump_json().encode())
         environment = self._environment
         for name in sorted(environment.list_templates()):
+            # list_templates() has already needed the loader, so it is not None here.
             source, _, _ = environment.loader.get_source(environment, name)  # type: ignore[union-attr]
             digest.update(name.encode() + b"\0" + source.encode() + b"\0")
         return digest.hexdigest()
@@ -398,7 +399,7 @@ class CareersSite(PullTarget):
             variables = {"site": site, "urls": urls}
             yield self._document("sitemap.xml", "application/xml", ("sitemap.xml", variables))
             return
-        parts = []
+        parts: list[str] = []
         for start in range(0, count, self.sitemap_limit):
             name = f"sitemap-{len(parts) + 1}.xml"
             stop = start + self.sitemap_limit

@@ -96,7 +96,7 @@ class HttpxRequest(google.auth.transport.Request):
         timeout: float | None = None,
         **kwargs: Any,
     ) -> HttpxResponse:
-        extra = {} if timeout is None else {"timeout": timeout}
+        extra: dict[str, Any] = {} if timeout is None else {"timeout": timeout}
         try:
             response = self.client.request(
                 method, url, content=body, headers=dict(headers or {}), **extra

@@ -40,6 +40,7 @@ that check each rule and whether the source is Google's own page or a secondary 
 
 from __future__ import annotations
 
+import email.message
 import email.parser
 import email.policy
 import http.client
@@ -50,7 +51,7 @@ import secrets
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from typing import Any, ClassVar, Literal, NamedTuple
+from typing import Any, ClassVar, Literal, NamedTuple, cast
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
@@ -166,10 +167,15 @@ def decode_batch(content_type: str, body: bytes) -> dict[str, httpx.Response]:
     if message.get_content_type() != "multipart/mixed" or not message.get_boundary():
         raise ValueError(f"the answer is {content_type or 'untyped'}, not multipart/mixed")
     answers: dict[str, httpx.Response] = {}
-    for part in message.get_payload():
+    # A multipart message's payload is the list of its parts.  (Unless the body never shows the
+    # boundary: the parser then keeps the text as a str, and this loop fails on it.)
+    for part in cast(list[email.message.Message], message.get_payload()):
         content_id = response_content_id(part.get("Content-ID", ""))
         if content_id is not None:
-            answers[content_id] = parse_http_response(part.get_payload(decode=True) or b"")
+            payload = part.get_payload(decode=True)  # bytes, or None for a nested multipart
+            answers[content_id] = parse_http_response(
+                payload if isinstance(payload, bytes) else b""
+            )
     return answers
 
 
@@ -224,8 +230,10 @@ class GoogleIndexing(PushTarget):
     quota_unit: ClassVar[str] = "notifications"
     options: GoogleIndexingOptions
 
-    @property  # type: ignore[override]
-    def max_batch(self) -> int:
+    # PushTarget.max_batch is a ClassVar; here it depends on the options, and it is only ever
+    # read from an instance.
+    @property
+    def max_batch(self) -> int:  # type: ignore[override]
         """Operations per `send`: a batch request's worth, or one when batching is off."""
         return BATCH_LIMIT if self.options.batch else 1
 

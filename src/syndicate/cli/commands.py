@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import functools
 from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn
 from rich.table import Table
 
 from syndicate.adapters import PullTarget, RenderContext, Target, create_targets
@@ -29,7 +30,7 @@ from syndicate.cli.base import (
 from syndicate.config import Settings
 from syndicate.errors import Problem, Severity, SyndicateError
 from syndicate.listing import Lister
-from syndicate.loading import LoadResult, PostingFile, display_path, load_project
+from syndicate.loading import LoadedPosting, LoadResult, PostingFile, display_path, load_project
 from syndicate.model import Phase
 from syndicate.references import ReferenceBook
 from syndicate.secret import mask
@@ -137,9 +138,7 @@ def _reference_collisions(
                 if f.window.phase(now, settings.timezone) in (Phase.LISTED, Phase.SCHEDULED)
                 and not f.posting.opts_out_of(target.name)
             ]
-            book = ReferenceBook(
-                target.reference_scheme, lambda f, t=target: t.spots(f.posting), store
-            )
+            book = ReferenceBook(target.reference_scheme, functools.partial(_spots, target), store)
             by_id = {f.posting_id: f for f in listed}
             for number, owners in book.collisions(listed).items():
                 for posting_id in owners:
@@ -204,6 +203,14 @@ def _located(posting_file: PostingFile, problems: list[Problem]) -> list[Problem
     return posting_file.locate(problems)
 
 
+def _spots(target: PullTarget, loaded: LoadedPosting) -> list[Any]:
+    return target.spots(loaded.posting)
+
+
+def _rules(target: Target, loaded: LoadedPosting) -> list[Problem]:
+    return target.rules(loaded.posting)
+
+
 def _against_the_state(
     settings: Settings, loaded: LoadResult, checked: list[tuple[Target, dict[str, list[Problem]]]]
 ) -> list[Problem]:
@@ -228,9 +235,7 @@ def _against_the_state(
                 else:
                     accepted.append(posting_file)
             selections.append(
-                lister.select(
-                    target.name, accepted, rejected, lambda kept, t=target: t.rules(kept.posting)
-                )
+                lister.select(target.name, accepted, rejected, functools.partial(_rules, target))
             )
         refusals = [s.refusal.problem() for s in selections if s.refusal is not None]
         return [*lister.kept_notes(selections), *refusals, *lister.renames()]
@@ -290,12 +295,12 @@ def _build_with_progress(
 ) -> BuildReport:
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn())
     with Progress(*columns, console=runtime.err, disable=runtime.verbosity < 0) as bar:
-        tasks: dict[str, object] = {}
+        tasks: dict[str, TaskID] = {}
 
         def advance(name: str, done: int) -> None:
             if name not in tasks:
                 tasks[name] = bar.add_task(f"rendering {name}", total=None)
-            bar.update(tasks[name], completed=done)  # type: ignore[arg-type]
+            bar.update(tasks[name], completed=done)
 
         return build(settings, loaded, only=only, progress=advance, store=store)
 

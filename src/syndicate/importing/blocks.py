@@ -123,7 +123,7 @@ def text_inline(text: str) -> Inline:
     return normalize((Run(text),))
 
 
-def plain(inline: Inline) -> str:
+def plain(inline: Iterable[Run]) -> str:
     """The text of inline content, whitespace collapsed."""
     return _SPACES.sub(" ", "".join(" " if r.hard_break else r.text for r in inline)).strip()
 

@@ -110,7 +110,8 @@ def _places(draft: Draft, job: dict[str, Any]) -> None:
         draft.set("locations", [place.as_location() for place in reading.places])
     if draft.has("locations") or draft.fields.get("remote") == "remote":
         return
-    offices = job.get("offices") if isinstance(job.get("offices"), list) else []
+    found = job.get("offices")
+    offices: list[Any] = found if isinstance(found, list) else []
     locations: list[dict[str, str]] = []
     for office in offices:
         text = _text(office.get("location")) if isinstance(office, dict) else None

@@ -69,9 +69,8 @@ class LeverImporter(Importer):
         draft.source_id = _text(posting.get("id"))
         draft.set("title", _text(posting.get("text")))
         draft.set("date_posted", from_epoch_millis(posting.get("createdAt")))
-        categories = (
-            posting.get("categories") if isinstance(posting.get("categories"), dict) else {}
-        )
+        found = posting.get("categories")
+        categories: dict[str, Any] = found if isinstance(found, dict) else {}
         draft.set("employment_type", employment_types(_text(categories.get("commitment")) or ""))
         draft.set(
             "department", _text(categories.get("department")) or _text(categories.get("team"))

@@ -223,8 +223,8 @@ def _one_place(text: str, default_country: str | None) -> Place | None:
                 region=region_of(country, ", ".join(parts[1:-1])),
             )
     if len(parts) == 2:
-        area, _, postal = parts[1].partition(" ")
-        postal = postal.strip() or None
+        area, _, rest = parts[1].partition(" ")
+        postal = rest.strip() or None
         if postal and re.fullmatch(_ZIP, postal):
             place = _city_with_area(parts[0], area, postal, codes=True)
             if place is not None:

@@ -71,9 +71,9 @@ def posting_text(draft: Draft, header: list[str]) -> PostingText:
         elif name in required or _needed(draft, name):
             lines[name] = len(out) + 1
             out.append(f"# {name}:   (to fill in: the source does not say)")
-    for name, notes in by_field.items():
+    for field, notes in by_field.items():
         for note in notes:
-            out.extend(_comment(f"{name}: {note.message}"))
+            out.extend(_comment(f"{field}: {note.message}"))
     out.append("---")
     body_line = len(out) + 1
     description = str(draft.fields.get("description") or "")

@@ -30,14 +30,14 @@ def sqlite_deliveries(
         enums.get(name) or _SQLITE_READERS.get(type(deliveries_table.c[name].type))
         for name in names
     ]
-    converted = [index for index, reader in enumerate(convert) if reader is not None]
+    converted = [(index, reader) for index, reader in enumerate(convert) if reader is not None]
     compiled = query.compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True})
     found: dict[tuple[str, str], Delivery] = {}
     for row in conn.exec_driver_sql(str(compiled)):
         values = list(row)
-        for index in converted:
+        for index, reader in converted:
             if values[index] is not None:
-                values[index] = convert[index](values[index])  # type: ignore[misc]
+                values[index] = reader(values[index])
         found[(values[0], values[1])] = Delivery(*values)
     return found
 

@@ -537,7 +537,9 @@ class StateStore:
         """Record the start of a publish run; its id."""
         with self._write() as conn:
             result = conn.execute(sa.insert(runs_table).values(started_at=now_utc(now)))
-            return int(result.inserted_primary_key[0])
+            key = result.inserted_primary_key
+            assert key is not None  # a single-row INSERT always has one
+            return int(key[0])
 
     def finish_run(self, run_id: int, outcome: str, *, now: datetime | None = None) -> None:
         """Record how run ``run_id`` ended (``ok``, ``queued``, ``failed``…)."""

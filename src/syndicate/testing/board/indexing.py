@@ -202,6 +202,7 @@ def _check_times(claims: dict[str, Any]) -> None:
     if not all(isinstance(t, int | float) and not isinstance(t, bool) for t in (issued, expires)):
         raise GrantRefused("invalid_grant", BAD_TIMES)
     moment = time.time()
+    # The all(...) above made both numbers; mypy does not narrow through it.
     if (
         expires <= moment - CLOCK_SKEW_S  # type: ignore[operator]
         or issued > moment + CLOCK_SKEW_S  # type: ignore[operator]
@@ -256,8 +257,7 @@ def publish_call(board: Board, content_type: str, body: bytes) -> Answer:
     data = json_body(body)
     url = data.get("url") if isinstance(data, dict) else None
     kind = data.get("type") if isinstance(data, dict) else None
-    parts = urlsplit(url) if isinstance(url, str) else None
-    if parts is None or parts.scheme not in ("http", "https") or not parts.netloc:
+    if not isinstance(url, str) or not _absolute_http(url):
         return 400, error(400, "url must be an absolute http(s) URL")
     if kind not in ("URL_UPDATED", "URL_DELETED"):
         return 400, error(400, "type must be URL_UPDATED or URL_DELETED")
@@ -268,6 +268,11 @@ def publish_call(board: Board, content_type: str, body: bytes) -> Answer:
             return 429, error(429, QUOTA_EXCEEDED)
         board.state.indexing_quota[day] = used + 1
         return 200, {"urlNotificationMetadata": _record(board, url, kind)}
+
+
+def _absolute_http(url: str) -> bool:
+    parts = urlsplit(url)
+    return parts.scheme in ("http", "https") and bool(parts.netloc)
 
 
 def _publish(board: Board, request: Request, body: bytes) -> Response:

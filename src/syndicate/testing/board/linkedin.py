@@ -40,7 +40,7 @@ from __future__ import annotations
 import re
 import secrets
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, TypedDict
 from urllib.parse import parse_qsl, unquote
 
 from starlette.requests import Request
@@ -82,8 +82,19 @@ RETIRED_FIELDS = ("workRemoteAllowed", "state", "countryCode", "postalCode")
 INTEGER_FIELDS = ("listedAt", "expireAt")
 DEFAULT_EXPIRY = timedelta(days=180)
 QUERY_LIMIT = 4096
-_EXPIRED = {"serviceErrorCode": 65602, "message": "The token used in the request has expired"}
-_INVALID = {"serviceErrorCode": 65600, "message": "Invalid access token"}
+
+
+class _ServiceError(TypedDict):
+    serviceErrorCode: int
+    message: str
+
+
+_EXPIRED: _ServiceError = {
+    "serviceErrorCode": 65602,
+    "message": "The token used in the request has expired",
+}
+_INVALID: _ServiceError = {"serviceErrorCode": 65600, "message": "Invalid access token"}
+
 _URL = re.compile(r"^https?://[^\s/]+\S*$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
@@ -180,8 +191,9 @@ def apply_batch(board: Board, elements: list[Any], *, versioned: bool) -> list[d
 def _apply_element(board: Board, element: Any, versioned: bool) -> dict[str, Any]:
     if not isinstance(element, dict):
         return _element_error(400, "each element must be a JSON object")
-    external_id = element.get("externalJobPostingId")
-    operation = element.get("jobPostingOperationType")
+    # Whatever the client sent: schema_problem below says whether it will do.
+    external_id: Any = element.get("externalJobPostingId")
+    operation: Any = element.get("jobPostingOperationType")
     if operation == "CREATE" and isinstance(external_id, str):
         counts = board.state.create_requests
         counts[external_id] = counts.get(external_id, 0) + 1
@@ -210,6 +222,7 @@ def _apply_element(board: Board, element: Any, versioned: bool) -> dict[str, Any
         job_posting=applied.urn if applied else None,
         status="FAILED" if failure else "SUCCEEDED",
         error_message=failure,
+        # Not a TaskFailedFault here, so a task_in_progress fault, which has polls.
         in_progress_polls=task_fault.polls if task_fault is not None else 0,  # type: ignore[union-attr]
         created_at=board.now(),
     )
