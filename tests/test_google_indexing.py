@@ -31,6 +31,7 @@ from syndicate.adapters.google_auth import INDEXING_SCOPE, ServiceAccount
 from syndicate.adapters.google_indexing import (
     GoogleIndexing,
     GoogleIndexingOptions,
+    decode_batch,
     next_pacific_midnight,
     pacific_day,
 )
@@ -1010,3 +1011,8 @@ def test_the_daily_quota_counts_publish_calls_and_batch_parts_alike(
     assert limited.json()["error"]["status"] == "RESOURCE_EXHAUSTED"
     assert "Publish requests per day" in limited.json()["error"]["message"]
     assert strict_board.state().indexing_quota == {datetime.now(PACIFIC).date().isoformat(): 4}
+
+
+def test_a_batch_answer_without_its_boundary_is_a_value_error() -> None:
+    with pytest.raises(ValueError, match="no parts"):
+        decode_batch("multipart/mixed; boundary=batch_x", b"HTTP/1.1 200 OK\r\n\r\n{}")

@@ -166,10 +166,11 @@ def decode_batch(content_type: str, body: bytes) -> dict[str, httpx.Response]:
     message = email.parser.BytesParser(policy=email.policy.compat32).parsebytes(head + body)
     if message.get_content_type() != "multipart/mixed" or not message.get_boundary():
         raise ValueError(f"the answer is {content_type or 'untyped'}, not multipart/mixed")
+    parts = message.get_payload()
+    if not isinstance(parts, list):  # the body never shows the boundary: no parts
+        raise ValueError("the multipart/mixed answer has no parts")
     answers: dict[str, httpx.Response] = {}
-    # A multipart message's payload is the list of its parts.  (Unless the body never shows the
-    # boundary: the parser then keeps the text as a str, and this loop fails on it.)
-    for part in cast(list[email.message.Message], message.get_payload()):
+    for part in cast(list[email.message.Message], parts):
         content_id = response_content_id(part.get("Content-ID", ""))
         if content_id is not None:
             payload = part.get_payload(decode=True)  # bytes, or None for a nested multipart
