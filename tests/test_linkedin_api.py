@@ -20,6 +20,7 @@ from syndicate.adapters.base import Outgoing
 from syndicate.adapters.linkedin_api import LinkedInApi
 from syndicate.config import Settings, settings_from_data
 from syndicate.errors import AuthenticationError
+from syndicate.model import Posting
 from syndicate.operations import OperationKind
 from syndicate.testing import BoardServer
 from tests.test_board_server import job
@@ -319,3 +320,16 @@ def test_without_its_variables_the_target_is_disabled_with_the_reason(
         settings_with(client_id_env="LI_CLIENT_ID", client_secret_env="LI_CLIENT_SECRET")
     )
     assert target.disabled_reason() == "environment variable LI_CLIENT_ID is not set"
+
+
+def test_the_targets_poster_email_satisfies_the_poster_rule(examples: list[Posting]) -> None:
+    def without_organization_email(**linkedin: Any) -> LinkedInApi:
+        settings = settings_with(token_env="LI_TOKEN", **linkedin)
+        organization = settings.organization.model_copy(update={"email": None})
+        return target_of(settings.model_copy(update={"organization": organization}))
+
+    posting = examples[0]
+    unset = without_organization_email()
+    assert "job poster email" in " ".join(p.message for p in unset.check(posting))
+    configured = without_organization_email(poster_email="hr@example.com")
+    assert not [p for p in configured.check(posting) if "poster email" in p.message]

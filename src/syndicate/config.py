@@ -52,6 +52,12 @@ class Organization(_Section):
     location: Location | None = None
 
 
+# The careers site's page for jobs no longer open, in its folder, as the careers target writes
+# it (`syndicate.adapters.careers_site.GONE_PAGE`, which config cannot import: the registry
+# imports config); the feed server answers it with 410.
+GONE_PAGE = "gone.html"
+
+
 class Site(_Section):
     """Where the careers pages and feeds are reachable from the outside.
 
@@ -277,22 +283,25 @@ class Settings(_Section):
         return f"{self.site.base_url}/{self.careers_prefix()}{quote(posting_id)}.html"
 
     def careers_gone_page(self) -> str | None:
-        """The careers site's page for jobs no longer open, under ``output`` (None without a
-        careers site)."""
-        for options in self.targets.values():
-            if options.type == "careers_site" and options.enabled:
-                folder = str(getattr(options, "dir", "")).strip("/")
-                return f"{folder}/gone.html" if folder else "gone.html"
-        return None
+        """The careers site's page for jobs no longer open, under ``output`` (None without an
+        enabled careers site)."""
+        options = self._careers_site()
+        if options is None or not options.enabled:
+            return None
+        return f"{self._careers_folder(options)}{GONE_PAGE}"
 
     def careers_prefix(self) -> str:
-        """The careers site's folder under ``output`` as a URL prefix (``careers/``)."""
-        for options in self.targets.values():
-            if options.type == "careers_site":
-                folder = str(getattr(options, "dir", "")).strip("/")
-                return f"{folder}/jobs/" if folder else "jobs/"
-        return "jobs/"
+        """The careers site's job pages under ``output`` as a URL prefix (``careers/jobs/``)."""
+        return f"{self._careers_folder(self._careers_site())}jobs/"
 
+    def _careers_site(self) -> Any:
+        return next((o for o in self.targets.values() if o.type == "careers_site"), None)
+
+    @staticmethod
+    def _careers_folder(options: Any) -> str:
+        """The careers site's folder as a prefix (``careers/``; ``""`` for none)."""
+        folder = str(getattr(options, "dir", "") or "").strip("/")
+        return f"{folder}/" if folder else ""
 
 def _drop_union_tag(loc: Loc) -> Loc:
     # pydantic puts the discriminator value in the location: targets.<name>.<type>.<key>

@@ -68,7 +68,7 @@ PACKAGED_TEMPLATES = Path(__file__).resolve().parent.parent / "templates" / "car
 # sitemaps.org: at most 50,000 URLs in one sitemap file.
 SITEMAP_LIMIT = 50_000
 UNGROUPED = "Other jobs"
-GONE_PAGE = "gone.html"  # under the site's folder
+GONE_PAGE = "gone.html"  # in the site's folder; `Settings.careers_gone_page` names it too
 CHUNK_SIZE = 1 << 16  # characters of a page per chunk written
 
 EMPLOYMENT_LABELS: dict[EmploymentType, str] = {
@@ -209,7 +209,7 @@ class CareersSite(PullTarget):
         jobs = self._lazy_jobs(ordered, groups, context)
         feed = ("feed.atom", {"site": site, "jobs": jobs, "entry": entry})
         yield self._document("feed.atom", "application/atom+xml", feed)
-        gone = ("gone.html", {"site": site, "root": f"{site.base_url}/"})
+        gone = (GONE_PAGE, {"site": site, "root": f"{site.base_url}/"})
         yield self._document(GONE_PAGE, "text/html", gone)
         yield self._document("style.css", "text/css", ("style.css", {"site": site}))
 

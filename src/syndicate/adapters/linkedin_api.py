@@ -69,8 +69,7 @@ from syndicate.adapters.base import (
 from syndicate.adapters.linkedin_json import (
     DEFAULT_EXPIRY,
     ElementSetup,
-    check_element_rules,
-    element_warnings,
+    element_problems,
     job_element,
 )
 from syndicate.durations import Duration
@@ -153,14 +152,10 @@ class LinkedInApi(PushTarget):
     options: LinkedInApiOptions
 
     def check(self, posting: Posting) -> list[Problem]:
-        context = RenderContext(settings=self.settings, build_time=datetime.now(UTC))
-        return [
-            self.problem(posting, field, message)
-            for field, message in check_element_rules(posting, context)
-        ] + [
-            self.problem(posting, field, message, warning=True)
-            for field, message in element_warnings(posting, context)
-        ]
+        """LinkedIn's rules (errors) and what it will receive differently (warnings), with
+        this target's poster email."""
+        setup = ElementSetup(self.options.organization, self.options.poster_email)
+        return element_problems(self, posting, setup)
 
     def accepts(self, kind: OperationKind) -> bool:
         return True

@@ -65,7 +65,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from typing import Any, ClassVar, Literal
 
-from syndicate.adapters.base import Document, PullTarget, RenderContext, TargetOptions
+from syndicate.adapters.base import Document, PullTarget, RenderContext, Target, TargetOptions
 from syndicate.adapters.places import country_name
 from syndicate.content import xml_safe
 from syndicate.diagnostics import field_path
@@ -160,7 +160,7 @@ def job_element(
         element["employmentStatus"] = status
         if status == "INTERNSHIP":
             element["experienceLevel"] = "INTERNSHIP"
-    poster = poster_email(posting, context, setup)
+    poster = poster_email(context, setup)
     if poster is not None:
         element["posterEmail"] = poster
     element["listingType"] = LISTING_TYPE
@@ -192,7 +192,7 @@ def apply_url(posting: Posting, context: RenderContext) -> str:
     return posting.apply.url or context.job_url(posting)
 
 
-def poster_email(posting: Posting, context: RenderContext, setup: ElementSetup) -> str | None:
+def poster_email(context: RenderContext, setup: ElementSetup) -> str | None:
     """Whose job posting it is on LinkedIn: the configured poster, else the organization's."""
     return setup.poster_email or context.settings.organization.email
 
@@ -242,8 +242,11 @@ def locations(posting: Posting, context: RenderContext) -> list[str]:
     return [text for text in map(place_text, posting.locations) if text]
 
 
-def check_element_rules(posting: Posting, context: RenderContext) -> list[Rule]:
-    """The Job Posting API's rules that ``posting`` breaks, as (field, message) errors."""
+def check_element_rules(
+    posting: Posting, context: RenderContext, setup: ElementSetup = ElementSetup()
+) -> list[Rule]:
+    """The Job Posting API's rules that ``posting`` breaks, as (field, message) errors, for a
+    target set up as ``setup`` (its poster email counts)."""
     rules: list[Rule] = []
     title = title_text(posting)
     if len(title) > TITLE_MAX:
@@ -260,7 +263,7 @@ def check_element_rules(posting: Posting, context: RenderContext) -> list[Rule]:
     if len(posting.id) > EXTERNAL_ID_MAX:
         rules.append(("id", f"is longer than the {EXTERNAL_ID_MAX} characters LinkedIn takes"))
     rules.extend(_location_rules(posting, context))
-    if poster_email(posting, context, ElementSetup()) is None:
+    if poster_email(context, setup) is None:
         rules.append(
             (
                 "apply",
@@ -269,6 +272,20 @@ def check_element_rules(posting: Posting, context: RenderContext) -> list[Rule]:
             )
         )
     return rules
+
+
+def element_problems(target: Target, posting: Posting, setup: ElementSetup) -> list[Problem]:
+    """What a target sending LinkedIn elements (the file or the API) has against ``posting``:
+    LinkedIn's rules as errors, what LinkedIn will receive differently as warnings."""
+    # The rules read the settings only; the time is not part of them.
+    context = RenderContext(settings=target.settings, build_time=datetime.now(UTC))
+    return [
+        target.problem(posting, field, message)
+        for field, message in check_element_rules(posting, context, setup)
+    ] + [
+        target.problem(posting, field, message, warning=True)
+        for field, message in element_warnings(posting, context)
+    ]
 
 
 def element_warnings(posting: Posting, context: RenderContext) -> list[Rule]:
@@ -351,14 +368,7 @@ class LinkedInJson(PullTarget):
 
     def check(self, posting: Posting) -> list[Problem]:
         """LinkedIn's rules (errors) and what LinkedIn will receive differently (warnings)."""
-        context = RenderContext(settings=self.settings, build_time=datetime.now(UTC))
-        return [
-            self.problem(posting, field, message)
-            for field, message in check_element_rules(posting, context)
-        ] + [
-            self.problem(posting, field, message, warning=True)
-            for field, message in element_warnings(posting, context)
-        ]
+        return element_problems(self, posting, ElementSetup())
 
     def render(self, postings: Iterable[Posting], context: RenderContext) -> Iterator[Document]:
         """One file, ``{"elements": [...]}``, streamed one element per chunk."""
