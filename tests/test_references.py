@@ -12,6 +12,8 @@ import pytest
 from lxml import etree
 
 from syndicate import parallel
+from syndicate.adapters import create_targets
+from syndicate.adapters.indeed_xml import IndeedXml, numbers_in
 from syndicate.build import build
 from syndicate.config import Settings, load_settings
 from syndicate.loading import load_project
@@ -141,3 +143,35 @@ def test_workers_render_the_remembered_numbers(
     publish_build(with_workers)
     assert numbers(with_workers)[DIRECTOR]["Paris"] == DIRECTOR
     assert numbers(with_workers)[DIRECTOR]["Lyon"] == f"{DIRECTOR}-lyon-fr"
+
+
+def test_a_repeated_place_reads_back_from_the_feed_under_the_key_it_is_listed_with(
+    project: Settings, tmp_path: Path
+) -> None:
+    """A seed from the feed matches the spots: a place listed twice is `key#2` both ways."""
+    set_locations(project, DIRECTOR, [GENEVA, BRUSSELS, GENEVA])
+    build(project, load_project(project), now=NOW)  # no state: numbers by the rule
+    [target] = [t for t in create_targets(project) if isinstance(t, IndeedXml)]
+    posting = next(f for f in load_project(project).files if f.posting_id == DIRECTOR).posting
+    keys = [spot.key for spot in target.spots(posting)]
+    read_back = numbers_in(project.output_dir / "indeed.xml")[DIRECTOR]
+    assert list(read_back) == keys
+    assert len(set(read_back.values())) == 3
+
+
+def test_a_pin_equal_to_another_places_number_is_an_error_of_that_posting(
+    project: Settings,
+) -> None:
+    set_locations(project, DIRECTOR, [PARIS, GENEVA])
+    publish_build(project)  # Paris is remembered with the bare id
+    pinned = "{city: Geneva, region: GE, country: CH, ref: " + DIRECTOR + "}"
+    set_locations(project, DIRECTOR, [PARIS, pinned])
+    with StateStore(project.state_url) as store:
+        report = build(project, load_project(project), now=NOW, store=store)
+    [indeed] = [t for t in report.targets if t.name == "indeed"]
+    [problem] = [
+        p for p in indeed.left_out if p.posting_id == DIRECTOR and "reference" in p.message
+    ]
+    assert "is given to two of its locations" in problem.message
+    # Kept at its last good version: still listed with its two distinct numbers.
+    assert numbers(project)[DIRECTOR] == {"Paris": DIRECTOR, "Geneva": f"{DIRECTOR}-geneva-ch"}

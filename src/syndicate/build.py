@@ -236,27 +236,13 @@ class _Run:
 
 def _number(run: _Run, lister: Lister | None, files: dict[str, PostingFile]) -> None:
     """Give the postings of a target that lists a job once per place their reference numbers;
-    two postings that would give the same number break the target's rules, both of them."""
+    two places that would give the same number break the target's rules, all of them."""
     target = run.target
     if target.reference_scheme is None:
         return
-    store = lister.store if lister is not None else None
-    run.book = ReferenceBook(
-        target.reference_scheme,
-        lambda loaded: target.spots(loaded.posting),
-        store,
-        seed=lambda: target.reference_seed(target.settings.output_dir),
-    )
-    collided: dict[str, list[Problem]] = {}
-    for number, owners in run.book.collisions(run.accepted).items():
-        for posting_id in owners:
-            others = ", ".join(_named(other, files) for other in owners if other != posting_id)
-            message = (
-                f"reference number {number!r} is also given by {others}; every job needs its own "
-                "(pin another with ref: on the location)"
-            )
-            problem = Problem(message, field="locations", target=target.name, posting_id=posting_id)
-            collided.setdefault(posting_id, []).append(problem)
+    run.book = ReferenceBook.of(target, lister.store if lister is not None else None)
+    named = functools.partial(_named, files=files)
+    collided = run.book.collision_problems(run.accepted, target.name, named)
     if not collided:
         return
     run.accepted = [ref for ref in run.accepted if ref.posting_id not in collided]

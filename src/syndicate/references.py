@@ -24,7 +24,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 
+from syndicate.adapters.base import PullTarget
 from syndicate.adapters.places import Spot, assign
+from syndicate.errors import Problem
 from syndicate.loading import LoadedPosting
 from syndicate.state import References, StateStore
 
@@ -36,6 +38,18 @@ class ReferenceBook:
     target's output already gives (posting id → place key → number), read only when the state
     has no numbers of the scheme yet (see the module docstring).
     """
+
+    @classmethod
+    def of(cls, target: PullTarget, store: StateStore | None) -> ReferenceBook:
+        """The book of a target that lists a job once per place (its `reference_scheme`):
+        its spots, and its output as written for a seed."""
+        assert target.reference_scheme is not None
+        return cls(
+            target.reference_scheme,
+            lambda loaded: target.spots(loaded.posting),
+            store,
+            seed=lambda: target.reference_seed(target.settings.output_dir),
+        )
 
     def __init__(
         self,
@@ -82,12 +96,31 @@ class ReferenceBook:
         return numbers
 
     def collisions(self, postings: Iterable[LoadedPosting]) -> dict[str, list[str]]:
-        """Numbers given by more than one of ``postings``: number → the posting ids."""
+        """Numbers given more than once: number → the posting ids giving it (one id twice
+        when two places of one posting give it, a pin equal to another place's number)."""
         owners: dict[str, list[str]] = {}
         for loaded in postings:
-            for number in dict.fromkeys(self.numbers(loaded)):
+            for number in self.numbers(loaded):
                 owners.setdefault(number, []).append(loaded.posting_id)
         return {number: ids for number, ids in owners.items() if len(ids) > 1}
+
+    def collision_problems(
+        self, postings: Iterable[LoadedPosting], target: str, named: Callable[[str], str]
+    ) -> dict[str, list[Problem]]:
+        """An error per posting giving a number another place gives too (by posting id),
+        naming the others with ``named(posting_id)``."""
+        problems: dict[str, list[Problem]] = {}
+        for number, owners in self.collisions(postings).items():
+            for posting_id in dict.fromkeys(owners):
+                others = ", ".join(named(other) for other in owners if other != posting_id)
+                by = f"also given by {others}" if others else "given to two of its locations"
+                message = (
+                    f"reference number {number!r} is {by}; every job needs its own "
+                    "(pin another with ref: on the location)"
+                )
+                problem = Problem(message, field="locations", target=target, posting_id=posting_id)
+                problems.setdefault(posting_id, []).append(problem)
+        return problems
 
     def save(self) -> None:
         """Remember the numbers assigned in this build."""

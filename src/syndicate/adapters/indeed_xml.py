@@ -169,9 +169,7 @@ def spots(posting: Posting) -> list[Spot]:
             location.postal_code or "",
             location.street or "",
         )
-        seen[key] = seen.get(key, 0) + 1
-        if seen[key] > 1:  # the same place listed again: told apart by its rank
-            key = f"{key}#{seen[key]}"
+        key = ranked(key, seen)
         name = location.city or location.region or ""
         made.append(Spot(key, place_slug(name, location.country), location.ref))
     return made
@@ -182,10 +180,18 @@ def place_key(city: str, state: str, country: str, postal: str = "", street: str
     return "|".join(part.casefold() for part in (city, state, country, postal, street))
 
 
+def ranked(key: str, seen: dict[str, int]) -> str:
+    """``key``, or ``key#n`` for the n-th time a posting lists the same place (``seen``
+    counts them): how the spots and a feed read back tell repeated places apart alike."""
+    seen[key] = seen.get(key, 0) + 1
+    return f"{key}#{seen[key]}" if seen[key] > 1 else key
+
+
 def numbers_in(feed: Path) -> dict[str, dict[str, str]]:
     """The reference numbers an Indeed feed file gives, by posting id and place key (read
     without entities or network; {} when there is no readable file)."""
     found: dict[str, dict[str, str]] = {}
+    seen: dict[str, dict[str, int]] = {}  # per posting id: how often each place came
     parser = {"resolve_entities": False, "no_network": True, "huge_tree": True}
     try:
         for _, job in etree.iterparse(str(feed), tag="job", **parser):
@@ -197,10 +203,9 @@ def numbers_in(feed: Path) -> dict[str, dict[str, str]]:
                 fields.get("postalcode", ""),
                 fields.get("streetaddress", ""),
             )
-            posting = found.setdefault(fields.get("requisitionid", ""), {})
-            while key in posting:
-                key = f"{key}#{len(posting) + 1}"
-            posting[key] = fields.get("referencenumber", "")
+            posting_id = fields.get("requisitionid", "")
+            key = ranked(key, seen.setdefault(posting_id, {}))
+            found.setdefault(posting_id, {})[key] = fields.get("referencenumber", "")
             job.clear()
     except (OSError, etree.XMLSyntaxError):
         return {}

@@ -60,7 +60,7 @@ def assign(posting_id: str, spots: Sequence[Spot], assigned: dict[str, str]) -> 
             continue
         number = assigned.get(spot.key)
         if number is None:
-            number = _new_number(posting_id, spot, first=index == 0, taken=taken | set(numbers))
+            number = _new_number(posting_id, spot, first=index == 0, taken=taken)
             assigned[spot.key] = number
             taken.add(number)
         numbers.append(number)

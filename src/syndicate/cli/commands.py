@@ -8,7 +8,7 @@ import functools
 from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 from rich.markup import escape
@@ -138,24 +138,19 @@ def _reference_collisions(
                 if f.window.phase(now, settings.timezone) in (Phase.LISTED, Phase.SCHEDULED)
                 and not f.posting.opts_out_of(target.name)
             ]
-            book = ReferenceBook(target.reference_scheme, functools.partial(_spots, target), store)
             by_id = {f.posting_id: f for f in listed}
-            for number, owners in book.collisions(listed).items():
-                for posting_id in owners:
-                    others = [by_id[o] for o in owners if o != posting_id]
-                    named = ", ".join(f"{display_path(o.path)} ({o.posting_id})" for o in others)
-                    posting_file = by_id[posting_id]
-                    problems.append(
-                        Problem(
-                            f"reference number {number!r} is also given by {named}; every "
-                            "job needs its own (pin another with ref: on the location)",
-                            file=display_path(posting_file.path),
-                            line=posting_file.line_of("locations"),
-                            field="locations",
-                            target=target.name,
-                            posting_id=posting_id,
-                        )
+            named = functools.partial(_file_and_id, by_id=by_id)
+            book = ReferenceBook.of(target, store)
+            for posting_id, found in book.collision_problems(listed, target.name, named).items():
+                posting_file = by_id[posting_id]
+                problems.extend(
+                    dataclasses.replace(
+                        problem,
+                        file=display_path(posting_file.path),
+                        line=posting_file.line_of("locations"),
                     )
+                    for problem in found
+                )
     finally:
         if store is not None:
             store.close()
@@ -203,8 +198,8 @@ def _located(posting_file: PostingFile, problems: list[Problem]) -> list[Problem
     return posting_file.locate(problems)
 
 
-def _spots(target: PullTarget, loaded: LoadedPosting) -> list[Any]:
-    return target.spots(loaded.posting)
+def _file_and_id(posting_id: str, by_id: dict[str, PostingFile]) -> str:
+    return f"{display_path(by_id[posting_id].path)} ({posting_id})"
 
 
 def _rules(target: Target, loaded: LoadedPosting) -> list[Problem]:
