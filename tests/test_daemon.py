@@ -302,7 +302,7 @@ def test_a_scheduled_posting_is_listed_nowhere_until_its_moment_then_the_daemon_
     tmp_path: Path, board: BoardServer
 ) -> None:
     project = Project(tmp_path / "site", board, schedule="{sync_every: 10m}")
-    starts = datetime.now(UTC).replace(microsecond=0) + timedelta(seconds=15)
+    starts = datetime.now(UTC).replace(microsecond=0) + timedelta(seconds=30)
     scheduled = project.posting("sixsq-sales-manager")
     scheduled.write_text(
         re.sub(
@@ -316,6 +316,7 @@ def test_a_scheduled_posting_is_listed_nowhere_until_its_moment_then_the_daemon_
     assert "sixsq-sales-manager: scheduled for " in plan.stdout
     try:
         project.start()
+        assert datetime.now(UTC) < starts, "the daemon took too long to start for this test"
         # Before its moment: on no target, not told to any board, shown by status.
         assert "sixsq-sales-manager" not in project.indeed_titles()
         assert project.client.get("/careers/jobs/sixsq-sales-manager.html").status_code == 404
@@ -328,7 +329,7 @@ def test_a_scheduled_posting_is_listed_nowhere_until_its_moment_then_the_daemon_
         # The daemon wakes for it, long before its 10-minute interval.
         wait_for(
             lambda: board.state().jobs.get("sixsq-sales-manager") is not None,
-            40,
+            60,
             "the scheduled job at the board when its moment came",
         )
         assert datetime.now(UTC) >= starts

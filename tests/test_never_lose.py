@@ -172,8 +172,11 @@ def test_a_broken_file_that_never_loaded_is_simply_absent(site: Site) -> None:
     (site.postings / "new.md").write_text("---\nid: brand-new\ntitle: [unclosed\n---\nBody\n")
     published = site.cli("publish")
     assert published.returncode == 1
-    assert "kept the version" not in published.stderr
-    assert "brand-new" not in site.feeds()["indeed"]
+    assert re.search(r"postings/new\.md:\d+: YAML syntax error", published.stderr)
+    assert "kept the version" not in published.stderr  # nothing of it was ever listed
+    feeds = site.feeds()
+    assert all("brand-new" not in jobs for jobs in feeds.values())
+    assert len(feeds["careers"]) == 5  # the others publish as usual
 
 
 def test_a_kept_version_whose_valid_through_passes_is_closed_as_usual(

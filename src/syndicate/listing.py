@@ -26,7 +26,6 @@ import hashlib
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
-from functools import cached_property
 from pathlib import Path
 
 from pydantic import ValidationError
@@ -43,18 +42,11 @@ ALLOW_MASS_CLOSE = "syndicate publish --allow-mass-close"
 class KeptPosting:
     """The last good version of a posting, read back from the publish state."""
 
-    def __init__(self, listing: Listing, posting_json: str, timezone: tzinfo) -> None:
+    def __init__(self, listing: Listing, posting: Posting) -> None:
         self.listing = listing
         self.posting_id = listing.posting_id
         self.content_hash = listing.content_hash
-        self._json = posting_json
-        self._timezone = timezone
-
-    @cached_property
-    def posting(self) -> Posting:
-        posting = Posting.model_validate_json(self._json, context={"timezone": self._timezone})
-        posting.__dict__["content_hash"] = self.content_hash
-        return posting
+        self.posting = posting
 
     def is_listed(self, now: datetime, tz: tzinfo) -> bool:
         return self.posting.is_listed(now, tz)
@@ -93,10 +85,6 @@ class TargetListing:
     refusal: Refusal | None = None
     known: Mapping[str, Listing] = field(default_factory=dict)
 
-    @property
-    def listed_ids(self) -> set[str]:
-        return {ref.posting_id for ref in self.listed}
-
     def changed_at(self, now: datetime) -> dict[str, datetime]:
         """When the content of each listed posting last changed: as remembered for the version
         listed before, ``now`` for a new posting or a new version."""
@@ -128,6 +116,7 @@ class Lister:
         self.loaded = loaded
         self.store = store
         self.now = now
+        self._versions: dict[str, Posting | None] = {}  # content hash → its kept posting
         self.allow_mass_close = allow_mass_close
         self.by_id = loaded.by_id()
         self.source_of = {f.posting_id: settings.posting_key(f.path) for f in loaded.files}
@@ -193,15 +182,27 @@ class Lister:
         """The version of ``listing`` as the state holds it (None when it lacks it)."""
         if self.store is None:
             return None
-        text = self.store.listings.posting_json(listing.content_hash)
+        digest = listing.content_hash
+        if digest not in self._versions:  # read and parsed once per run, whichever target asks
+            self._versions[digest] = self._version(digest)
+        posting = self._versions[digest]
+        return KeptPosting(listing, posting) if posting is not None else None
+
+    def _version(self, content_hash: str) -> Posting | None:
+        """The posting of a version the state holds (None when it lacks it, or when it no
+        longer validates: such a version is not kept)."""
+        assert self.store is not None
+        text = self.store.listings.posting_json(content_hash)
         if text is None:
             return None
-        kept = KeptPosting(listing, text, self.settings.timezone)
         try:
-            kept.posting  # noqa: B018  (read now: a version that no longer validates is not kept)
+            posting = Posting.model_validate_json(
+                text, context={"timezone": self.settings.timezone}
+            )
         except ValidationError:
             return None
-        return kept
+        posting.__dict__["content_hash"] = content_hash
+        return posting
 
     def guard(self, target: str, vanished: Iterable[str], open_jobs: int) -> Refusal | None:
         """The guard's refusal to withdraw ``vanished`` from a target with ``open_jobs`` open

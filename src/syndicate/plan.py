@@ -304,10 +304,7 @@ class _TargetPlanner:
         """Plan one loaded posting."""
         timezone = self.target.settings.timezone
         if not loaded.is_listed(self.now, timezone):
-            phase = loaded.window.phase(self.now, timezone)
-            if phase is Phase.SCHEDULED:
-                self.plan.scheduled[loaded.posting_id] = loaded.window.starts(timezone)
-            reason = _REASONS[phase]
+            reason = _REASONS[loaded.window.phase(self.now, timezone)]
             self.withdraw(loaded.posting_id, loaded, reason, loaded.source_path)
             if loaded.posting_id in self.listing.known:
                 self.listing.withdrawn.append(loaded.posting_id)

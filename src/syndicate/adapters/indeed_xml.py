@@ -32,6 +32,10 @@ let us read, Indeed's 2021 feed guide as mirrored in `mikevdberge/docs.qhse-jobs
   outside the US, use the corresponding geographic designation such as province or region"),
   country, description; a job that misses one is an error, since Indeed "does not accept
   incomplete XML feeds" [I2];
+- ``postalcode``: "Yes, if on the job details page" [M21]; a job without one is a warning,
+  since "Indeed requires city, state/province, country, and postal code elements. If these
+  elements are not provided, the job does not receive organic visibility by default" (the
+  same guide's FAQ, [M21]: secondary, like every [M21] rule);
 - ``date``: "Date when this job was first published. We recommend the ISO-8601 standard
   format", and "If your site shows the publish date, that date must match the date in the XML"
   [I1]: the local date the careers page shows (``2026-11-20``), or the local date and time with

@@ -128,22 +128,6 @@ class ListingStore:
                 _forget_unused_versions(conn)
         return len(inserts) + len(changes) + len(moves) + len(gone)
 
-    def forget(self, keys: Iterable[tuple[str, str]]) -> None:
-        """Drop these ``(posting_id, target)`` listings (an approved mass close)."""
-        rows = [{"k_posting": p, "k_target": t} for p, t in keys]
-        if not rows:
-            return
-        table = listings_table
-        with self._db.write() as conn:
-            conn.execute(
-                sa.delete(table).where(
-                    table.c.posting_id == sa.bindparam("k_posting"),
-                    table.c.target == sa.bindparam("k_target"),
-                ),
-                rows,
-            )
-            _forget_unused_versions(conn)
-
     # -- holds ---------------------------------------------------------------------------------
 
     def holds(self, target: str | None = None) -> list[Hold]:
