@@ -10,7 +10,7 @@ import pytest
 from pydantic import SecretStr
 
 from syndicate import secret
-from syndicate.adapters import REGISTRY
+from syndicate.adapters import REGISTRY, target_class
 from syndicate.adapters.base import PushTarget, Target
 from syndicate.config import Settings, config_problems, load_settings, settings_from_data
 from syndicate.durations import format_duration, parse_duration
@@ -32,7 +32,7 @@ def problems_of(name: str) -> list[tuple[int | None, str | None, str]]:
 
 def targets_of(settings: Settings) -> dict[str, Target]:
     return {
-        name: REGISTRY.get(options.type)(name, options, settings)
+        name: target_class(options.type)(name, options, settings)
         for name, options in settings.targets.items()
     }
 

@@ -34,10 +34,8 @@ from syndicate.config import Settings
 from syndicate.errors import Problem, Severity
 from syndicate.listing import Lister, Refusal, TargetListing
 from syndicate.loading import (
-    LoadedPosting,
     LoadResult,
     PostingFile,
-    PostingList,
     PostingReader,
     ShippedPosting,
     display_path,
@@ -45,6 +43,7 @@ from syndicate.loading import (
 from syndicate.model import Posting
 from syndicate.output import FolderVersion, write_atomic
 from syndicate.parallel import ordered_map, worker_count
+from syndicate.postings import LoadedPosting, PostingList
 from syndicate.references import ReferenceBook
 from syndicate.state import Hold, StateStore
 
@@ -181,7 +180,7 @@ def build(
                 settings=settings, build_time=build_time, references=numbers, changed=changed
             )
             run.context = context
-            run.target.fragments = (
+            run.fragments = run.fragments = (
                 Fragments(
                     run.target,
                     cache,
@@ -191,7 +190,7 @@ def build(
                 else None
             )
         code = code_fingerprint()
-        keys = [run.target.fragments.key for run in runs if run.target.fragments]
+        keys = [run.fragments.key for run in runs if run.fragments]
         runs = [run for run in runs if not manifest.still_written(run, code, settings.output_dir)]
         _make_ahead(runs, on_air, settings)
         for run in runs:
@@ -226,6 +225,7 @@ class _Run:
     rejected: dict[str, list[Problem]] = field(default_factory=dict)  # errors, by posting id
     context: RenderContext | None = None
     book: ReferenceBook | None = None  # the reference numbers of a target that needs them
+    fragments: Fragments | None = None  # what the cache holds of its per-posting pieces
 
     @property
     def render_context(self) -> RenderContext:
@@ -298,9 +298,9 @@ def _make_ahead(
     """Render every fragment the cache lacks before the targets render, each posting read back
     once for all of its fragments of every target; spread over worker processes when there are
     many (`syndicate.parallel`)."""
-    chosen = [run for run in runs if run.target.fragments is not None and run.context is not None]
+    chosen = [run for run in runs if run.fragments is not None and run.context is not None]
     todo = _missing(chosen, postings)
-    stores = [fragments for run in chosen if (fragments := run.target.fragments) is not None]
+    stores = [fragments for run in chosen if (fragments := run.fragments) is not None]
     shipped = [ref.shipped() if isinstance(ref, PostingFile) else None for ref, _ in todo]
     workers = worker_count(settings.workers, len(todo))
     if workers and all(shipped):
@@ -333,7 +333,7 @@ def _missing(
         batch = postings[start : start + _AHEAD]
         jobs: dict[int, list[_Job]] = {}
         for index, run in enumerate(runs):
-            fragments = run.target.fragments
+            fragments = run.fragments
             assert fragments is not None and run.context is not None
             taken = [ref for ref in batch if id(ref) in accepted[index]]
             for part in parts[index]:

@@ -38,9 +38,10 @@ from syndicate.adapters import PushTarget, RenderContext
 from syndicate.cache import CachedChecks, code_fingerprint
 from syndicate.errors import Problem, Severity
 from syndicate.listing import Lister, Refusal, TargetListing
-from syndicate.loading import LoadedPosting, LoadResult, PostingFile, display_path
+from syndicate.loading import LoadResult, PostingFile, display_path
 from syndicate.model import Phase, expires_at
 from syndicate.operations import OperationKind
+from syndicate.postings import LoadedPosting
 from syndicate.state import Hold, NewOperation
 
 

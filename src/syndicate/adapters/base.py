@@ -6,9 +6,9 @@ API; its payload building is pure too, and only ``push`` touches the network.
 
 Each target declares:
 
-- ``type_name``: the ``type`` used in config.yaml, unique in the registry;
-- ``kind``: pull or push;
-- ``Options``: a pydantic model of its config.yaml options (``type`` and ``enabled`` included);
+- ``Options``: a pydantic model of its config.yaml options, whose ``type: Literal["name"]`` is
+  the target's type name (``type_name``, unique in `syndicate.registry`);
+- ``kind``: pull or push (from `PullTarget` or `PushTarget`);
 - ``check(posting)``: the board's documented rules, as `Problem`s tagged with the target name.
 """
 
@@ -24,20 +24,21 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 import httpx
-from pydantic import BaseModel, ConfigDict, Field, SecretStr
+from pydantic import Field, SecretStr
 
 from syndicate.adapters.auth import Credentials, StaticBearer
 from syndicate.durations import Duration
 from syndicate.errors import Problem, Severity
 from syndicate.model import Posting, starts_at
 from syndicate.operations import OperationKind
+from syndicate.postings import LoadedPosting, PostingList
+from syndicate.registry import TargetOptions, type_name_of
 from syndicate.secret import read_secret
 
 if TYPE_CHECKING:
-    from syndicate.cache import Fragments
     from syndicate.config import Settings
 
 
@@ -48,13 +49,14 @@ class TargetKind(StrEnum):
     PUSH = "push"
 
 
-class TargetOptions(BaseModel):
-    """Options every target accepts; each target's own ``Options`` extends this."""
+class FragmentSource(Protocol):
+    """Where a build keeps a target's per-posting pieces (`syndicate.cache.Fragments`)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    type: str
-    enabled: bool = True
+    def each(
+        self, refs: Sequence[LoadedPosting], part: str, make: Callable[[Posting], bytes]
+    ) -> Iterator[bytes]:
+        """``make(ref.posting)`` for each ref in order, from the cache where it has them."""
+        ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,10 +103,15 @@ _CONNECT_TIMEOUT = 5.0  # seconds; at most the request timeout
 class Target(ABC):
     """Base of every target.  Subclasses set the class attributes and implement the rules."""
 
-    type_name: ClassVar[str]
+    type_name: ClassVar[str]  # the literal of ``Options.type``, set when the class is made
     kind: ClassVar[TargetKind]
     summary: ClassVar[str]
     Options: ClassVar[type[TargetOptions]]
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "Options" in cls.__dict__:
+            cls.type_name = type_name_of(cls.Options)
 
     def __init__(self, name: str, options: TargetOptions, settings: Settings) -> None:
         self.name = name
@@ -163,7 +170,7 @@ class PullTarget(Target):
     # list a job once per place (`syndicate.references`); None for the others.
     reference_scheme: ClassVar[str | None] = None
     # Set by the build when it has a cache: per-posting fragments made before are reused.
-    fragments: Fragments | None = None
+    fragments: FragmentSource | None = None
 
     def folder(self) -> str | None:
         """The folder under ``output`` this target owns whole (replaced atomically), if any."""
@@ -194,13 +201,12 @@ class PullTarget(Target):
         """``make(posting)`` for each posting, in order: a render's per-posting pieces.
 
         When the build gave this target its `fragments` and the postings come from a cached
-        load (a `syndicate.loading.PostingList`), a piece made before for the same content and
+        load (a `syndicate.postings.PostingList`), a piece made before for the same content and
         the same target key is taken from the cache and the posting is not even read.
         """
-        refs = getattr(postings, "files", None)
-        if self.fragments is None or refs is None:
+        if self.fragments is None or not isinstance(postings, PostingList):
             return (make(posting) for posting in postings)
-        return self.fragments.each(refs, part, make)
+        return self.fragments.each(postings.files, part, make)
 
     @abstractmethod
     def render(self, postings: Iterable[Posting], context: RenderContext) -> Iterator[Document]:

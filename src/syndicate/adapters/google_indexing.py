@@ -220,7 +220,6 @@ def part_result(response: httpx.Response, what: str = "") -> PartResult:
 class GoogleIndexing(PushTarget):
     """Tells Google when a job page appears, changes (URL_UPDATED) or goes away (URL_DELETED)."""
 
-    type_name: ClassVar[str] = "google_indexing"
     summary: ClassVar[str] = "Google Indexing API"
     Options: ClassVar[type[TargetOptions]] = GoogleIndexingOptions
     secret_option: ClassVar[str | None] = "token_env"

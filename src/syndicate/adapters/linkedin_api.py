@@ -135,7 +135,6 @@ class LinkedInApiOptions(PushOptions):
 class LinkedInApi(PushTarget):
     """Creates, updates, renews and closes jobs through LinkedIn's Job Posting API."""
 
-    type_name: ClassVar[str] = "linkedin_api"
     summary: ClassVar[str] = "LinkedIn Job Posting API"
     Options: ClassVar[type[TargetOptions]] = LinkedInApiOptions
     secret_option: ClassVar[str | None] = "token_env"

@@ -230,7 +230,6 @@ class Signer:
 class Webhook(PushTarget):
     """Posts each create, update and close as signed JSON."""
 
-    type_name: ClassVar[str] = "webhook"
     summary: ClassVar[str] = "webhook"
     Options: ClassVar[type[TargetOptions]] = WebhookOptions
     secret_option: ClassVar[str | None] = "secret_env"
