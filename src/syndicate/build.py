@@ -180,7 +180,7 @@ def build(
                 settings=settings, build_time=build_time, references=numbers, changed=changed
             )
             run.context = context
-            run.fragments = run.fragments = (
+            run.target.fragments = run.fragments = (
                 Fragments(
                     run.target,
                     cache,
