@@ -100,7 +100,7 @@ def edit(settings: Settings, posting_id: str, old: str, new: str) -> None:
 
 def renders(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """Records the id of every posting a careers page is rendered for."""
-    from syndicate.adapters.careers_site import CareersSite
+    from syndicate.adapters.careers import CareersSite
 
     seen: list[str] = []
     original = CareersSite._page
