@@ -19,7 +19,7 @@ import os
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 from syndicate.adapters import Document, PullTarget, RenderContext, Target, create_targets
@@ -41,7 +41,7 @@ from syndicate.loading import (
     display_path,
 )
 from syndicate.model import Posting
-from syndicate.output import FolderVersion, write_atomic
+from syndicate.output import FolderVersion, record_media_types, write_atomic
 from syndicate.parallel import ordered_map, worker_count
 from syndicate.postings import LoadedPosting, PostingList
 from syndicate.references import ReferenceBook
@@ -65,6 +65,7 @@ class TargetBuild:
     left_out: list[Problem] = field(default_factory=list)
     files: list[str] = field(default_factory=list)
     changed: int = 0
+    media_types: dict[str, str] = field(default_factory=dict)  # by file suffix, as rendered
     disabled: str | None = None
     opted_out: int = 0  # postings that asked to be left off this target (`boards:`)
     listed: set[str] = field(default_factory=set)  # the posting ids it lists
@@ -200,6 +201,9 @@ def build(
             if progress:
                 progress(run.target.name, len(run.accepted))
         manifest.save()
+        record_media_types(
+            settings.output_dir, {k: v for run in runs for k, v in run.result.media_types.items()}
+        )
         for run in runs:
             if run.book is not None:
                 run.book.save()
@@ -437,21 +441,27 @@ def _write(
 ) -> None:
     folder = target.folder()
     if folder is None:
-        for document in documents:
+        for document in _noted(documents, result):
             written = write_atomic(output / document.path, document.chunks)
-            result.files.append(document.path)
             result.changed += written.changed
         return
     version = FolderVersion(output, folder)
     try:
-        for document in documents:
+        for document in _noted(documents, result):
             relative = Path(document.path).relative_to(folder)
             version.write(str(relative), document.chunks)
-            result.files.append(document.path)
     except BaseException:
         version.discard()
         raise
     result.changed += version.publish()
+
+
+def _noted(documents: Iterable[Document], result: TargetBuild) -> Iterator[Document]:
+    """The documents, each noted in ``result`` with its media type as it passes."""
+    for document in documents:
+        result.files.append(document.path)
+        result.media_types[PurePosixPath(document.path).suffix.lower()] = document.media_type
+        yield document
 
 
 class _Manifest:
