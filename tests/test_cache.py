@@ -22,10 +22,10 @@ import cmarkgfm
 import pytest
 
 from syndicate import build as build_module
-from syndicate import cache as cache_module
 from syndicate import content
 from syndicate.build import build
 from syndicate.cache import CACHE_DIR, DATABASE, BuildCache
+from syndicate.cache import keys as cache_keys
 from syndicate.config import Settings, load_settings
 from syndicate.loading import LoadResult, cached, load_postings, load_project, parse
 from syndicate.model import Posting
@@ -180,7 +180,7 @@ def test_other_code_never_reuses_fragments(
     project: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     build(project, load(project).postings, now=NOW)
-    monkeypatch.setattr(cache_module, "code_fingerprint", lambda: "another version")
+    monkeypatch.setattr(cache_keys, "code_fingerprint", lambda: "another version")
     monkeypatch.setattr(build_module, "code_fingerprint", lambda: "another version")
     seen = renders(monkeypatch)
     build(project, load(project).postings, now=NOW)
