@@ -48,8 +48,6 @@ from syndicate.references import ReferenceBook
 from syndicate.state import Hold, StateStore
 
 MANIFEST = "build.json"
-# The settings that can change what a target renders (a change moves its build time).
-_RENDERED_SETTINGS = {"organization", "site", "timezone", "targets"}
 Progress = Callable[[str, int], None]
 _AHEAD = 500  # postings checked, and whose missing fragments are made, in one go
 _TASK = 100  # postings a worker renders per task
@@ -90,26 +88,6 @@ class BuildReport:
     def ok(self) -> bool:
         held = any(t.holds for t in self.targets)
         return not held and not any(p.severity is Severity.ERROR for p in self.problems)
-
-
-def listed(postings: Iterable[Posting], now: datetime, settings: Settings) -> list[Posting]:
-    """The postings that should be on the boards at ``now``: open and not expired."""
-    return [p for p in postings if p.is_listed(now, settings.timezone)]
-
-
-def select(target: Target, postings: Iterable[Posting]) -> tuple[list[Posting], list[Problem]]:
-    """Split listed postings into those ``target`` accepts and the problems of the others.
-
-    Warnings are reported but do not leave a posting out.
-    """
-    accepted: list[Posting] = []
-    problems: list[Problem] = []
-    for posting in postings:
-        found = target.check(posting)
-        problems.extend(found)
-        if not any(p.severity is Severity.ERROR for p in found):
-            accepted.append(posting)
-    return accepted, problems
 
 
 def build(
@@ -181,7 +159,7 @@ def build(
                 settings=settings, build_time=build_time, references=numbers, changed=changed
             )
             run.context = context
-            run.fragments = run.fragments = (
+            run.fragments = run.target.fragments = (
                 Fragments(
                     run.target,
                     cache,
@@ -477,10 +455,7 @@ class _Manifest:
     def build_time(
         self, target: Target, postings: Sequence[LoadedPosting], now: datetime
     ) -> datetime:
-        digest = hashlib.sha256(target.fingerprint().encode())
-        # Not only the target's own options: the careers folder decides every job URL, and the
-        # timezone every local date, so any target's options and the timezone count too.
-        digest.update(target.settings.model_dump_json(include=_RENDERED_SETTINGS).encode())
+        digest = hashlib.sha256(target.rendered_from().encode())
         for posting in postings:
             digest.update(posting.content_hash.encode())
         entry = self.entries.get(target.name, {})
