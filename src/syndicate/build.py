@@ -353,7 +353,11 @@ def _render_tasks(
     numbered = [run.render_context.references for run in runs]
     dated = [run.render_context.changed for run in runs]
     for start in range(0, len(todo), _TASK):
-        chunk = [(shipped[i], todo[i][1]) for i in range(start, min(start + _TASK, len(todo)))]
+        chunk = [
+            (posting, todo[i][1])
+            for i in range(start, min(start + _TASK, len(todo)))
+            if (posting := shipped[i]) is not None  # the caller ships only when all are
+        ]
         ids = [todo[i][0].posting_id for i in range(start, min(start + _TASK, len(todo)))]
         references = tuple(
             None if known is None else {pid: list(known[pid]) for pid in ids if pid in known}
@@ -363,7 +367,7 @@ def _render_tasks(
             None if known is None else {pid: known[pid] for pid in ids if pid in known}
             for known in dated
         )
-        yield _RenderTask(key, settings, spec, chunk, references, changed)  # type: ignore[arg-type]
+        yield _RenderTask(key, settings, spec, chunk, references, changed)
 
 
 _Makers = list[dict[str, Callable[[Posting], bytes]]]
@@ -376,13 +380,17 @@ def render_in_worker(task: _RenderTask) -> list[list[bytes]]:
     if task.key not in _worker_setup:
         _worker_setup.clear()
         settings = task.settings
-        targets = {target.name: target for target in create_targets(settings)}
+        targets = {
+            target.name: target
+            for target in create_targets(settings)
+            if isinstance(target, PullTarget)
+        }
         # Mappings per run, refilled for each task with its postings' reference numbers and
         # change times.
         numbers: list[dict[str, list[str]]] = [{} for _ in task.runs]
         dates: list[dict[str, datetime]] = [{} for _ in task.runs]
         makers = [
-            targets[name].fragment_makers(  # type: ignore[attr-defined]
+            targets[name].fragment_makers(
                 RenderContext(settings=settings, build_time=when, references=known, changed=changed)
             )
             for (name, when), known, changed in zip(task.runs, numbers, dates, strict=True)
