@@ -97,6 +97,8 @@ class RenderContext:
         return posting.company or self.settings.organization.name
 
 
+# The settings every target may render from (besides its own options).
+RENDERED_SETTINGS = {"organization", "site", "timezone"}
 _CONNECT_TIMEOUT = 5.0  # seconds; at most the request timeout
 
 
@@ -141,6 +143,18 @@ class Target(ABC):
         push target whose fingerprint changes sends every posting again as an UPDATE.
         """
         return self.options.model_dump_json()
+
+    def rendered_from(self) -> str:
+        """One digest of everything besides a posting that decides what this target makes of
+        it: its type and `fingerprint`, the settings every target renders from (organization,
+        site, timezone) and where the job pages are (every job URL).  The cache keys its
+        fragments by it, the build dates its output by it, the plan re-checks payloads when
+        it changes; syndicate's own code counts too, added by each of them."""
+        digest = hashlib.sha256(self.type_name.encode() + b"\0")
+        digest.update(self.fingerprint().encode() + b"\0")
+        digest.update(self.settings.model_dump_json(include=RENDERED_SETTINGS).encode() + b"\0")
+        digest.update(self.settings.careers_prefix().encode())
+        return digest.hexdigest()
 
     def disabled_reason(self) -> str | None:
         """Why this target will not run (None when it is enabled and ready)."""

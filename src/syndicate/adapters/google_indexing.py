@@ -60,6 +60,7 @@ from pydantic import Field
 
 from syndicate.adapters.auth import Credentials, StaticBearer, authorized
 from syndicate.adapters.base import (
+    RENDERED_SETTINGS,
     OperationKind,
     Outcome,
     Outgoing,
@@ -301,7 +302,7 @@ class GoogleIndexing(PushTarget):
         careers = [o for o in settings.targets.values() if o.type == "careers_site"]
         page = {
             "posting": posting.content_hash if posting is not None else "",
-            "site": settings.model_dump_json(include={"organization", "site", "timezone"}),
+            "site": settings.model_dump_json(include=RENDERED_SETTINGS),
             "careers": [options.model_dump_json() for options in careers],
         }
         return super().payload_digest({"url": payload["url"], "page": page}, None)
