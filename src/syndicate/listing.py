@@ -316,17 +316,7 @@ class Lister:
         if kept is None:
             return False
         result.listed.append(kept)
-        result.holds.append(
-            Hold(
-                target=result.target,
-                source=listing.source,
-                posting_id=listing.posting_id,
-                content_hash=listing.content_hash,
-                listed_at=listing.listed_at,
-                problems=[p.to_dict() for p in problems],
-                since=self.now,
-            )
-        )
+        result.holds.append(Hold.of(listing, problems, self.now))
         return True
 
     def _guard(

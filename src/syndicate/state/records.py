@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, fields
 from datetime import UTC, date, datetime
 from typing import Any, TypeVar
 
 import sqlalchemy as sa
 
+from syndicate.errors import Problem
 from syndicate.operations import OperationKind
 from syndicate.secret import mask
 from syndicate.state.schema import DeliveryState, OperationStatus
@@ -160,6 +161,19 @@ class Hold:
     listed_at: datetime
     problems: list[dict[str, Any]]
     since: datetime
+
+    @classmethod
+    def of(cls, listing: Listing, problems: Iterable[Problem], since: datetime) -> Hold:
+        """``listing`` held since ``since`` because of ``problems``."""
+        return cls(
+            target=listing.target,
+            source=listing.source,
+            posting_id=listing.posting_id,
+            content_hash=listing.content_hash,
+            listed_at=listing.listed_at,
+            problems=[problem.to_dict() for problem in problems],
+            since=since,
+        )
 
 
 @dataclass(frozen=True, slots=True)
