@@ -207,7 +207,11 @@ class Lister:
 
     def guard(self, target: str, vanished: Iterable[str], open_jobs: int) -> Refusal | None:
         """The guard's refusal to withdraw ``vanished`` from a target with ``open_jobs`` open
-        jobs, or None when it lets them go (few enough, or approved)."""
+        jobs, or None when it lets them go (few enough, or approved).
+
+        Open jobs are what the target shows now: a pull target's listings (the build), a push
+        target's live deliveries (the plan; a listing whose CREATE never got through is not a
+        job on the board, and closing it closes nothing)."""
         ids = tuple(sorted(vanished))
         if not ids:
             return None
