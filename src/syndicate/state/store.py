@@ -84,6 +84,11 @@ class StateStore:
         return self._db.url
 
     @property
+    def database(self) -> Database:
+        """The database and its transactions (`Database.read`, `Database.write`)."""
+        return self._db
+
+    @property
     def engine(self) -> Engine:
         """The SQLAlchemy engine, for tools that read the store (status reports, tests)."""
         return self._engine
@@ -611,8 +616,8 @@ class StateStore:
             while not conn.execute(try_lock, {"key": _PG_LOCK_KEY}).scalar():
                 if not wait or (deadline is not None and time.monotonic() >= deadline):
                     raise StateLockedError(
-                        f"another publish is running on state store {self.url}; "
-                        "try again once it has finished"
+                        f"another publish is running on state store {self.url} "
+                        f"({_advisory_holder(conn)}); try again once it has finished"
                     )
                 time.sleep(0.2)
             try:
@@ -782,6 +787,17 @@ class StateStore:
             for row in conn.execute(query):
                 found.setdefault((row.posting_id, row.target), set()).add(row.id)
         return found
+
+
+def _advisory_holder(conn: Connection) -> str:
+    """Who holds the publish lock, as its session names itself (`session_name`)."""
+    query = sa.text(
+        "SELECT a.application_name FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid "
+        "WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1 "
+        "AND ((l.classid::bigint << 32) | l.objid::bigint) = :key"
+    )
+    name = conn.execute(query, {"key": _PG_LOCK_KEY}).scalar()
+    return str(name) if name else "holder unknown"
 
 
 def _same(open_op: Operation, new: NewOperation) -> bool:
