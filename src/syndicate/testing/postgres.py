@@ -150,12 +150,14 @@ class PostgresServer:
             time.sleep(0.1)
         os.environ["PGPASSWORD"] = self.password
 
-    def stop(self) -> None:
-        """Stop the server (fast shutdown: clients are disconnected, nothing committed lost)."""
+    def stop(self, *, discard: bool = False) -> None:
+        """Stop the server: a fast shutdown (clients are disconnected, nothing committed is
+        lost), or with ``discard`` an immediate one (for a server about to be removed)."""
         process, self._process = self._process, None
         if process is None:
             return
-        process.send_signal(signal.SIGINT)  # PostgreSQL's "fast" shutdown
+        # PostgreSQL's fast shutdown (SIGINT) checkpoints; its immediate one (SIGQUIT) does not.
+        process.send_signal(signal.SIGQUIT if discard else signal.SIGINT)
         try:
             process.wait(timeout=30)
         except subprocess.TimeoutExpired:
@@ -164,7 +166,7 @@ class PostgresServer:
 
     def close(self) -> None:
         """Stop the server and remove its folder."""
-        self.stop()
+        self.stop(discard=True)
         shutil.rmtree(self.folder, ignore_errors=True)
 
     @property
