@@ -322,7 +322,6 @@ def write_job(
 class IndeedXml(PullTarget):
     """Indeed's XML feed: one ``<job>`` per place of every open posting."""
 
-    type_name: ClassVar[str] = "indeed_xml"
     summary: ClassVar[str] = "Indeed XML feed"
     Options: ClassVar[type[TargetOptions]] = IndeedXmlOptions
     reference_scheme: ClassVar[str | None] = REFERENCE_SCHEME
