@@ -59,6 +59,7 @@ from syndicate.worker import LeaseKeeper, Worker
 
 log = logging.getLogger("syndicate.publish")
 _EVERYTHING = datetime.max.replace(tzinfo=UTC)
+PUBLISH_ROLE = "publish"  # the worker ids of publish runs: publish-<host>-<pid>
 TransportFactory = Callable[[PushTarget], httpx.BaseTransport | None]
 # Waits for a retry: (target name, seconds, why); it returns once the time has passed.
 Waiter = Callable[[str, float, str], None]
@@ -195,7 +196,10 @@ def publish(
             report, run_id = _plan(settings, loaded, store, lister, targets, plan_args)
             report.disabled = disabled
             if not plan_only:
-                pusher = _Pusher(settings, store, Worker.of(settings, "publish"), transport)
+                # Holding the lock, no other publish run lives: the leases of one killed
+                # before it recorded its answers are free at once (daemons' are kept).
+                store.release_leases_of(f"{PUBLISH_ROLE}-")
+                pusher = _Pusher(settings, store, Worker.of(settings, PUBLISH_ROLE), transport)
                 pusher.push(report, targets, now, should_stop, waiter, retry_now, run_id)
         return report
     run_id = None

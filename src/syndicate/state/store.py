@@ -464,6 +464,17 @@ class StateStore:
         with self._db.write(concurrent=True) as conn:
             conn.execute(query.values(lease_holder=None, lease_expires_at=None))
 
+    def release_leases_of(self, prefix: str) -> None:
+        """Give up the leases of every holder whose id starts with ``prefix``: those of
+        ``publish`` runs (``publish-…``) once the publish lock shows that none is running."""
+        table = operations_table
+        with self._db.write(concurrent=True) as conn:
+            conn.execute(
+                sa.update(table)
+                .where(table.c.lease_holder.startswith(prefix, autoescape=True))
+                .values(lease_holder=None, lease_expires_at=None)
+            )
+
     def push_leases(self) -> list[dict[str, Any]]:
         """The unexpired leases of open operations: holder, target, how many, until when."""
         table = operations_table
