@@ -47,7 +47,9 @@ def board_credentials() -> tuple[str, str]:
 class Project:
     """A config.yaml whose push targets are the board, a copy of the examples, a state file."""
 
-    def __init__(self, root: Path, board: BoardServer, state: str) -> None:
+    def __init__(
+        self, root: Path, board: BoardServer, state: str = "sqlite:///state/state.db"
+    ) -> None:
         self.root = root
         self.board = board
         self.state = state
