@@ -39,8 +39,9 @@ import uvicorn
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 
+from syndicate.cluster import Membership
 from syndicate.config import Settings
-from syndicate.errors import Problem, SyndicateError
+from syndicate.errors import Problem, StateError, SyndicateError
 from syndicate.loading import LoadResult, load_project
 from syndicate.logs import event
 from syndicate.model import Phase, expires_at
@@ -75,6 +76,7 @@ class Syncer:
         self.ever_listed: set[str] = set()  # by this process, for pages of deleted files
         self.on_finished: Callable[[LoadResult | None], None] = lambda _loaded: None
         self._reported: set[str] = set()  # problems logged already
+        self.membership = Membership(settings, store, status)
 
     def __call__(self, reason: str = "schedule") -> None:
         """Run one sync; never raises (a failure is logged, counted and shown in /healthz)."""
@@ -88,12 +90,25 @@ class Syncer:
             # Before the build removes their pages, so that they answer 410 rather than 404 (a
             # page that stays, kept at its last good version, is served whatever this says).
             self.gone.update(self._gone_pages(loaded))
+            role = self.membership.role(loaded)
             report = publish(
-                self.settings, loaded, self.store, wait_for_lock=True, should_stop=self.stop.is_set
+                self.settings,
+                loaded,
+                self.store,
+                should_stop=self.stop.is_set,
+                worker=self.membership.worker,
+                planning=role.plans,
+                revision=role.revision,
+                with_build=role.builds,
             )
+            self.membership.store_reachable()
             if report.build is not None:
                 self.gone.update(self._gone_after(report))
             self._report_problems(loaded, report)
+        except StateError as error:
+            if error.retryable:  # the database is out of reach: serve the last feeds meanwhile
+                self.membership.store_unreachable(error)
+            self._finished(reason, started, error=error)
         except (SyndicateError, OSError) as error:
             self._finished(reason, started, error=error)
         except Exception as error:  # a bug must not stop the daemon; it is logged in full
@@ -116,6 +131,7 @@ class Syncer:
         result: Literal["ok", "failed"] = "failed" if error is not None else "ok"
         self.status.sync_finished(result, duration=duration, error=str(error) if error else None)
         self.metrics.syncs.inc(result=result)
+        self.membership.synced(result)
         queued = self.store.open_count() if error is None else None
         if queued is not None:
             self.status.set_queue_depth(queued)
@@ -186,6 +202,7 @@ class Syncer:
             details = "; ".join(_problem_text(p) for p in found) or source
             problems.append(f"{details} (kept the last good version on {targets})")
         problems.extend(str(refusal.problem()) for refusal in report.refusals)
+        problems.extend(self.membership.problems())
         for name, failure in self.store.guards.auth_failures().items():
             problems.append(f"{name}: the board refuses our credentials: {failure.error}")
         self.status.set_problems(problems, held=len({h.source for h in holds}))
@@ -265,6 +282,7 @@ class Daemon:
             args=["schedule"],
         )
         self.scheduler.start()
+        self.syncer.membership.start()
         watcher = self._start_watch() if self.settings.schedule.watch else None
         try:
             self._serve()
@@ -284,6 +302,7 @@ class Daemon:
         waiter = threading.Thread(target=self.scheduler.shutdown, kwargs={"wait": True})
         waiter.start()
         waiter.join(timeout=_STOP_GRACE)
+        self.syncer.membership.stop()
         self.store.close()
 
     def _serve(self) -> None:
@@ -310,7 +329,11 @@ class Daemon:
         job = self.scheduler.get_job(SYNC_JOB)
         next_sync = job.next_run_time if job else None
         self.status.set_next_sync(next_sync)
-        due = [at for at in (self.store.next_retry_at(), self._next_change(loaded)) if at]
+        try:
+            retry_at = self.store.next_retry_at()
+        except StateError:  # the database is out of reach: the next interval tries again
+            return
+        due = [at for at in (retry_at, self._next_change(loaded)) if at]
         if not due:
             return
         when = max(min(due), datetime.now(UTC))

@@ -92,6 +92,8 @@ class Operation:
     payload_hash: str | None = None
     task_accepted_at: datetime | None = None
     listing_expires_at: datetime | None = None
+    lease_holder: str | None = None  # the daemon (or run) working on it now
+    lease_expires_at: datetime | None = None
 
     @property
     def key(self) -> tuple[str, str]:
