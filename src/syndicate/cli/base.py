@@ -18,7 +18,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from syndicate import __version__
-from syndicate.adapters import PullTarget, PushTarget, create_targets
+from syndicate.cli.group import Group
 from syndicate.config import DEFAULT_CONFIG, Settings, load_settings
 from syndicate.errors import ConfigError, Problem, Severity, SyndicateError
 from syndicate.logs import configure_logging
@@ -28,6 +28,7 @@ EXIT_OK, EXIT_INVALID, EXIT_USAGE, EXIT_QUEUED, EXIT_FAILED = 0, 1, 2, 3, 4
 
 app = typer.Typer(
     name="syndicate",
+    cls=Group,
     help="Publish job postings from Markdown files to every job board, feed and careers site.",
     no_args_is_help=True,
     invoke_without_command=True,  # so that `syndicate --version` works alone
@@ -37,7 +38,6 @@ app = typer.Typer(
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 log = logging.getLogger("syndicate")
-_PIPED_WIDTH = 200
 
 
 @dataclass
@@ -48,6 +48,16 @@ class Runtime:
     verbosity: int
     out: Console
     err: Console
+
+    def apply_option(self, name: str, value: object) -> None:
+        """A global option given after the command name (`syndicate.cli.group`)."""
+        if name == "config" and isinstance(value, Path):
+            self.config_path = value
+        elif name == "verbose" and isinstance(value, int) and self.verbosity >= 0:
+            self.verbosity = max(self.verbosity, 0) + value
+        elif name == "quiet" and value:
+            self.verbosity = -1
+        configure_logging(self.verbosity)
 
     def settings(self) -> Settings:
         return load_settings(self.config_path)
@@ -75,9 +85,17 @@ def runtime_of(ctx: typer.Context) -> Runtime:
 def options(
     ctx: typer.Context,
     config: Annotated[
-        Path, typer.Option("--config", "-c", help="Configuration file.", show_default=True)
+        Path,
+        typer.Option(
+            "--config", "-c", metavar="PATH", help="Configuration file.", show_default=True
+        ),
     ] = DEFAULT_CONFIG,
-    verbose: Annotated[int, typer.Option("--verbose", "-v", count=True, help="Say more.")] = 0,
+    verbose: Annotated[
+        int,
+        typer.Option(
+            "--verbose", "-v", count=True, show_default=False, help="Say more (-vv: more)."
+        ),
+    ] = 0,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only problems.")] = False,
     version: Annotated[bool, typer.Option("--version", help="Print the version.")] = False,
 ) -> None:
@@ -102,30 +120,14 @@ def options(
 
 
 def _console(*, stderr: bool) -> Console:
-    # Piped into a file or another program, tables are printed whole rather than cut to 80 columns.
-    console = Console(stderr=stderr, soft_wrap=True)
-    if not console.is_terminal:
-        console.width = _PIPED_WIDTH
-    return console
+    # Lines of text are never wrapped (a problem stays one line for grep); tables fit the width:
+    # the terminal's, else $COLUMNS, else 80.  Rich honours NO_COLOR and colours terminals only.
+    return Console(stderr=stderr, soft_wrap=True)
 
 
 def check_format(output_format: str) -> None:
     if output_format not in {"text", "json"}:
         raise typer.BadParameter(f"{output_format!r}: use text or json", param_hint="--format")
-
-
-def check_target_name(
-    settings: Settings, name: str | None, *, pull_only: bool = False, push_only: bool = False
-) -> None:
-    if name is None:
-        return
-    kinds = (PullTarget,) if pull_only else (PushTarget,) if push_only else (PullTarget, PushTarget)
-    candidates = [t.name for t in create_targets(settings) if isinstance(t, kinds)]
-    if name not in candidates:
-        raise typer.BadParameter(
-            f"{name!r} is not a configured target; choose from: {', '.join(candidates)}",
-            param_hint="--target",
-        )
 
 
 def problem_order(problem: Problem) -> tuple[str, int]:

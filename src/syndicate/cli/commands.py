@@ -23,10 +23,11 @@ from syndicate.cli.base import (
     Runtime,
     app,
     check_format,
-    check_target_name,
     problem_order,
     runtime_of,
 )
+from syndicate.cli.choices import check_posting_ids, check_target_name
+from syndicate.cli.group import Command
 from syndicate.config import Settings
 from syndicate.errors import Problem, Severity, SyndicateError
 from syndicate.listing import Lister
@@ -40,12 +41,13 @@ from syndicate.state import StateStore, state_exists
 # ---------------------------------------------------------------------------------------- init
 
 
-@app.command()
+@app.command(cls=Command)
 def init(
     ctx: typer.Context,
-    directory: Annotated[Path, typer.Argument(help="Folder to set up.")] = Path("."),
+    directory: Annotated[Path, typer.Argument(metavar="DIR", help="Folder to set up.")] = Path("."),
 ) -> None:
-    """Write a commented config.yaml and postings/ with one example posting.
+    """Write a commented config.yaml, postings/ with one example posting, and a .gitignore
+    for the generated feeds/ and the state in .syndicate/.
 
     Refuses to overwrite anything that exists.
 
@@ -56,6 +58,7 @@ def init(
     planned = {
         directory / "config.yaml": scaffold / "config.yaml",
         directory / "postings" / "example.md": scaffold / "example.md",
+        directory / ".gitignore": scaffold / "gitignore",
     }
     existing = [path for path in planned if path.exists()]
     if existing:
@@ -72,7 +75,7 @@ def init(
 # ------------------------------------------------------------------------------------ validate
 
 
-@app.command()
+@app.command(cls=Command)
 def validate(
     ctx: typer.Context,
     output_format: Annotated[
@@ -261,7 +264,7 @@ def _summary_line(summary: dict[str, int]) -> str:
 # --------------------------------------------------------------------------------------- build
 
 
-@app.command("build")
+@app.command("build", cls=Command)
 def build_command(
     ctx: typer.Context,
     target: Annotated[str | None, typer.Option("--target", "-t", help="Only this target.")] = None,
@@ -276,7 +279,7 @@ def build_command(
     runtime = runtime_of(ctx)
     settings = runtime.settings()
     loaded = load_project(settings)
-    check_target_name(settings, target, pull_only=True)
+    check_target_name(settings, target, "pull")
     for problem in loaded.problems:
         runtime.problem(problem)
     with StateStore(settings.state_url) as store, store.publish_lock(wait=True):
@@ -341,7 +344,7 @@ def _note(target: TargetBuild) -> str:
 # ------------------------------------------------------------------------------------- preview
 
 
-@app.command()
+@app.command(cls=Command)
 def preview(
     ctx: typer.Context,
     posting_id: Annotated[str, typer.Argument(metavar="ID", help="The posting's id.")],
@@ -360,8 +363,9 @@ def preview(
         for problem in loaded.problems:
             if problem.posting_id == posting_id:
                 runtime.problem(problem)
-        known = ", ".join(sorted(loaded.by_id())) or "none"
-        raise SyndicateError(f"no posting with id {posting_id!r} loaded (ids: {known})")
+        failed = {p.posting_id for p in loaded.problems if p.posting_id}
+        check_posting_ids([posting_id], {*loaded.by_id(), *failed}, hint="ID")
+        raise SyndicateError(f"no posting with id {posting_id!r} loaded")  # it failed to load
     chosen = next(t for t in create_targets(settings) if t.name == target)
     for problem in _located(found, chosen.rules(found.posting)):
         runtime.problem(problem)

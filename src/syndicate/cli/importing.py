@@ -11,18 +11,19 @@ from rich.markup import escape
 from rich.table import Table
 
 from syndicate.cli.base import EXIT_INVALID, EXIT_OK, Runtime, app, problem_order, runtime_of
+from syndicate.cli.group import Command
 from syndicate.config import Settings
 from syndicate.errors import Severity
 from syndicate.importing import FORMATS, ImportOptions, ImportReport, import_sources
 from syndicate.importing.report import PostingResult
 
 
-@app.command("import")
+@app.command("import", cls=Command)
 def import_command(
     ctx: typer.Context,
     sources: Annotated[
         list[Path],
-        typer.Argument(metavar="SRC...", help="Files or folders to import (folders: every file)."),
+        typer.Argument(metavar="SRC", help="Files or folders to import (folders: every file)."),
     ],
     source_format: Annotated[
         str | None,

@@ -19,10 +19,11 @@ from syndicate.cli.base import (
     Runtime,
     app,
     check_format,
-    check_target_name,
     runtime_of,
 )
+from syndicate.cli.choices import check_posting_ids, check_target_name
 from syndicate.cli.commands import _located, _print_build
+from syndicate.cli.group import Command
 from syndicate.errors import Problem
 from syndicate.loading import LoadResult, load_project
 from syndicate.plan import Reason
@@ -39,7 +40,7 @@ from syndicate.status import (
 )
 
 
-@app.command("publish")
+@app.command("publish", cls=Command)
 def publish_command(
     ctx: typer.Context,
     plan: Annotated[
@@ -88,11 +89,14 @@ def publish_command(
     runtime = runtime_of(ctx)
     check_format(output_format)
     settings = runtime.settings()
-    check_target_name(settings, target, push_only=True)
+    check_target_name(settings, target, "push")
     loaded = load_project(settings)
     for problem in loaded.problems:
         runtime.problem(problem)
     with StateStore(settings.state_url) as store:
+        if posting:
+            known = {*loaded.by_id(), *(pid for pid, _ in store.deliveries())}
+            check_posting_ids(posting, known)
         report = publish(
             settings,
             loaded,
@@ -257,7 +261,7 @@ def _waiting_table(waiting: list[dict[str, Any]]) -> Table:
 # -------------------------------------------------------------------------------------- status
 
 
-@app.command()
+@app.command(cls=Command)
 def status(
     ctx: typer.Context,
     output_format: Annotated[str, typer.Option("--format", "-f", help="text or json.")] = "text",
@@ -273,6 +277,7 @@ def status(
     runtime = runtime_of(ctx)
     check_format(output_format)
     settings = runtime.settings()
+    check_target_name(settings, target)
     scheduled = scheduled_rows(load_project(settings), settings.timezone)
     with StateStore(settings.state_url) as store:
         rows = status_rows(store, target)
