@@ -9,26 +9,29 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
 from rich.markup import escape
 
 from syndicate import __version__
-from syndicate.cli.group import Group
+from syndicate.cli.group import Group as CommandGroup
+from syndicate.cli.problems import Group, grouped
 from syndicate.config import DEFAULT_CONFIG, Settings, load_settings
 from syndicate.errors import ConfigError, Problem, Severity, SyndicateError
 from syndicate.logs import configure_logging
 from syndicate.secret import mask, mask_values
 
 EXIT_OK, EXIT_INVALID, EXIT_USAGE, EXIT_QUEUED, EXIT_FAILED = 0, 1, 2, 3, 4
+JSON_VERSION = 1  # of every command's --format json document
 
 app = typer.Typer(
     name="syndicate",
-    cls=Group,
+    cls=CommandGroup,
     help="Publish job postings from Markdown files to every job board, feed and careers site.",
     no_args_is_help=True,
     invoke_without_command=True,  # so that `syndicate --version` works alone
@@ -67,14 +70,23 @@ class Runtime:
         if self.verbosity >= 0:
             self.out.print(mask(text), style=style, highlight=False)
 
-    def print_json(self, document: object) -> None:
-        """Print a JSON document to stdout, its values masked of secrets (keys untouched)."""
-        self.out.print_json(json.dumps(mask_values(document)))
+    def print_json(self, command: str, document: dict[str, Any]) -> None:
+        """Print a command's JSON document to stdout, its values masked of secrets (keys
+        untouched), named by its schema first: ``{"schema": "syndicate.status/1", …}`` (the
+        number changes only when a key is removed or changes meaning; docs/cli.md)."""
+        named = {"schema": f"syndicate.{command}/{JSON_VERSION}", **document}
+        self.out.print_json(json.dumps(mask_values(named)), indent=2)
 
-    def problem(self, problem: Problem) -> None:
+    def problem(self, problem: Problem | Group) -> None:
         """Print one problem to stderr as ``file:line: field: message [target]``."""
-        style = "red" if problem.severity is Severity.ERROR else "yellow"
+        error = isinstance(problem, Problem) and problem.severity is Severity.ERROR
+        style = "red" if error else "yellow"
         self.err.print(escape(mask(str(problem))), style=style, highlight=False, soft_wrap=True)
+
+    def problems(self, problems: Iterable[Problem]) -> None:
+        """Print problems in file order, alike warnings of many postings grouped unless -v."""
+        for problem in grouped(problems, verbose=self.verbosity > 0):
+            self.problem(problem)
 
 
 def runtime_of(ctx: typer.Context) -> Runtime:
@@ -128,10 +140,6 @@ def _console(*, stderr: bool) -> Console:
 def check_format(output_format: str) -> None:
     if output_format not in {"text", "json"}:
         raise typer.BadParameter(f"{output_format!r}: use text or json", param_hint="--format")
-
-
-def problem_order(problem: Problem) -> tuple[str, int]:
-    return (str(problem.file or ""), problem.line or 0)
 
 
 def main() -> None:
