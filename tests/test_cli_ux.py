@@ -137,3 +137,50 @@ def test_help_has_no_type_noise_and_reflows_docstrings(project: Path) -> None:
     status = flat(run("status", "--help", cwd=project).stdout)
     # One paragraph, reflowed: no line ends early where the docstring was wrapped.
     assert "error, queued until; then the postings held" in status
+
+
+@pytest.mark.parametrize(
+    ("edit", "expected"),
+    [
+        (
+            ("title: Sales Manager", "title: Senior: Sales Manager"),
+            "YAML syntax error: mapping values are not allowed in this context; a value holding "
+            '": " must be quoted: title: "Senior: Sales Manager"',
+        ),
+        (("country: CH", "country: Switzerland"), "country code; write CH"),
+        (
+            ("remote: onsite", "remote: Onsite"),
+            "'Onsite' is not one of 'onsite', 'hybrid' or 'remote'; write onsite",
+        ),
+        (("employment_type: FULL_TIME", "employment_type: full-time"), "; write FULL_TIME"),
+        (
+            ("remote: onsite", "remote: onsite\nsalary: {min: 1, max: 2, currency: Swiss Franc}"),
+            "'Swiss Franc' is not an ISO 4217 currency code; write CHF",
+        ),
+        (
+            ("remote: onsite", "remote: onsite\nsalary: {min: 1, currency: CHF, period: yearly}"),
+            "'yearly' is not one of 'HOUR', 'DAY', 'WEEK', 'MONTH' or 'YEAR'; write YEAR",
+        ),
+        (
+            ("date_posted: 2026-11-20", "date_posted: 2026-02-30"),
+            "'2026-02-30' does not exist: February has 28 days in 2026",
+        ),
+        (("date_posted: 2026-11-20", "date_posted: 2028-02-30"), "February has 29 days in 2028"),
+    ],
+)
+def test_validation_hints_give_the_fix_at_the_line(
+    project: Path, edit: tuple[str, str], expected: str
+) -> None:
+    posting = project / "postings" / "sixsq-sales-manager.md"
+    text = posting.read_text()
+    old, new = edit
+    assert old in text
+    posting.write_text(text.replace(old, new, 1))
+    line = next(n for n, each in enumerate(text.splitlines(), 1) if old in each)
+    line += new.count("\n")  # an added salary line follows the edited one
+    result = run("validate", cwd=project)
+    assert result.returncode == 1
+    prefix = f"postings/sixsq-sales-manager.md:{line}: "
+    assert any(p.startswith(prefix) and expected in p for p in result.stderr.splitlines()), (
+        result.stderr
+    )
