@@ -195,6 +195,9 @@ def test_edits_and_expiry_reach_the_feeds_and_the_board(
 def test_feed_server_answers_as_documented(project: Project) -> None:
     project.start()
     client = project.client
+    home = client.get("/")  # the server's address leads a person to the jobs
+    assert home.status_code == 302 and home.headers["location"] == "/careers/"
+    assert 'href="jobs/sixsq-sales-manager.html"' in client.get("/", follow_redirects=True).text
     full = client.get("/indeed.xml")
     assert full.status_code == 200 and full.headers["content-type"].startswith("application/xml")
     etag, modified = full.headers["etag"], full.headers["last-modified"]
