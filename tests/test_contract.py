@@ -243,3 +243,27 @@ def test_a_hostile_posting_leaves_no_markup(
 def test_the_registry_holds_the_built_in_targets() -> None:
     assert {"indeed_xml", "jsonld", "linkedin_json", "careers_site", "linkedin_api",
             "google_indexing", "webhook"} <= set(TYPES)  # fmt: skip
+
+
+@pytest.mark.parametrize("type_name", TYPES)
+def test_how_a_board_is_reached_changes_nothing_it_receives(
+    type_name: str, settings: Settings
+) -> None:
+    target = target_of(type_name, settings)
+    if not isinstance(target, PushTarget):
+        pytest.skip("a pull target is fetched, not reached")
+    transport = target.transport_options()
+    assert {"enabled", "timeout", "concurrency", "rate_limit"} <= transport
+    secret = target.secret_option()
+    assert secret is None or secret in transport
+    for name in transport - {"enabled"}:
+        changed = type(target)(
+            target.name, target.options.model_copy(update={name: None}), settings
+        )
+        assert changed.fingerprint() == target.fingerprint(), name
+    content_fields = set(type(target.options).model_fields) - transport - {"type"}
+    for name in content_fields:
+        changed = type(target)(
+            target.name, target.options.model_copy(update={name: "changed"}), settings
+        )
+        assert changed.fingerprint() != target.fingerprint(), name

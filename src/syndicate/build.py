@@ -48,8 +48,6 @@ from syndicate.references import ReferenceBook
 from syndicate.state import Hold, StateStore
 
 MANIFEST = "build.json"
-# The settings that can change what a target renders (a change moves its build time).
-_RENDERED_SETTINGS = {"organization", "site", "timezone", "targets"}
 # Told (target name, postings rendered, postings to render) as a target renders and writes.
 Progress = Callable[[str, int, int], None]
 _PROGRESS_EVERY = 200  # postings between two progress reports
@@ -114,26 +112,6 @@ class BuildReport:
     def ok(self) -> bool:
         held = any(t.holds for t in self.targets)
         return not held and not any(p.severity is Severity.ERROR for p in self.problems)
-
-
-def listed(postings: Iterable[Posting], now: datetime, settings: Settings) -> list[Posting]:
-    """The postings that should be on the boards at ``now``: open and not expired."""
-    return [p for p in postings if p.is_listed(now, settings.timezone)]
-
-
-def select(target: Target, postings: Iterable[Posting]) -> tuple[list[Posting], list[Problem]]:
-    """Split listed postings into those ``target`` accepts and the problems of the others.
-
-    Warnings are reported but do not leave a posting out.
-    """
-    accepted: list[Posting] = []
-    problems: list[Problem] = []
-    for posting in postings:
-        found = target.check(posting)
-        problems.extend(found)
-        if not any(p.severity is Severity.ERROR for p in found):
-            accepted.append(posting)
-    return accepted, problems
 
 
 def build(
@@ -205,7 +183,7 @@ def build(
                 settings=settings, build_time=build_time, references=numbers, changed=changed
             )
             run.context = context
-            run.fragments = run.fragments = (
+            run.fragments = run.target.fragments = (
                 Fragments(
                     run.target,
                     cache,
@@ -400,7 +378,11 @@ def _render_tasks(
     numbered = [run.render_context.references for run in runs]
     dated = [run.render_context.changed for run in runs]
     for start in range(0, len(todo), _TASK):
-        chunk = [(shipped[i], todo[i][1]) for i in range(start, min(start + _TASK, len(todo)))]
+        chunk = [
+            (posting, todo[i][1])
+            for i in range(start, min(start + _TASK, len(todo)))
+            if (posting := shipped[i]) is not None  # the caller ships only when all are
+        ]
         ids = [todo[i][0].posting_id for i in range(start, min(start + _TASK, len(todo)))]
         references = tuple(
             None if known is None else {pid: list(known[pid]) for pid in ids if pid in known}
@@ -410,7 +392,7 @@ def _render_tasks(
             None if known is None else {pid: known[pid] for pid in ids if pid in known}
             for known in dated
         )
-        yield _RenderTask(key, settings, spec, chunk, references, changed)  # type: ignore[arg-type]
+        yield _RenderTask(key, settings, spec, chunk, references, changed)
 
 
 _Makers = list[dict[str, Callable[[Posting], bytes]]]
@@ -423,13 +405,17 @@ def render_in_worker(task: _RenderTask) -> list[list[bytes]]:
     if task.key not in _worker_setup:
         _worker_setup.clear()
         settings = task.settings
-        targets = {target.name: target for target in create_targets(settings)}
+        targets = {
+            target.name: target
+            for target in create_targets(settings)
+            if isinstance(target, PullTarget)
+        }
         # Mappings per run, refilled for each task with its postings' reference numbers and
         # change times.
         numbers: list[dict[str, list[str]]] = [{} for _ in task.runs]
         dates: list[dict[str, datetime]] = [{} for _ in task.runs]
         makers = [
-            targets[name].fragment_makers(  # type: ignore[attr-defined]
+            targets[name].fragment_makers(
                 RenderContext(settings=settings, build_time=when, references=known, changed=changed)
             )
             for (name, when), known, changed in zip(task.runs, numbers, dates, strict=True)
@@ -502,10 +488,7 @@ class _Manifest:
     def build_time(
         self, target: Target, postings: Sequence[LoadedPosting], now: datetime
     ) -> datetime:
-        digest = hashlib.sha256(target.fingerprint().encode())
-        # Not only the target's own options: the careers folder decides every job URL, and the
-        # timezone every local date, so any target's options and the timezone count too.
-        digest.update(target.settings.model_dump_json(include=_RENDERED_SETTINGS).encode())
+        digest = hashlib.sha256(target.rendered_from().encode())
         for posting in postings:
             digest.update(posting.content_hash.encode())
         entry = self.entries.get(target.name, {})

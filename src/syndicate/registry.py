@@ -24,6 +24,27 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 ENTRY_POINT_GROUP = "syndicate.targets"
 
 
+class Transport:
+    """Marks an option that says how to reach a board, not what it receives (``Annotated[
+    Duration, TRANSPORT]``): changing it re-sends nothing."""
+
+
+class SecretVariable:
+    """Marks the option naming the environment variable that holds a target's secret (a
+    transport option too)."""
+
+
+TRANSPORT = Transport()
+SECRET = SecretVariable()
+
+
+def marked(options: type[BaseModel], marker: object) -> frozenset[str]:
+    """The names of the fields of ``options`` annotated with ``marker``."""
+    return frozenset(
+        name for name, field in options.model_fields.items() if marker in field.metadata
+    )
+
+
 class TargetOptions(BaseModel):
     """Options every target accepts; each target's own ``Options`` extends this and names its
     type with a literal: ``type: Literal["indeed_xml"] = "indeed_xml"``."""
@@ -31,7 +52,7 @@ class TargetOptions(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     type: str
-    enabled: bool = True
+    enabled: Annotated[bool, TRANSPORT] = True
 
 
 class TargetType(Protocol):

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar, Protocol
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Protocol
 
 import httpx
 from pydantic import Field, SecretStr
@@ -35,7 +35,7 @@ from syndicate.errors import Problem, Severity
 from syndicate.model import Posting, starts_at
 from syndicate.operations import OperationKind
 from syndicate.postings import LoadedPosting, PostingList
-from syndicate.registry import TargetOptions, type_name_of
+from syndicate.registry import SECRET, TRANSPORT, TargetOptions, marked, type_name_of
 from syndicate.secret import read_secret
 
 if TYPE_CHECKING:
@@ -97,6 +97,8 @@ class RenderContext:
         return posting.company or self.settings.organization.name
 
 
+# The settings every target may render from (besides its own options).
+RENDERED_SETTINGS = {"organization", "site", "timezone"}
 _CONNECT_TIMEOUT = 5.0  # seconds; at most the request timeout
 
 
@@ -141,6 +143,18 @@ class Target(ABC):
         push target whose fingerprint changes sends every posting again as an UPDATE.
         """
         return self.options.model_dump_json()
+
+    def rendered_from(self) -> str:
+        """One digest of everything besides a posting that decides what this target makes of
+        it: its type and `fingerprint`, the settings every target renders from (organization,
+        site, timezone) and where the job pages are (every job URL).  The cache keys its
+        fragments by it, the build dates its output by it, the plan re-checks payloads when
+        it changes; syndicate's own code counts too, added by each of them."""
+        digest = hashlib.sha256(self.type_name.encode() + b"\0")
+        digest.update(self.fingerprint().encode() + b"\0")
+        digest.update(self.settings.model_dump_json(include=RENDERED_SETTINGS).encode() + b"\0")
+        digest.update(self.settings.careers_prefix().encode())
+        return digest.hexdigest()
 
     def disabled_reason(self) -> str | None:
         """Why this target will not run (None when it is enabled and ready)."""
@@ -246,9 +260,9 @@ class Outcome:
 class PushOptions(TargetOptions):
     """Options every push target takes, besides its own: how hard it may press the board."""
 
-    timeout: Duration = timedelta(seconds=10)  # of one request; a timeout is retried
-    concurrency: int = Field(default=1, ge=1, le=64)  # batches in flight at once
-    rate_limit: float | None = Field(default=None, gt=0)  # requests per second, at most
+    timeout: Annotated[Duration, TRANSPORT] = timedelta(seconds=10)  # of one request, retried
+    concurrency: Annotated[int, TRANSPORT] = Field(default=1, ge=1, le=64)  # batches in flight
+    rate_limit: Annotated[float | None, TRANSPORT] = Field(default=None, gt=0)  # requests/s
 
 
 class RateLimiter:
@@ -286,15 +300,9 @@ class PushTarget(Target):
     """
 
     kind: ClassVar[TargetKind] = TargetKind.PUSH
-    secret_option: ClassVar[str | None] = None  # the Options field naming the secret's variable
     _credentials: Credentials | None = None
     max_batch: ClassVar[int] = 1
     options: PushOptions
-    # Options that say how to reach the board, not what it receives: changing one re-sends nothing.
-    transport_options: ClassVar[frozenset[str]] = frozenset(
-        {"enabled", "endpoint", "url", "token_env", "secret_env", "daily_quota", "poll_interval",
-         "poll_timeout", "timeout", "concurrency", "rate_limit", "renew_after"}
-    )  # fmt: skip
 
     # Whether `payload` is given what the target last accepted for an update (``previous``).
     wants_previous_payload: ClassVar[bool] = False
@@ -327,7 +335,19 @@ class PushTarget(Target):
         """Push ``batch`` to the board; one outcome per operation, in order."""
 
     def fingerprint(self) -> str:
-        return self.options.model_dump_json(exclude=set(self.transport_options))
+        return self.options.model_dump_json(exclude=set(self.transport_options()))
+
+    @classmethod
+    def transport_options(cls) -> frozenset[str]:
+        """The options that say how to reach the board, not what it receives (marked
+        `TRANSPORT` or `SECRET` on their fields): changing one re-sends nothing."""
+        return marked(cls.Options, TRANSPORT) | marked(cls.Options, SECRET)
+
+    @classmethod
+    def secret_option(cls) -> str | None:
+        """The option naming the secret's environment variable (marked `SECRET`), if any."""
+        names = sorted(marked(cls.Options, SECRET))
+        return names[0] if names else None
 
     def renew_after(self) -> timedelta | None:
         """How long after its last accepted operation an unchanged listing is renewed (None:
@@ -398,7 +418,8 @@ class PushTarget(Target):
 
     def secret_env(self) -> str | None:
         """The name of the environment variable holding this target's secret, if it has one."""
-        return getattr(self.options, self.secret_option) if self.secret_option else None
+        option = self.secret_option()
+        return getattr(self.options, option) if option else None
 
     def secret(self) -> SecretStr | None:
         """The secret's value, read from the environment now (None when unset)."""
