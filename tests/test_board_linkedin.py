@@ -17,7 +17,8 @@ import httpx
 import pytest
 
 from syndicate.testing import BoardServer
-from tests.test_board_server import BATCH, JOBS, TASKS, TOKEN, VERSION, job, poll, send, task_of
+from tests.helpers import LINKEDIN_VERSION, ms
+from tests.test_board_server import BATCH, JOBS, TASKS, TOKEN, job, poll, send, task_of
 
 CLIENT_ID, CLIENT_SECRET = "86f2client7q", "WPL_AP1.secret.4b2f9e"
 
@@ -31,17 +32,6 @@ def server() -> Iterator[BoardServer]:
         linkedin_token_lifetime=1800,
     ) as running:
         yield running
-
-
-@pytest.fixture
-def api(board: BoardServer) -> Iterator[httpx.Client]:
-    headers = {"Authorization": f"Bearer {TOKEN}", **VERSION}
-    with httpx.Client(base_url=board.url, headers=headers, timeout=5) as client:
-        yield client
-
-
-def ms(when: datetime) -> int:
-    return int(when.timestamp() * 1000)
 
 
 def refused(api: httpx.Client, **fields: Any) -> dict[str, Any]:
@@ -265,7 +255,7 @@ def test_client_credentials_give_a_token_that_expires(board: BoardServer) -> Non
     """*Client credentials flow*: POST the form to /oauth/v2/accessToken; the token "has a
     30-minute lifespan" (``expires_in`` shown as a string); an expired token is 401 with
     serviceErrorCode 65602 (OAS 118-122)."""
-    with httpx.Client(base_url=board.url, headers=VERSION) as client:
+    with httpx.Client(base_url=board.url, headers=LINKEDIN_VERSION) as client:
         form = {
             "grant_type": "client_credentials",
             "client_id": CLIENT_ID,

@@ -29,19 +29,14 @@ from syndicate.publish import PublishReport, publish
 from syndicate.state import StateStore
 from syndicate.status import status_rows, status_summary
 from syndicate.testing import BoardServer, BoardView
+from tests.helpers import BOARD_HOOK_SECRET as HOOK_SECRET
+from tests.helpers import BOARD_TOKEN as TOKEN
 
 ROOT = Path(__file__).resolve().parent.parent
-TOKEN = "tok-publish-7c1e"
-HOOK_SECRET = "hook-publish-5b2d"
 ORGANIZATION_URN = "urn:li:organization:123"
 SITE = "https://jobs.example.com"
 PUSH_TARGETS = ("linkedin", "google", "hook")
 NOTIFY_PATH = "/batch"  # google_indexing batches its notifications
-
-
-@pytest.fixture(scope="module")
-def board_credentials() -> tuple[str, str]:
-    return (TOKEN, HOOK_SECRET)
 
 
 class Project:

@@ -21,11 +21,11 @@ import yaml
 
 from syndicate.testing import BoardServer
 from tests.cli import run as run_cli
+from tests.helpers import BOARD_HOOK_SECRET as HOOK_SECRET
+from tests.helpers import BOARD_TOKEN as TOKEN
 
 ROOT = Path(__file__).resolve().parent.parent
 # Distinctive values, to look for in every output.
-TOKEN = "tok-Zq8vW3xLrT6m"
-HOOK_SECRET = "hook-Jb4nPs9dKe2y"
 SECRETS = (TOKEN, HOOK_SECRET)
 PUSH_TARGETS = ("linkedin", "google", "hook")
 SUMMARY = re.compile(
@@ -33,11 +33,6 @@ SUMMARY = re.compile(
     r"(\d+) operation\(s\) queued; \d+ file\(s\) held$",
     re.MULTILINE,
 )
-
-
-@pytest.fixture(scope="module")
-def board_credentials() -> tuple[str, str]:
-    return (TOKEN, HOOK_SECRET)
 
 
 @pytest.fixture

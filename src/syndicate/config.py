@@ -54,8 +54,8 @@ class Organization(_Section):
 
 
 # The careers site's page for jobs no longer open, in its folder, as the careers target writes
-# it (`syndicate.adapters.careers_site.GONE_PAGE`, which config cannot import: the registry
-# imports config); the feed server answers it with 410.
+# it (`syndicate.adapters.careers.target.GONE_PAGE`, which config cannot import: the adapters
+# sit above it); the feed server answers it with 410.
 GONE_PAGE = "gone.html"
 
 
