@@ -10,12 +10,12 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from cli import copy_examples
-from cli import run as run_cli
-from conftest import Golden
-from test_status import HOOK_SECRET, TOKEN, board_credentials, project  # noqa: F401
 
 from syndicate.testing.board import BoardServer
+from tests.cli import copy_examples
+from tests.cli import run as run_cli
+from tests.conftest import Golden
+from tests.test_status import HOOK_SECRET, TOKEN, project  # noqa: F401
 
 SECRETS = {"LINKEDIN_TOKEN": TOKEN, "GOOGLE_INDEXING_TOKEN": TOKEN, "HOOK_SECRET": HOOK_SECRET}
 ANSI = re.compile(r"\x1b\[[0-9;]*m")

@@ -10,8 +10,9 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from cli import ROOT, SCRIPT, copy_examples
-from cli import run as run_wide
+
+from tests.cli import ROOT, SCRIPT, copy_examples
+from tests.cli import run as run_wide
 
 
 def run(

@@ -24,10 +24,10 @@ from pathlib import Path
 
 import httpx
 import pytest
-from cli import run as run_cli
 from lxml import etree
 
 from syndicate.testing.board import BoardServer
+from tests.cli import run as run_cli
 from tests.helpers import wait_for
 
 ROOT = Path(__file__).resolve().parent.parent
