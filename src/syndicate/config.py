@@ -311,6 +311,14 @@ class Settings(_Section):
             return None
         return f"{self._careers_folder(options)}{GONE_PAGE}"
 
+    def careers_home(self) -> str | None:
+        """The careers site's index under ``output`` (``careers/``), where the feed server
+        sends ``/``; None without an enabled careers site."""
+        options = self._careers_site()
+        if options is None or not options.enabled:
+            return None
+        return self._careers_folder(options)
+
     def careers_prefix(self) -> str:
         """The careers site's job pages under ``output`` as a URL prefix (``careers/jobs/``)."""
         return f"{self._careers_folder(self._careers_site())}jobs/"
