@@ -185,6 +185,18 @@ def needs(
     return problems
 
 
+def located_note(note: Problem, written: PostingText, path: Path) -> Problem:
+    """A draft's note as a warning of the report, at the line of its field in the file."""
+    line_of = _line_finder(written, path)
+    return Problem(
+        note.message,
+        file=path,
+        line=line_of((note.field,)) if note.field else 1,
+        field=note.field,
+        severity=Severity.WARNING,
+    )
+
+
 def _line_finder(written: PostingText, path: Path) -> Callable[[Loc], int]:
     """The line of a field's location in the written file, found the way loading finds it."""
     front, _, offset = split_front_matter(written.text, path)
