@@ -21,11 +21,13 @@ from syndicate.adapters.indeed_xml import IndeedXml
 from syndicate.adapters.jsonld import JsonLd
 from syndicate.adapters.linkedin_api import LinkedInApi
 from syndicate.adapters.linkedin_json import LinkedInJson
+from syndicate.adapters.profiles import ProfileTarget
 from syndicate.adapters.registry import Registry
 from syndicate.adapters.webhook import Webhook
 
 REGISTRY = Registry()
-for _target in (IndeedXml, JsonLd, LinkedInJson, CareersSite, LinkedInApi, GoogleIndexing, Webhook):
+_CODED = (IndeedXml, JsonLd, LinkedInJson, CareersSite, LinkedInApi, GoogleIndexing, Webhook)
+for _target in (*_CODED, ProfileTarget):
     REGISTRY.add(_target)
 
 if TYPE_CHECKING:

@@ -160,8 +160,9 @@ class PullTarget(Target):
 
     kind: ClassVar[TargetKind] = TargetKind.PULL
     # The scheme of the reference numbers it lists a job's places with, for targets that
-    # list a job once per place (`syndicate.references`); None for the others.
-    reference_scheme: ClassVar[str | None] = None
+    # list a job once per place (`syndicate.references`); None for the others.  A profile
+    # target sets its own (so an instance attribute, not a class variable).
+    reference_scheme: str | None = None
     # Set by the build when it has a cache: per-posting fragments made before are reused.
     fragments: Fragments | None = None
 
