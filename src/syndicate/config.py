@@ -303,6 +303,7 @@ class Settings(_Section):
         folder = str(getattr(options, "dir", "") or "").strip("/")
         return f"{folder}/" if folder else ""
 
+
 def _drop_union_tag(loc: Loc) -> Loc:
     # pydantic puts the discriminator value in the location: targets.<name>.<type>.<key>
     if len(loc) > 2 and loc[0] == "targets" and loc[2] in REGISTRY:

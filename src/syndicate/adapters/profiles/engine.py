@@ -73,6 +73,7 @@ class Plan:
     empty: Empty
     parts: tuple[str, ...]  # the element path, split
     required_when: Expression | None
+    when: Expression | None
     html: tuple[tuple[str, ...], tuple[tuple[str, str], ...]] | None
 
 
@@ -86,8 +87,9 @@ class Engine:
         self.plans = [self._plan(spec) for spec in profile.fields]
         self.headers = [(header, self._getter(header)) for header in profile.document.header]
         uses = " ".join(
-            f"{spec.path or ''} {spec.expr or ''} {spec.rules.required_when or ''}"
+            str(part)
             for spec in profile.fields
+            for part in (spec.path, spec.expr, spec.rules.required_when, spec.when)
         )
         self.wants_text = "description_text" in uses
 
@@ -114,6 +116,7 @@ class Engine:
             empty=spec.empty or defaults.empty,
             parts=tuple(spec.element.split("/")),
             required_when=compile_expression(self.environment, when) if when else None,
+            when=compile_expression(self.environment, spec.when) if spec.when else None,
             html=(tuple(policy.tags), tuple(sorted(policy.rename.items()))) if policy else None,
         )
 
@@ -129,6 +132,7 @@ class Engine:
         numbers: Sequence[str],
         target: str,
         build_time: datetime,
+        changed_at: datetime,
         url_params: Mapping[str, str] | None,
     ) -> Iterator[Record]:
         """One record per item the posting becomes (per place, or one for the posting)."""
@@ -143,6 +147,7 @@ class Engine:
             "board": dict(posting.boards.get(target) or {}),
             "target": target,
             "build_time": build_time,
+            "changed_at": changed_at,
             "locations": places,
         }
         if self.profile.document.per is Per.POSTING:
@@ -171,6 +176,8 @@ class Engine:
     def value(self, plan: Plan, record: Record) -> Written:
         """One field's written value (see docs/profiles.md for the steps)."""
         spec = plan.spec
+        if plan.when is not None and not plan.when(**record):
+            return Written(plan, None, (), ())
         raw = plan.get(record)
         if raw is None or (isinstance(raw, list | tuple) and not raw):
             return Written(plan, None, (), ())

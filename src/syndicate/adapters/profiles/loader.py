@@ -185,6 +185,7 @@ def _expression_problems(document: YamlDocument, path: Path) -> list[Problem]:
         places.append((("fields", index, "expr"), spec.get("expr")))
         rules = spec.get("rules") or {}
         places.append((("fields", index, "rules", "required_when"), rules.get("required_when")))
+        places.append((("fields", index, "when"), spec.get("when")))
     for index, header in enumerate((data.get("document") or {}).get("header") or []):
         places.append((("document", "header", index, "expr"), header.get("expr")))
     for loc, source in places:

@@ -140,6 +140,7 @@ class FieldSpec(_Strict):
     path: Annotated[str, Field(pattern=VALUE_PATH)] | None = None
     const: str | None = None
     expr: str | None = None
+    when: str | None = None  # a Jinja2 expression; the field is written only when it is true
     type: ValueType = ValueType.TEXT
     format: str | None = None  # dates: iso, date, utc, rfc822 or a strftime pattern
     timezone: Literal["local", "utc"] = "local"

@@ -53,6 +53,7 @@ class ProfileOptions(TargetOptions):
     file: str | None = None
     tagging: bool = False
     url_params: dict[str, str] | None = None
+    gzip: bool | None = None  # the profile's limits.gzip, unless given here
 
 
 class ProfileTarget(PullTarget):
@@ -78,7 +79,12 @@ class ProfileTarget(PullTarget):
     def file_name(self) -> str:
         """The feed's file under ``output`` (``.gz`` added when the profile gzips)."""
         name = self.options.file or self.profile.file_name()
-        return name + ".gz" if self.profile.limits.gzip and not name.endswith(".gz") else name
+        return name + ".gz" if self.gzip and not name.endswith(".gz") else name
+
+    @property
+    def gzip(self) -> bool:
+        """Whether the feed is written gzipped."""
+        return self.profile.limits.gzip if self.options.gzip is None else self.options.gzip
 
     def fingerprint(self) -> str:
         return self.options.model_dump_json() + "\0" + self.profile.model_dump_json()
@@ -129,6 +135,7 @@ class ProfileTarget(PullTarget):
             numbers=self._numbers(posting, context),
             target=self.name,
             build_time=context.build_time,
+            changed_at=context.changed_at(posting),
             url_params=self.url_params(),
         )
 
@@ -168,7 +175,7 @@ class ProfileTarget(PullTarget):
         pieces = iter(self.each_fragment(postings, "items", make))
         head, tail = self._frame(context)
         limit = self.profile.limits.items_per_file
-        media = GZIP_TYPE if self.profile.limits.gzip else MEDIA_TYPE
+        media = GZIP_TYPE if self.gzip else MEDIA_TYPE
         pending: list[bytes | None] = [next(pieces, None)]
         number = 1
         while True:
@@ -211,7 +218,7 @@ class ProfileTarget(PullTarget):
         return f"{stem}-{number}{dot}{rest}"
 
     def _compressed(self, chunks: Iterator[bytes]) -> Iterator[bytes]:
-        if not self.profile.limits.gzip:
+        if not self.gzip:
             yield from chunks
             return
         # mtime 0 in the gzip header (zlib's own): the same feed gives the same bytes.
