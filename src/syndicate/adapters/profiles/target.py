@@ -170,7 +170,11 @@ class ProfileTarget(PullTarget):
         return "  " * len(self.profile.document.root.split("/"))
 
     def render(self, postings: Iterable[Posting], context: RenderContext) -> Iterator[Document]:
-        """The feed: one document, or one per ``items_per_file`` items (``name-2.xml``…)."""
+        """The feed: one document, or one per ``items_per_file`` items (``name-2.xml``…).
+
+        With a limit, each document's chunks must be read before the next document is asked
+        for (as the build writes them): the split is found while streaming.
+        """
         make = self.fragment_makers(context)["items"]
         pieces = iter(self.each_fragment(postings, "items", make))
         head, tail = self._frame(context)
@@ -179,10 +183,13 @@ class ProfileTarget(PullTarget):
         pending: list[bytes | None] = [next(pieces, None)]
         number = 1
         while True:
-            chunks = self._file_chunks(pieces, pending, head, tail, limit)
+            done: list[bool] = []
+            chunks = self._file_chunks(pieces, pending, head, tail, limit, done)
             yield Document(self._numbered(number), media, self._compressed(chunks))
-            if pending[0] is None:
+            if limit is None or pending[0] is None:
                 return
+            if not done:
+                raise RuntimeError("a split feed's documents must be read one after the other")
             number += 1
 
     def _file_chunks(
@@ -192,6 +199,7 @@ class ProfileTarget(PullTarget):
         head: bytes,
         tail: bytes,
         limit: int | None,
+        done: list[bool],
     ) -> Iterator[bytes]:
         # ``pending`` holds the next posting's fragment, shared with `render`: a posting whose
         # items would go past ``limit`` starts the next file.
@@ -208,6 +216,7 @@ class ProfileTarget(PullTarget):
                 yield b"".join(out)
                 out = []
         out.append(tail)
+        done.append(True)
         yield b"".join(out)
 
     def _numbered(self, number: int) -> str:
