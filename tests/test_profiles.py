@@ -71,7 +71,7 @@ def parse(data: bytes) -> etree._Element:
 
 
 def items_of(target: ProfileTarget, root: etree._Element) -> list[etree._Element]:
-    path = target.profile.document.root.split("/")[1:] + [target.profile.document.item]
+    path = [*target.profile.document.root.split("/")[1:], target.profile.document.item]
     return root.findall("/".join(path))
 
 
@@ -103,7 +103,7 @@ def hostile_posting(settings: Settings, **fields: Any) -> Posting:
                 "street": "1 rue <b>&</b>",
             },
             {"city": "Saint-<script>", "region": "GE", "country": "CH"},
-        ],  # fmt: skip
+        ],
         "salary": {"min": 100, "max": 200.5, "currency": "USD", "period": "HOUR"},
         "apply": {"url": "https://example.com/apply?a=1&b=]]2", "email": "apply@example.com"},
         "description": HOSTILE_DESCRIPTION,

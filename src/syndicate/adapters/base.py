@@ -105,6 +105,7 @@ class Target(ABC):
     kind: ClassVar[TargetKind]
     summary: ClassVar[str]
     Options: ClassVar[type[TargetOptions]]
+    spec_url: ClassVar[str | None] = None  # the board's own documentation of what it takes
 
     def __init__(self, name: str, options: TargetOptions, settings: Settings) -> None:
         self.name = name

@@ -164,6 +164,9 @@ class CareersSite(PullTarget):
 
     type_name: ClassVar[str] = "careers_site"
     summary: ClassVar[str] = "careers site"
+    spec_url: ClassVar[str | None] = (
+        "https://developers.google.com/search/docs/crawling-indexing/sitemaps/large-sitemaps"
+    )
     Options: ClassVar[type[TargetOptions]] = CareersSiteOptions
     options: CareersSiteOptions
     sitemap_limit: ClassVar[int] = SITEMAP_LIMIT

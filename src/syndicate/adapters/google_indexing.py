@@ -222,6 +222,9 @@ class GoogleIndexing(PushTarget):
 
     type_name: ClassVar[str] = "google_indexing"
     summary: ClassVar[str] = "Google Indexing API"
+    spec_url: ClassVar[str | None] = (
+        "https://developers.google.com/search/apis/indexing-api/v3/using-api"
+    )
     Options: ClassVar[type[TargetOptions]] = GoogleIndexingOptions
     secret_option: ClassVar[str | None] = "token_env"
     transport_options: ClassVar[frozenset[str]] = PushTarget.transport_options | {

@@ -313,6 +313,7 @@ class IndeedXml(PullTarget):
 
     type_name: ClassVar[str] = "indeed_xml"
     summary: ClassVar[str] = "Indeed XML feed"
+    spec_url: ClassVar[str | None] = "https://docs.indeed.com/indeed-apply/xml-feed"
     Options: ClassVar[type[TargetOptions]] = IndeedXmlOptions
     reference_scheme: str | None = REFERENCE_SCHEME
     options: IndeedXmlOptions

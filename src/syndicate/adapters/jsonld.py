@@ -178,6 +178,9 @@ class JsonLd(PullTarget):
 
     type_name: ClassVar[str] = "jsonld"
     summary: ClassVar[str] = "schema.org JobPosting (JSON-LD)"
+    spec_url: ClassVar[str | None] = (
+        "https://developers.google.com/search/docs/appearance/structured-data/job-posting"
+    )
     Options: ClassVar[type[TargetOptions]] = JsonLdOptions
     options: JsonLdOptions
 

@@ -137,6 +137,9 @@ class LinkedInApi(PushTarget):
 
     type_name: ClassVar[str] = "linkedin_api"
     summary: ClassVar[str] = "LinkedIn Job Posting API"
+    spec_url: ClassVar[str | None] = (
+        "https://learn.microsoft.com/en-us/linkedin/talent/job-postings/api/job-posting-api-schema"
+    )
     Options: ClassVar[type[TargetOptions]] = LinkedInApiOptions
     secret_option: ClassVar[str | None] = "token_env"
     max_batch: ClassVar[int] = 100

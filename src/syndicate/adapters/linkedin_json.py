@@ -363,6 +363,9 @@ class LinkedInJson(PullTarget):
 
     type_name: ClassVar[str] = "linkedin_json"
     summary: ClassVar[str] = "LinkedIn job elements as JSON"
+    spec_url: ClassVar[str | None] = (
+        "https://learn.microsoft.com/en-us/linkedin/talent/job-postings/api/job-posting-api-schema"
+    )
     Options: ClassVar[type[TargetOptions]] = LinkedInJsonOptions
     options: LinkedInJsonOptions
 

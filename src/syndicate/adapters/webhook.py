@@ -232,6 +232,9 @@ class Webhook(PushTarget):
 
     type_name: ClassVar[str] = "webhook"
     summary: ClassVar[str] = "webhook"
+    spec_url: ClassVar[str | None] = (
+        "https://github.com/standard-webhooks/standard-webhooks/blob/main/spec/standard-webhooks.md"
+    )
     Options: ClassVar[type[TargetOptions]] = WebhookOptions
     secret_option: ClassVar[str | None] = "secret_env"
     # How deliveries are signed does not change what they say: changing it re-sends nothing.

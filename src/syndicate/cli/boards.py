@@ -1,0 +1,195 @@
+"""``syndicate boards``: the targets there are, a profile's fields and rules, checking profiles."""
+
+from __future__ import annotations
+
+import inspect
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from syndicate.adapters import REGISTRY
+from syndicate.adapters.profiles import loader
+from syndicate.adapters.profiles.spec import FieldSpec, Profile
+from syndicate.cli.base import EXIT_INVALID, EXIT_OK, Runtime, app, runtime_of
+from syndicate.errors import ConfigError, Problem
+
+boards_app = typer.Typer(
+    help="The boards syndicate can publish to: coded targets and board profiles.",
+    invoke_without_command=True,
+    no_args_is_help=False,
+)
+app.add_typer(boards_app, name="boards")
+
+
+def _project_root(runtime: Runtime) -> Path:
+    """Where the project's own ``adapters/`` folder is: beside config.yaml."""
+    return runtime.config_path.resolve().parent
+
+
+@boards_app.callback()
+def boards(ctx: typer.Context) -> None:
+    """List the targets: coded ones, built-in profiles and the project's own profiles.
+
+    Project profiles live in [i]adapters/NAME.yaml[/i] beside config.yaml; one named like a
+    built-in profile replaces it.
+
+    [b]Example[/b]: syndicate boards && syndicate boards show adzuna
+    """
+    if ctx.invoked_subcommand is not None:
+        return
+    runtime = runtime_of(ctx)
+    table = Table(title="boards", title_justify="left")
+    for column in ("name", "type", "kind", "spec", "from"):
+        table.add_column(column, overflow="fold")
+    for target in REGISTRY:
+        if target.type_name == "profile":
+            continue
+        spec = target.spec_url or ""
+        table.add_row(target.type_name, target.type_name, str(target.kind), spec, "built in (code)")
+    for found in loader.available(_project_root(runtime)).values():
+        try:
+            profile = loader.load(found.path)
+        except ConfigError as error:
+            table.add_row(found.name, "profile", "pull", "", escape(f"{found.path}: {error}"))
+            continue
+        origin = "built-in profile" if found.builtin else f"project profile {found.path}"
+        if found.replaces is not None:
+            origin = "replaces the built-in profile: " + origin
+        table.add_row(found.name, "profile", "pull", profile.spec, escape(origin))
+    runtime.out.print(table)
+
+
+@boards_app.command("show")
+def show(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(help="A profile's name (or a coded target type).")],
+) -> None:
+    """Print a board profile's document shape, fields and rules, and what is unverified.
+
+    [b]Example[/b]: syndicate boards show linkedin
+    """
+    runtime = runtime_of(ctx)
+    if name in REGISTRY and name != "profile":
+        target = REGISTRY.get(name)
+        runtime.say(f"{name}: {target.summary} ({target.kind}, coded); spec: {target.spec_url}")
+        runtime.say(inspect.getdoc(inspect.getmodule(target)) or "")
+        return
+    found = loader.find(name, _project_root(runtime))
+    profile = loader.load(found.path)
+    document = profile.document
+    runtime.say(f"{profile.name}: {profile.summary}")
+    runtime.say(f"spec: {profile.spec}")
+    for source in profile.sources:
+        runtime.say(f"also: {source}")
+    runtime.say(f"file: {found.path}" + (" (built in)" if found.builtin else ""))
+    runtime.say(
+        f"document: <{document.root}> / <{document.item}>, one item per {document.per}; "
+        f"text {profile.defaults.text}, empty {profile.defaults.empty}"
+        + (
+            f"; at most {profile.limits.items_per_file} items per file"
+            if profile.limits.items_per_file
+            else ""
+        )
+        + ("; gzip" if profile.limits.gzip else "")
+    )
+    if profile.url_params:
+        params = "&".join(f"{k}={v}" for k, v in profile.url_params.items())
+        runtime.say(f"source tagging (when a target sets tagging: true): {params}")
+    runtime.out.print(_fields_table(profile))
+    for key, override in profile.overrides.items():
+        about = override.description or ""
+        runtime.say(f"per-posting option boards.<target>.{key}: {override.type}. {about}")
+    for note in profile.unverified:
+        runtime.say(f"unverified: {note}", style="yellow")
+
+
+def _fields_table(profile: Profile) -> Table:
+    table = Table(title="fields", title_justify="left")
+    for column in ("element", "value", "written as", "rules", "notes"):
+        table.add_column(column)
+    for spec in profile.fields:
+        table.add_row(
+            spec.element,
+            escape(_value_of(spec)),
+            escape(_written_as(spec)),
+            escape(_rules_of(spec)),
+            escape(("UNVERIFIED " if not spec.verified else "") + (spec.note or "")),
+        )
+    return table
+
+
+def _value_of(spec: FieldSpec) -> str:
+    if spec.path is not None:
+        return spec.path
+    if spec.const is not None:
+        return f"const {spec.const!r}"
+    return f"expr {spec.expr}"
+
+
+def _written_as(spec: FieldSpec) -> str:
+    parts = [str(spec.type)]
+    if spec.format:
+        parts.append(f"format {spec.format}")
+    if spec.map:
+        mapped = ", ".join(f"{k}→{v}" for k, v in spec.map.items())
+        parts.append(f"map {mapped} (else {spec.on_missing})")
+    if spec.text:
+        parts.append(str(spec.text))
+    if spec.empty:
+        parts.append(f"empty {spec.empty}")
+    if spec.html:
+        parts.append("tags " + " ".join(spec.html.tags))
+    return "; ".join(parts)
+
+
+def _rules_of(spec: FieldSpec) -> str:
+    rules = spec.rules
+    parts = []
+    if rules.required:
+        parts.append("required")
+    if rules.required_when:
+        parts.append(f"required when {rules.required_when}")
+    if rules.min_length is not None:
+        parts.append(f"≥ {rules.min_length} chars")
+    if rules.max_length is not None:
+        parts.append(f"≤ {rules.max_length} chars")
+    if rules.pattern:
+        parts.append(f"matches {rules.pattern}")
+    if rules.allowed:
+        parts.append("one of " + " ".join(rules.allowed))
+    if parts and rules.severity != "error":
+        parts.append(f"({rules.severity})")
+    return ", ".join(parts)
+
+
+@boards_app.command("check")
+def check(
+    ctx: typer.Context,
+    files: Annotated[list[Path], typer.Argument(help="Profile files to check.")],
+) -> None:
+    """Check profile files against the profile format; every problem as
+    [i]file:line: key: message[/i].
+
+    [b]Example[/b]: syndicate boards check adapters/myboard.yaml
+    """
+    runtime = runtime_of(ctx)
+    failed = False
+    for path in files:
+        problems = _problems_of(path)
+        failed = failed or bool(problems)
+        for problem in problems:
+            runtime.problem(problem)
+        if not problems:
+            runtime.say(f"ok {path}", style="green")
+    raise typer.Exit(EXIT_INVALID if failed else EXIT_OK)
+
+
+def _problems_of(path: Path) -> list[Problem]:
+    try:
+        loader.load(path)
+    except ConfigError as error:
+        return error.problems or [error.as_problem()]
+    return []
