@@ -24,10 +24,10 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 import httpx
-from pydantic import BaseModel, ConfigDict, Field, SecretStr
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
 from syndicate.adapters.auth import Credentials, StaticBearer
 from syndicate.durations import Duration
@@ -48,13 +48,31 @@ class TargetKind(StrEnum):
     PUSH = "push"
 
 
+SELECTABLE = ("department", "category", "company", "country", "remote", "employment_type",
+              "language")  # fmt: skip
+
+
 class TargetOptions(BaseModel):
-    """Options every target accepts; each target's own ``Options`` extends this."""
+    """Options every target accepts; each target's own ``Options`` extends this.
+
+    ``select`` maps posting fields to the values a target takes (``{department: [Sales],
+    country: [US, CA]}``): a posting whose field has none of them is left off the target, as
+    with ``boards: {<target>: false}``.  ``country`` is any of the posting's locations' or
+    applicant countries, ``employment_type`` any of its types; values compare case-blind.
+    """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     type: str
     enabled: bool = True
+    select: dict[Literal[SELECTABLE], list[str]] = {}  # type: ignore[valid-type]
+
+    @field_validator("select", mode="before")
+    @classmethod
+    def _listed(cls, value: Any) -> Any:
+        if isinstance(value, dict):
+            return {key: [v] if isinstance(v, str) else v for key, v in value.items()}
+        return value
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,6 +113,19 @@ class RenderContext:
         return posting.company or self.settings.organization.name
 
 
+def _selected(posting: Posting, key: str, allowed: Sequence[str]) -> bool:
+    """Whether the posting's ``key`` field has one of the ``allowed`` values."""
+    if key == "country":
+        values = [loc.country for loc in posting.locations] + list(posting.applicant_locations)
+    elif key == "employment_type":
+        values = [str(kind) for kind in posting.employment_type]
+    else:
+        value = getattr(posting, key)
+        values = [] if value is None else [str(value)]
+    wanted = {value.casefold() for value in allowed}
+    return any(value.casefold() in wanted for value in values)
+
+
 _CONNECT_TIMEOUT = 5.0  # seconds; at most the request timeout
 
 
@@ -122,6 +153,10 @@ class Target(ABC):
         if posting.opts_out_of(self.name):
             message = f"is left out of this target (boards: {{{self.name}: false}})"
             return [self.problem(posting, "boards", message, omit=True)]
+        for key, allowed in self.options.select.items():
+            if not _selected(posting, key, allowed):
+                message = f"is not selected for this target (select: {key}: {', '.join(allowed)})"
+                return [self.problem(posting, key, message, omit=True)]
         return self.check(posting)
 
     @abstractmethod
@@ -132,9 +167,10 @@ class Target(ABC):
         """What, besides the postings, decides what this target receives (options, templates…).
 
         A build whose postings and fingerprint are unchanged keeps the previous build time; a
-        push target whose fingerprint changes sends every posting again as an UPDATE.
+        push target whose fingerprint changes builds every payload again.  ``select`` decides
+        which postings, not what they become, so it is left out.
         """
-        return self.options.model_dump_json()
+        return self.options.model_dump_json(exclude={"select"})
 
     def disabled_reason(self) -> str | None:
         """Why this target will not run (None when it is enabled and ready)."""
@@ -289,7 +325,7 @@ class PushTarget(Target):
     # Options that say how to reach the board, not what it receives: changing one re-sends nothing.
     transport_options: ClassVar[frozenset[str]] = frozenset(
         {"enabled", "endpoint", "url", "token_env", "secret_env", "daily_quota", "poll_interval",
-         "poll_timeout", "timeout", "concurrency", "rate_limit", "renew_after"}
+         "poll_timeout", "timeout", "concurrency", "rate_limit", "renew_after", "select"}
     )  # fmt: skip
 
     # Whether `payload` is given what the target last accepted for an update (``previous``).

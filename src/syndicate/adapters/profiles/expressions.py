@@ -113,9 +113,12 @@ def add_params(url: str | None, **params: Any) -> str | None:
 
 def format_number(value: Any, decimals: int | None = None) -> str | None:
     """A number as text: fixed ``decimals``, else whole numbers without a fraction."""
-    if value is None or value == "":
+    if value is None or value == "" or isinstance(value, bool):
         return None
-    number = float(value)
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None  # not a number: the rules of the value's own field say so
     if decimals is not None:
         return f"{number:.{decimals}f}"
     return f"{number:.0f}" if number.is_integer() else repr(number)

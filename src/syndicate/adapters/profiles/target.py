@@ -87,7 +87,7 @@ class ProfileTarget(PullTarget):
         return self.profile.limits.gzip if self.options.gzip is None else self.options.gzip
 
     def fingerprint(self) -> str:
-        return self.options.model_dump_json() + "\0" + self.profile.model_dump_json()
+        return super().fingerprint() + "\0" + self.profile.model_dump_json()
 
     def url_params(self) -> dict[str, str] | None:
         """The parameters added to this target's job and apply URLs (None: tagging is off)."""
