@@ -256,8 +256,8 @@ def _push_rate(out: str, board: BoardServer) -> str:
         return "no report"
     # The board's own record of the requests: private, read under its lock (a full state()
     # copy of 100,000 jobs would cost more than the step).
-    with board.board._lock:
-        times = [record.at for record in board.board._view.requests]
+    with board.board.lock:
+        times = [record.at for record in board.board.state.requests]
     if not times:
         return f"{report['sent']} sent"
     span = (max(times) - min(times)).total_seconds() + board.board.latency
@@ -269,8 +269,8 @@ def _push_rate(out: str, board: BoardServer) -> str:
 
 
 def _board_has(board: BoardServer, posting_id: str, title: str) -> str:
-    with board.board._lock:
-        job = board.board._view.jobs.get(posting_id)
+    with board.board.lock:
+        job = board.board.state.jobs.get(posting_id)
         shown = job.fields.get("title") if job else None
     if shown == title:
         return "the board shows the edit"
