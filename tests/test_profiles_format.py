@@ -91,7 +91,8 @@ def project(tmp_path: Path, settings: Settings) -> Path:
         (tmp_path / "postings" / f"job-{number}.md").write_text(
             f"---\nid: job-{number}\ntitle: Engineer {number}\ndate_posted: 2026-11-20\n"
             "employment_type: FULL_TIME\n"
-            "locations:\n  - {city: Geneva, region: GE, country: CH}\n  - {city: Zug, country: CH}\n"
+            "locations:\n  - {city: Geneva, region: GE, country: CH}\n"
+            "  - {city: Zug, country: CH}\n"
             f"apply: {{url: 'https://acme.example/apply'}}\n{extra}---\n{body}\n"
         )
     return tmp_path
@@ -178,7 +179,7 @@ def test_the_sandbox_refuses_python_internals(tmp_path: Path, settings: Settings
         settings.model_copy(update={"root": tmp_path}),
     )
     context = RenderContext(settings=settings, build_time=settings_time())
-    with pytest.raises(Exception, match="unsafe|not safely|access"):
+    with pytest.raises(Exception, match=r"unsafe|not safely|access"):
         target.preview(posting(settings), context)
 
 
