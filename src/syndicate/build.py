@@ -19,7 +19,7 @@ import os
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 from syndicate.adapters import Document, PullTarget, RenderContext, Target, create_targets
@@ -34,23 +34,20 @@ from syndicate.config import Settings
 from syndicate.errors import Problem, Severity
 from syndicate.listing import Lister, Refusal, TargetListing
 from syndicate.loading import (
-    LoadedPosting,
     LoadResult,
     PostingFile,
-    PostingList,
     PostingReader,
     ShippedPosting,
     display_path,
 )
 from syndicate.model import Posting
-from syndicate.output import FolderVersion, write_atomic
+from syndicate.output import FolderVersion, record_media_types, write_atomic
 from syndicate.parallel import ordered_map, worker_count
+from syndicate.postings import LoadedPosting, PostingList
 from syndicate.references import ReferenceBook
 from syndicate.state import Hold, StateStore
 
 MANIFEST = "build.json"
-# The settings that can change what a target renders (a change moves its build time).
-_RENDERED_SETTINGS = {"organization", "site", "timezone", "targets"}
 Progress = Callable[[str, int], None]
 _AHEAD = 500  # postings checked, and whose missing fragments are made, in one go
 _TASK = 100  # postings a worker renders per task
@@ -66,6 +63,7 @@ class TargetBuild:
     left_out: list[Problem] = field(default_factory=list)
     files: list[str] = field(default_factory=list)
     changed: int = 0
+    media_types: dict[str, str] = field(default_factory=dict)  # by file suffix, as rendered
     disabled: str | None = None
     opted_out: int = 0  # postings that asked to be left off this target (`boards:`)
     listed: set[str] = field(default_factory=set)  # the posting ids it lists
@@ -90,26 +88,6 @@ class BuildReport:
     def ok(self) -> bool:
         held = any(t.holds for t in self.targets)
         return not held and not any(p.severity is Severity.ERROR for p in self.problems)
-
-
-def listed(postings: Iterable[Posting], now: datetime, settings: Settings) -> list[Posting]:
-    """The postings that should be on the boards at ``now``: open and not expired."""
-    return [p for p in postings if p.is_listed(now, settings.timezone)]
-
-
-def select(target: Target, postings: Iterable[Posting]) -> tuple[list[Posting], list[Problem]]:
-    """Split listed postings into those ``target`` accepts and the problems of the others.
-
-    Warnings are reported but do not leave a posting out.
-    """
-    accepted: list[Posting] = []
-    problems: list[Problem] = []
-    for posting in postings:
-        found = target.check(posting)
-        problems.extend(found)
-        if not any(p.severity is Severity.ERROR for p in found):
-            accepted.append(posting)
-    return accepted, problems
 
 
 def build(
@@ -181,7 +159,7 @@ def build(
                 settings=settings, build_time=build_time, references=numbers, changed=changed
             )
             run.context = context
-            run.target.fragments = (
+            run.fragments = run.target.fragments = (
                 Fragments(
                     run.target,
                     cache,
@@ -191,7 +169,7 @@ def build(
                 else None
             )
         code = code_fingerprint()
-        keys = [run.target.fragments.key for run in runs if run.target.fragments]
+        keys = [run.fragments.key for run in runs if run.fragments]
         runs = [run for run in runs if not manifest.still_written(run, code, settings.output_dir)]
         _make_ahead(runs, on_air, settings)
         for run in runs:
@@ -201,6 +179,9 @@ def build(
             if progress:
                 progress(run.target.name, len(run.accepted))
         manifest.save()
+        record_media_types(
+            settings.output_dir, {k: v for run in runs for k, v in run.result.media_types.items()}
+        )
         for run in runs:
             if run.book is not None:
                 run.book.save()
@@ -226,6 +207,7 @@ class _Run:
     rejected: dict[str, list[Problem]] = field(default_factory=dict)  # errors, by posting id
     context: RenderContext | None = None
     book: ReferenceBook | None = None  # the reference numbers of a target that needs them
+    fragments: Fragments | None = None  # what the cache holds of its per-posting pieces
 
     @property
     def render_context(self) -> RenderContext:
@@ -298,9 +280,9 @@ def _make_ahead(
     """Render every fragment the cache lacks before the targets render, each posting read back
     once for all of its fragments of every target; spread over worker processes when there are
     many (`syndicate.parallel`)."""
-    chosen = [run for run in runs if run.target.fragments is not None and run.context is not None]
+    chosen = [run for run in runs if run.fragments is not None and run.context is not None]
     todo = _missing(chosen, postings)
-    stores = [fragments for run in chosen if (fragments := run.target.fragments) is not None]
+    stores = [fragments for run in chosen if (fragments := run.fragments) is not None]
     shipped = [ref.shipped() if isinstance(ref, PostingFile) else None for ref, _ in todo]
     workers = worker_count(settings.workers, len(todo))
     if workers and all(shipped):
@@ -333,7 +315,7 @@ def _missing(
         batch = postings[start : start + _AHEAD]
         jobs: dict[int, list[_Job]] = {}
         for index, run in enumerate(runs):
-            fragments = run.target.fragments
+            fragments = run.fragments
             assert fragments is not None and run.context is not None
             taken = [ref for ref in batch if id(ref) in accepted[index]]
             for part in parts[index]:
@@ -371,7 +353,11 @@ def _render_tasks(
     numbered = [run.render_context.references for run in runs]
     dated = [run.render_context.changed for run in runs]
     for start in range(0, len(todo), _TASK):
-        chunk = [(shipped[i], todo[i][1]) for i in range(start, min(start + _TASK, len(todo)))]
+        chunk = [
+            (posting, todo[i][1])
+            for i in range(start, min(start + _TASK, len(todo)))
+            if (posting := shipped[i]) is not None  # the caller ships only when all are
+        ]
         ids = [todo[i][0].posting_id for i in range(start, min(start + _TASK, len(todo)))]
         references = tuple(
             None if known is None else {pid: list(known[pid]) for pid in ids if pid in known}
@@ -381,7 +367,7 @@ def _render_tasks(
             None if known is None else {pid: known[pid] for pid in ids if pid in known}
             for known in dated
         )
-        yield _RenderTask(key, settings, spec, chunk, references, changed)  # type: ignore[arg-type]
+        yield _RenderTask(key, settings, spec, chunk, references, changed)
 
 
 _Makers = list[dict[str, Callable[[Posting], bytes]]]
@@ -394,13 +380,17 @@ def render_in_worker(task: _RenderTask) -> list[list[bytes]]:
     if task.key not in _worker_setup:
         _worker_setup.clear()
         settings = task.settings
-        targets = {target.name: target for target in create_targets(settings)}
+        targets = {
+            target.name: target
+            for target in create_targets(settings)
+            if isinstance(target, PullTarget)
+        }
         # Mappings per run, refilled for each task with its postings' reference numbers and
         # change times.
         numbers: list[dict[str, list[str]]] = [{} for _ in task.runs]
         dates: list[dict[str, datetime]] = [{} for _ in task.runs]
         makers = [
-            targets[name].fragment_makers(  # type: ignore[attr-defined]
+            targets[name].fragment_makers(
                 RenderContext(settings=settings, build_time=when, references=known, changed=changed)
             )
             for (name, when), known, changed in zip(task.runs, numbers, dates, strict=True)
@@ -437,21 +427,27 @@ def _write(
 ) -> None:
     folder = target.folder()
     if folder is None:
-        for document in documents:
+        for document in _noted(documents, result):
             written = write_atomic(output / document.path, document.chunks)
-            result.files.append(document.path)
             result.changed += written.changed
         return
     version = FolderVersion(output, folder)
     try:
-        for document in documents:
+        for document in _noted(documents, result):
             relative = Path(document.path).relative_to(folder)
             version.write(str(relative), document.chunks)
-            result.files.append(document.path)
     except BaseException:
         version.discard()
         raise
     result.changed += version.publish()
+
+
+def _noted(documents: Iterable[Document], result: TargetBuild) -> Iterator[Document]:
+    """The documents, each noted in ``result`` with its media type as it passes."""
+    for document in documents:
+        result.files.append(document.path)
+        result.media_types[PurePosixPath(document.path).suffix.lower()] = document.media_type
+        yield document
 
 
 class _Manifest:
@@ -467,10 +463,7 @@ class _Manifest:
     def build_time(
         self, target: Target, postings: Sequence[LoadedPosting], now: datetime
     ) -> datetime:
-        digest = hashlib.sha256(target.fingerprint().encode())
-        # Not only the target's own options: the careers folder decides every job URL, and the
-        # timezone every local date, so any target's options and the timezone count too.
-        digest.update(target.settings.model_dump_json(include=_RENDERED_SETTINGS).encode())
+        digest = hashlib.sha256(target.rendered_from().encode())
         for posting in postings:
             digest.update(posting.content_hash.encode())
         entry = self.entries.get(target.name, {})

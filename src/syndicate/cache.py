@@ -107,13 +107,10 @@ def code_fingerprint() -> str:
 
 
 def target_key(target: Target) -> str:
-    """What besides a posting decides what ``target`` makes of it, as one digest: its type and
-    fingerprint (options, templates), the settings every target renders from, and the code."""
-    settings = target.settings
+    """What besides a posting decides what ``target`` makes of it (`Target.rendered_from`),
+    with the code, as one digest."""
     digest = hashlib.sha256(code_fingerprint().encode())
-    digest.update(target.type_name.encode() + b"\0" + target.fingerprint().encode() + b"\0")
-    rendered = settings.model_dump_json(include={"organization", "site", "timezone", "targets"})
-    digest.update(rendered.encode())
+    digest.update(target.rendered_from().encode())
     return digest.hexdigest()
 
 

@@ -19,16 +19,17 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    SerializeAsAny,
     ValidationError,
     field_validator,
     model_validator,
 )
 
-from syndicate.adapters import REGISTRY
 from syndicate.diagnostics import Loc, problems_from_validation_error
 from syndicate.durations import Duration
 from syndicate.errors import ConfigError, Problem
 from syndicate.model import Email, HttpUrl, Location, Text
+from syndicate.registry import REGISTRY, TargetOptions
 from syndicate.secret import EnvName
 from syndicate.yamlsource import YamlDocument, parse_yaml
 
@@ -185,21 +186,6 @@ def _served_path(path: str) -> str:
     return "/".join(parts) + ("/" if folder else "")
 
 
-def _target_options_type() -> Any:
-    """The discriminated union of every registered target's ``Options`` model."""
-    members = tuple(target.Options for target in REGISTRY)
-    return Annotated[
-        members[0] if len(members) == 1 else _union(members), Field(discriminator="type")
-    ]
-
-
-def _union(members: tuple[type, ...]) -> Any:
-    union: Any = members[0]  # a type, then a union of types
-    for member in members[1:]:
-        union = union | member
-    return union
-
-
 class Settings(_Section):
     """The whole configuration; `load_settings` reads it from config.yaml."""
 
@@ -209,9 +195,8 @@ class Settings(_Section):
     output: Path = Path("feeds")
     state: str = "sqlite:///.syndicate/state.db"
     timezone: ZoneInfo = ZoneInfo("UTC")
-    # A type computed at import (the union of every target's Options), which pydantic reads and
-    # mypy cannot.
-    targets: dict[str, _target_options_type()] = {}  # type: ignore[valid-type]
+    # Each validated by the options of the type it names, from the registry of the moment.
+    targets: dict[str, SerializeAsAny[TargetOptions]] = {}
     schedule: Schedule = Schedule()
     retry: Retry = Retry()
     guard: Guard = Guard()
@@ -234,16 +219,16 @@ class Settings(_Section):
                 f"{value!r} is not an IANA timezone (e.g. Europe/Zurich, America/New_York, UTC)"
             ) from None
 
-    @field_validator("targets", mode="before")
+    @field_validator("targets", mode="wrap")
     @classmethod
-    def _target_names(cls, value: Any) -> Any:
+    def _targets(cls, value: Any, _handler: Any) -> dict[str, TargetOptions]:
         if isinstance(value, dict):
             for name in value:
                 if not re.fullmatch(r"[a-z0-9_-]{1,40}", str(name)):
                     raise ValueError(
                         f"target name {name!r} may hold only lowercase letters, digits, - and _"
                     )
-        return value
+        return REGISTRY.options_adapter().validate_python(value)
 
     def path(self, relative: Path) -> Path:
         """``relative`` resolved against the config file's folder."""

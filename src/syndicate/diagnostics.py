@@ -121,8 +121,12 @@ def known_fields(model: type[BaseModel], loc: Loc) -> set[str]:
             if isinstance(annotation, type) and issubclass(annotation, BaseModel):
                 if isinstance(part, str) and part in annotation.model_fields:
                     next_candidates.append(annotation.model_fields[part].annotation)
-                elif _tag_of(annotation) == part:
-                    next_candidates.append(annotation)
+                else:
+                    # A tagged member of a union, or of a base validated by its subclasses
+                    # (the targets' options, each a `TargetOptions` tagged by its type).
+                    next_candidates.extend(
+                        tagged for tagged in _with_subclasses(annotation) if _tag_of(tagged) == part
+                    )
             elif typing.get_origin(annotation) in (list, dict) and typing.get_args(annotation):
                 next_candidates.append(typing.get_args(annotation)[-1])
         candidates = next_candidates
@@ -144,6 +148,13 @@ def _flatten(annotations: Iterable[Any]) -> list[Any]:
         else:
             flat.append(annotation)
     return flat
+
+
+def _with_subclasses(model: type[BaseModel]) -> list[type[BaseModel]]:
+    found = [model]
+    for subclass in model.__subclasses__():
+        found.extend(_with_subclasses(subclass))
+    return found
 
 
 def _tag_of(model: type[BaseModel]) -> str | None:

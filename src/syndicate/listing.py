@@ -32,8 +32,9 @@ from pydantic import ValidationError
 
 from syndicate.config import Settings
 from syndicate.errors import Problem, Severity
-from syndicate.loading import LoadedPosting, LoadResult, PostingFile, display_path
+from syndicate.loading import LoadResult, PostingFile, display_path
 from syndicate.model import Posting
+from syndicate.postings import LoadedPosting
 from syndicate.state import Hold, Listed, Listing, StateStore
 
 ALLOW_MASS_CLOSE = "syndicate publish --allow-mass-close"

@@ -15,7 +15,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, tzinfo
 from pathlib import Path
-from typing import TYPE_CHECKING, NamedTuple, Protocol, overload
+from typing import TYPE_CHECKING, NamedTuple
 
 from pydantic import ValidationError
 
@@ -30,6 +30,7 @@ from syndicate.diagnostics import problems_from_validation_error
 from syndicate.errors import InputError, Problem
 from syndicate.model import Posting, Status, Window
 from syndicate.parallel import ordered_map, worker_count
+from syndicate.postings import PostingList
 from syndicate.yamlsource import YamlDocument, parse_yaml
 
 if TYPE_CHECKING:
@@ -194,39 +195,6 @@ def _line_in(field_name: str | None, keys: dict[str, int], first: int, body: int
     return keys.get(head, first)
 
 
-class LoadedPosting(Protocol):
-    """A posting as builds and plans see it: its id, content hash and listing at hand, the
-    posting itself perhaps read only when asked for (a `PostingFile`, a `HeldPosting`)."""
-
-    @property
-    def posting_id(self) -> str: ...
-    @property
-    def content_hash(self) -> str: ...
-    @property
-    def posting(self) -> Posting: ...
-    def is_listed(self, now: datetime, tz: tzinfo) -> bool: ...
-
-
-class HeldPosting:
-    """A posting given whole (not from a load), seen as a `LoadedPosting`."""
-
-    __slots__ = ("posting",)
-
-    def __init__(self, posting: Posting) -> None:
-        self.posting = posting
-
-    @property
-    def posting_id(self) -> str:
-        return self.posting.id
-
-    @property
-    def content_hash(self) -> str:
-        return self.posting.content_hash
-
-    def is_listed(self, now: datetime, tz: tzinfo) -> bool:
-        return self.posting.is_listed(now, tz)
-
-
 class ShippedPosting(NamedTuple):
     """A cached `PostingFile` as sent to a worker process, which reads the posting itself."""
 
@@ -256,36 +224,6 @@ class PostingReader:
             source=self.source,
         )
         return loaded.posting
-
-
-class PostingList(Sequence[Posting]):
-    """Postings read one at a time from their `LoadedPosting`s (from the cache when it holds
-    them): what a cached load gives, and what a build gives each target."""
-
-    def __init__(self, files: Sequence[LoadedPosting]) -> None:
-        self.files = files
-
-    @classmethod
-    def of(cls, postings: Iterable[Posting]) -> PostingList:
-        """``postings`` as a PostingList: itself when it is one, else each posting held."""
-        if isinstance(postings, PostingList):
-            return postings
-        return cls([HeldPosting(posting) for posting in postings])
-
-    def __len__(self) -> int:
-        return len(self.files)
-
-    @overload
-    def __getitem__(self, index: int) -> Posting: ...
-    @overload
-    def __getitem__(self, index: slice) -> list[Posting]: ...
-    def __getitem__(self, index: int | slice) -> Posting | list[Posting]:
-        if isinstance(index, slice):
-            return [f.posting for f in self.files[index]]
-        return self.files[index].posting
-
-    def __iter__(self) -> Iterator[Posting]:
-        return (f.posting for f in self.files)
 
 
 @dataclass(slots=True)

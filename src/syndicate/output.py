@@ -13,6 +13,7 @@ import ctypes
 import fcntl
 import functools
 import hashlib
+import json
 import os
 import shutil
 import tempfile
@@ -251,3 +252,30 @@ def _fsync_dir(folder: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+MEDIA_TYPES_FILE = ".media-types.json"  # hidden, so never served itself
+
+
+def record_media_types(output: Path, types: dict[str, str]) -> None:
+    """Remember the media type of each file suffix the targets wrote under ``output``
+    (``{".xml": "application/xml"}``), beside what earlier builds recorded: the feed server
+    answers with the type the target gave its documents."""
+    if not types:
+        return
+    known = read_media_types(output)
+    merged = {**known, **types}
+    if merged != known:
+        data = json.dumps(merged, indent=1, sort_keys=True).encode() + b"\n"
+        write_atomic(output / MEDIA_TYPES_FILE, [data])
+
+
+def read_media_types(output: Path) -> dict[str, str]:
+    """The media types `record_media_types` recorded under ``output`` (empty before a build)."""
+    try:
+        recorded = json.loads((output / MEDIA_TYPES_FILE).read_bytes())
+    except (OSError, ValueError):
+        return {}
+    if not isinstance(recorded, dict):
+        return {}
+    return {str(suffix): str(kind) for suffix, kind in recorded.items()}

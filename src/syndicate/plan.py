@@ -38,9 +38,10 @@ from syndicate.adapters import PushTarget, RenderContext
 from syndicate.cache import CachedChecks, code_fingerprint
 from syndicate.errors import Problem, Severity
 from syndicate.listing import Lister, Refusal, TargetListing
-from syndicate.loading import LoadedPosting, LoadResult, PostingFile, display_path
+from syndicate.loading import LoadResult, PostingFile, display_path
 from syndicate.model import Phase, expires_at
 from syndicate.operations import OperationKind
+from syndicate.postings import LoadedPosting
 from syndicate.state import Hold, NewOperation
 
 
@@ -180,13 +181,7 @@ def setup_digest(target: PushTarget) -> bytes:
     renders from (job URLs included), and syndicate's own code.  When it changes, every payload
     is built again and compared with what the target was sent; only those that differ are
     sent."""
-    settings = target.settings
-    return hashlib.sha256(
-        target.fingerprint().encode()
-        + settings.model_dump_json(include={"organization", "site", "timezone"}).encode()
-        + settings.careers_prefix().encode()  # every job URL
-        + code_fingerprint().encode()
-    ).digest()
+    return hashlib.sha256(target.rendered_from().encode() + code_fingerprint().encode()).digest()
 
 
 def make_plan(

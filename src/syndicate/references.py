@@ -27,7 +27,7 @@ from collections.abc import Callable, Iterable, Mapping
 from syndicate.adapters.base import PullTarget
 from syndicate.adapters.places import Spot, assign
 from syndicate.errors import Problem
-from syndicate.loading import LoadedPosting
+from syndicate.postings import LoadedPosting
 from syndicate.state import References, StateStore
 
 

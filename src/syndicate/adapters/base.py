@@ -6,9 +6,9 @@ API; its payload building is pure too, and only ``push`` touches the network.
 
 Each target declares:
 
-- ``type_name``: the ``type`` used in config.yaml, unique in the registry;
-- ``kind``: pull or push;
-- ``Options``: a pydantic model of its config.yaml options (``type`` and ``enabled`` included);
+- ``Options``: a pydantic model of its config.yaml options, whose ``type: Literal["name"]`` is
+  the target's type name (``type_name``, unique in `syndicate.registry`);
+- ``kind``: pull or push (from `PullTarget` or `PushTarget`);
 - ``check(posting)``: the board's documented rules, as `Problem`s tagged with the target name.
 """
 
@@ -24,20 +24,21 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Protocol
 
 import httpx
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
+from pydantic import Field, SecretStr
 
 from syndicate.adapters.auth import Credentials, StaticBearer
 from syndicate.durations import Duration
 from syndicate.errors import Problem, Severity
 from syndicate.model import Posting, starts_at
 from syndicate.operations import OperationKind
+from syndicate.postings import LoadedPosting, PostingList
+from syndicate.registry import SECRET, TRANSPORT, TargetOptions, marked, type_name_of
 from syndicate.secret import read_secret
 
 if TYPE_CHECKING:
-    from syndicate.cache import Fragments
     from syndicate.config import Settings
 
 
@@ -48,31 +49,14 @@ class TargetKind(StrEnum):
     PUSH = "push"
 
 
-SELECTABLE = ("department", "category", "company", "country", "remote", "employment_type",
-              "language")  # fmt: skip
+class FragmentSource(Protocol):
+    """Where a build keeps a target's per-posting pieces (`syndicate.cache.Fragments`)."""
 
-
-class TargetOptions(BaseModel):
-    """Options every target accepts; each target's own ``Options`` extends this.
-
-    ``select`` maps posting fields to the values a target takes (``{department: [Sales],
-    country: [US, CA]}``): a posting whose field has none of them is left off the target, as
-    with ``boards: {<target>: false}``.  ``country`` is any of the posting's locations' or
-    applicant countries, ``employment_type`` any of its types; values compare case-blind.
-    """
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    type: str
-    enabled: bool = True
-    select: dict[Literal[SELECTABLE], list[str]] = {}  # type: ignore[valid-type]
-
-    @field_validator("select", mode="before")
-    @classmethod
-    def _listed(cls, value: Any) -> Any:
-        if isinstance(value, dict):
-            return {key: [v] if isinstance(v, str) else v for key, v in value.items()}
-        return value
+    def each(
+        self, refs: Sequence[LoadedPosting], part: str, make: Callable[[Posting], bytes]
+    ) -> Iterator[bytes]:
+        """``make(ref.posting)`` for each ref in order, from the cache where it has them."""
+        ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,7 +98,7 @@ class RenderContext:
 
 
 def _selected(posting: Posting, key: str, allowed: Sequence[str]) -> bool:
-    """Whether the posting's ``key`` field has one of the ``allowed`` values."""
+    """Whether the posting's ``key`` field has one of the ``allowed`` values (`select`)."""
     if key == "country":
         values = [loc.country for loc in posting.locations] + list(posting.applicant_locations)
     elif key == "employment_type":
@@ -126,17 +110,24 @@ def _selected(posting: Posting, key: str, allowed: Sequence[str]) -> bool:
     return any(value.casefold() in wanted for value in values)
 
 
+# The settings every target may render from (besides its own options).
+RENDERED_SETTINGS = {"organization", "site", "timezone"}
 _CONNECT_TIMEOUT = 5.0  # seconds; at most the request timeout
 
 
 class Target(ABC):
     """Base of every target.  Subclasses set the class attributes and implement the rules."""
 
-    type_name: ClassVar[str]
+    type_name: ClassVar[str]  # the literal of ``Options.type``, set when the class is made
     kind: ClassVar[TargetKind]
     summary: ClassVar[str]
     Options: ClassVar[type[TargetOptions]]
     spec_url: ClassVar[str | None] = None  # the board's own documentation of what it takes
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "Options" in cls.__dict__:
+            cls.type_name = type_name_of(cls.Options)
 
     def __init__(self, name: str, options: TargetOptions, settings: Settings) -> None:
         self.name = name
@@ -172,6 +163,18 @@ class Target(ABC):
         """
         return self.options.model_dump_json(exclude={"select"})
 
+    def rendered_from(self) -> str:
+        """One digest of everything besides a posting that decides what this target makes of
+        it: its type and `fingerprint`, the settings every target renders from (organization,
+        site, timezone) and where the job pages are (every job URL).  The cache keys its
+        fragments by it, the build dates its output by it, the plan re-checks payloads when
+        it changes; syndicate's own code counts too, added by each of them."""
+        digest = hashlib.sha256(self.type_name.encode() + b"\0")
+        digest.update(self.fingerprint().encode() + b"\0")
+        digest.update(self.settings.model_dump_json(include=RENDERED_SETTINGS).encode() + b"\0")
+        digest.update(self.settings.careers_prefix().encode())
+        return digest.hexdigest()
+
     def disabled_reason(self) -> str | None:
         """Why this target will not run (None when it is enabled and ready)."""
         return None if self.options.enabled else "disabled in config (enabled: false)"
@@ -201,7 +204,7 @@ class PullTarget(Target):
     # target sets its own (so an instance attribute, not a class variable).
     reference_scheme: str | None = None
     # Set by the build when it has a cache: per-posting fragments made before are reused.
-    fragments: Fragments | None = None
+    fragments: FragmentSource | None = None
 
     def folder(self) -> str | None:
         """The folder under ``output`` this target owns whole (replaced atomically), if any."""
@@ -232,13 +235,12 @@ class PullTarget(Target):
         """``make(posting)`` for each posting, in order: a render's per-posting pieces.
 
         When the build gave this target its `fragments` and the postings come from a cached
-        load (a `syndicate.loading.PostingList`), a piece made before for the same content and
+        load (a `syndicate.postings.PostingList`), a piece made before for the same content and
         the same target key is taken from the cache and the posting is not even read.
         """
-        refs = getattr(postings, "files", None)
-        if self.fragments is None or refs is None:
+        if self.fragments is None or not isinstance(postings, PostingList):
             return (make(posting) for posting in postings)
-        return self.fragments.each(refs, part, make)
+        return self.fragments.each(postings.files, part, make)
 
     @abstractmethod
     def render(self, postings: Iterable[Posting], context: RenderContext) -> Iterator[Document]:
@@ -278,9 +280,9 @@ class Outcome:
 class PushOptions(TargetOptions):
     """Options every push target takes, besides its own: how hard it may press the board."""
 
-    timeout: Duration = timedelta(seconds=10)  # of one request; a timeout is retried
-    concurrency: int = Field(default=1, ge=1, le=64)  # batches in flight at once
-    rate_limit: float | None = Field(default=None, gt=0)  # requests per second, at most
+    timeout: Annotated[Duration, TRANSPORT] = timedelta(seconds=10)  # of one request, retried
+    concurrency: Annotated[int, TRANSPORT] = Field(default=1, ge=1, le=64)  # batches in flight
+    rate_limit: Annotated[float | None, TRANSPORT] = Field(default=None, gt=0)  # requests/s
 
 
 class RateLimiter:
@@ -318,15 +320,9 @@ class PushTarget(Target):
     """
 
     kind: ClassVar[TargetKind] = TargetKind.PUSH
-    secret_option: ClassVar[str | None] = None  # the Options field naming the secret's variable
     _credentials: Credentials | None = None
     max_batch: ClassVar[int] = 1
     options: PushOptions
-    # Options that say how to reach the board, not what it receives: changing one re-sends nothing.
-    transport_options: ClassVar[frozenset[str]] = frozenset(
-        {"enabled", "endpoint", "url", "token_env", "secret_env", "daily_quota", "poll_interval",
-         "poll_timeout", "timeout", "concurrency", "rate_limit", "renew_after", "select"}
-    )  # fmt: skip
 
     # Whether `payload` is given what the target last accepted for an update (``previous``).
     wants_previous_payload: ClassVar[bool] = False
@@ -359,7 +355,19 @@ class PushTarget(Target):
         """Push ``batch`` to the board; one outcome per operation, in order."""
 
     def fingerprint(self) -> str:
-        return self.options.model_dump_json(exclude=set(self.transport_options))
+        return self.options.model_dump_json(exclude=set(self.transport_options()))
+
+    @classmethod
+    def transport_options(cls) -> frozenset[str]:
+        """The options that say how to reach the board, not what it receives (marked
+        `TRANSPORT` or `SECRET` on their fields): changing one re-sends nothing."""
+        return marked(cls.Options, TRANSPORT) | marked(cls.Options, SECRET)
+
+    @classmethod
+    def secret_option(cls) -> str | None:
+        """The option naming the secret's environment variable (marked `SECRET`), if any."""
+        names = sorted(marked(cls.Options, SECRET))
+        return names[0] if names else None
 
     def renew_after(self) -> timedelta | None:
         """How long after its last accepted operation an unchanged listing is renewed (None:
@@ -430,7 +438,8 @@ class PushTarget(Target):
 
     def secret_env(self) -> str | None:
         """The name of the environment variable holding this target's secret, if it has one."""
-        return getattr(self.options, self.secret_option) if self.secret_option else None
+        option = self.secret_option()
+        return getattr(self.options, option) if option else None
 
     def secret(self) -> SecretStr | None:
         """The secret's value, read from the environment now (None when unset)."""

@@ -61,8 +61,8 @@ from syndicate.adapters import jsonld
 from syndicate.adapters.base import Document, PullTarget, RenderContext, TargetOptions
 from syndicate.adapters.places import country_name
 from syndicate.errors import Problem, RenderError
-from syndicate.loading import LoadedPosting, PostingList
 from syndicate.model import EmploymentType, Location, Posting, Remote, Salary, starts_at
+from syndicate.postings import LoadedPosting, PostingList
 
 PACKAGED_TEMPLATES = Path(__file__).resolve().parent.parent / "templates" / "careers"
 # sitemaps.org: at most 50,000 URLs in one sitemap file.
@@ -162,7 +162,6 @@ class Filters:
 class CareersSite(PullTarget):
     """Static careers pages rendered from Jinja2 templates users may override."""
 
-    type_name: ClassVar[str] = "careers_site"
     summary: ClassVar[str] = "careers site"
     spec_url: ClassVar[str | None] = (
         "https://developers.google.com/search/docs/crawling-indexing/sitemaps/large-sitemaps"

@@ -51,7 +51,7 @@ import secrets
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from typing import Any, ClassVar, Literal, NamedTuple, cast
+from typing import Annotated, Any, ClassVar, Literal, NamedTuple, cast
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
@@ -60,6 +60,7 @@ from pydantic import Field
 
 from syndicate.adapters.auth import Credentials, StaticBearer, authorized
 from syndicate.adapters.base import (
+    RENDERED_SETTINGS,
     OperationKind,
     Outcome,
     Outgoing,
@@ -72,6 +73,7 @@ from syndicate.adapters.google_auth import shared_service_account
 from syndicate.adapters.http import AUTH_STATUS, RETRYABLE_STATUS, board_message, retry_after
 from syndicate.errors import AuthenticationError, PushError
 from syndicate.model import HttpUrl, Posting
+from syndicate.registry import SECRET, TRANSPORT
 from syndicate.secret import EnvName
 
 URL_UPDATED, URL_DELETED = "URL_UPDATED", "URL_DELETED"
@@ -106,13 +108,14 @@ class GoogleIndexingOptions(PushOptions):
     token_env: GOOGLE_INDEXING_TOKEN, daily_quota: 200, batch: true}``"""
 
     type: Literal["google_indexing"]
-    endpoint: HttpUrl = "https://indexing.googleapis.com"
+    endpoint: Annotated[HttpUrl, TRANSPORT] = "https://indexing.googleapis.com"
     # The variable holding the path of a service-account JSON key file; when it is set, it wins
     # over token_env (a static bearer token, for tests and proxies).
-    credentials_env: EnvName = "GOOGLE_APPLICATION_CREDENTIALS"
-    token_env: EnvName = "GOOGLE_INDEXING_TOKEN"
-    daily_quota: int = Field(default=200, ge=1)
-    batch: bool = True  # up to 100 notifications per request; false: one request per URL
+    credentials_env: Annotated[EnvName, TRANSPORT] = "GOOGLE_APPLICATION_CREDENTIALS"
+    token_env: Annotated[EnvName, SECRET] = "GOOGLE_INDEXING_TOKEN"
+    daily_quota: Annotated[int, TRANSPORT] = Field(default=200, ge=1)
+    # Up to 100 notifications per request; false: one request per URL.
+    batch: Annotated[bool, TRANSPORT] = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -220,17 +223,11 @@ def part_result(response: httpx.Response, what: str = "") -> PartResult:
 class GoogleIndexing(PushTarget):
     """Tells Google when a job page appears, changes (URL_UPDATED) or goes away (URL_DELETED)."""
 
-    type_name: ClassVar[str] = "google_indexing"
     summary: ClassVar[str] = "Google Indexing API"
     spec_url: ClassVar[str | None] = (
         "https://developers.google.com/search/apis/indexing-api/v3/using-api"
     )
     Options: ClassVar[type[TargetOptions]] = GoogleIndexingOptions
-    secret_option: ClassVar[str | None] = "token_env"
-    transport_options: ClassVar[frozenset[str]] = PushTarget.transport_options | {
-        "credentials_env",
-        "batch",
-    }
     quota_unit: ClassVar[str] = "notifications"
     options: GoogleIndexingOptions
 
@@ -308,7 +305,7 @@ class GoogleIndexing(PushTarget):
         careers = [o for o in settings.targets.values() if o.type == "careers_site"]
         page = {
             "posting": posting.content_hash if posting is not None else "",
-            "site": settings.model_dump_json(include={"organization", "site", "timezone"}),
+            "site": settings.model_dump_json(include=RENDERED_SETTINGS),
             "careers": [options.model_dump_json() for options in careers],
         }
         return super().payload_digest({"url": payload["url"], "page": page}, None)

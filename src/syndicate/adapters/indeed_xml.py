@@ -311,7 +311,6 @@ def write_job(
 class IndeedXml(PullTarget):
     """Indeed's XML feed: one ``<job>`` per place of every open posting."""
 
-    type_name: ClassVar[str] = "indeed_xml"
     summary: ClassVar[str] = "Indeed XML feed"
     spec_url: ClassVar[str | None] = "https://docs.indeed.com/indeed-apply/xml-feed"
     Options: ClassVar[type[TargetOptions]] = IndeedXmlOptions

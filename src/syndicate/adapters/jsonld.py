@@ -176,7 +176,6 @@ def _salary(salary: Salary) -> dict[str, Any]:
 class JsonLd(PullTarget):
     """schema.org JobPosting objects, one per open posting."""
 
-    type_name: ClassVar[str] = "jsonld"
     summary: ClassVar[str] = "schema.org JobPosting (JSON-LD)"
     spec_url: ClassVar[str | None] = (
         "https://developers.google.com/search/docs/appearance/structured-data/job-posting"

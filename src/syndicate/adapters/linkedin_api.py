@@ -51,7 +51,7 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
-from typing import Any, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal
 from urllib.parse import quote
 
 import httpx
@@ -76,6 +76,7 @@ from syndicate.durations import Duration
 from syndicate.errors import AuthenticationError, Problem, PushError
 from syndicate.model import Email, HttpUrl, Posting
 from syndicate.operations import OperationKind
+from syndicate.registry import SECRET, TRANSPORT
 from syndicate.secret import EnvName
 
 SUCCEEDED, FAILED, PROCESSED = "SUCCEEDED", "FAILED", "PROCESSED"
@@ -92,22 +93,24 @@ class LinkedInApiOptions(PushOptions):
     ``token_env``."""
 
     type: Literal["linkedin_api"]
-    endpoint: HttpUrl = "https://api.linkedin.com/rest"
+    endpoint: Annotated[HttpUrl, TRANSPORT] = "https://api.linkedin.com/rest"
     # YYYYMM, or YYYYMM.NN for a revision such as 202508.02 (the versioning page lists both)
-    version: str = Field(default=DEFAULT_VERSION, pattern=r"^20\d{4}(\.\d{2})?$")
-    token_env: EnvName | None = None
-    client_id_env: EnvName | None = None
-    client_secret_env: EnvName | None = None
-    token_url: HttpUrl = TOKEN_URL
+    version: Annotated[str, TRANSPORT] = Field(
+        default=DEFAULT_VERSION, pattern=r"^20\d{4}(\.\d{2})?$"
+    )
+    token_env: Annotated[EnvName | None, SECRET] = None
+    client_id_env: Annotated[EnvName | None, TRANSPORT] = None
+    client_secret_env: Annotated[EnvName | None, TRANSPORT] = None
+    token_url: Annotated[HttpUrl, TRANSPORT] = TOKEN_URL
     organization: str = Field(pattern=r"^urn:li:organization:\d+$")
     poster_email: Email | None = None
-    poll_interval: Duration = timedelta(seconds=1)
-    poll_timeout: Duration = timedelta(seconds=30)
-    task_lifespan: Duration = timedelta(hours=24)
-    renew: bool = True
+    poll_interval: Annotated[Duration, TRANSPORT] = timedelta(seconds=1)
+    poll_timeout: Annotated[Duration, TRANSPORT] = timedelta(seconds=30)
+    task_lifespan: Annotated[Duration, TRANSPORT] = timedelta(hours=24)
+    renew: Annotated[bool, TRANSPORT] = True
     # Renew listings this long after the board last accepted them, whatever their expiry
     # (for listings that lapse sooner, such as promoted jobs); unset, only before they lapse.
-    renew_after: Duration | None = None
+    renew_after: Annotated[Duration | None, TRANSPORT] = None
 
     @model_validator(mode="before")
     @classmethod
@@ -135,23 +138,13 @@ class LinkedInApiOptions(PushOptions):
 class LinkedInApi(PushTarget):
     """Creates, updates, renews and closes jobs through LinkedIn's Job Posting API."""
 
-    type_name: ClassVar[str] = "linkedin_api"
     summary: ClassVar[str] = "LinkedIn Job Posting API"
     spec_url: ClassVar[str | None] = (
         "https://learn.microsoft.com/en-us/linkedin/talent/job-postings/api/job-posting-api-schema"
     )
     Options: ClassVar[type[TargetOptions]] = LinkedInApiOptions
-    secret_option: ClassVar[str | None] = "token_env"
     max_batch: ClassVar[int] = 100
     operation_keys: ClassVar[frozenset[str]] = frozenset({"jobPostingOperationType", "expireAt"})
-    transport_options: ClassVar[frozenset[str]] = PushTarget.transport_options | {
-        "version",
-        "client_id_env",
-        "client_secret_env",
-        "token_url",
-        "task_lifespan",
-        "renew",
-    }
     options: LinkedInApiOptions
 
     def check(self, posting: Posting) -> list[Problem]:

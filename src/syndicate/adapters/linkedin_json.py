@@ -361,7 +361,6 @@ def _location_rules(posting: Posting, context: RenderContext) -> list[Rule]:
 class LinkedInJson(PullTarget):
     """The LinkedIn job elements of every open posting, as one JSON file."""
 
-    type_name: ClassVar[str] = "linkedin_json"
     summary: ClassVar[str] = "LinkedIn job elements as JSON"
     spec_url: ClassVar[str | None] = (
         "https://learn.microsoft.com/en-us/linkedin/talent/job-postings/api/job-posting-api-schema"

@@ -58,7 +58,7 @@ import logging
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 import httpx
 from pydantic import model_validator
@@ -75,6 +75,7 @@ from syndicate.adapters.base import (
 from syndicate.adapters.http import request
 from syndicate.errors import AuthenticationError
 from syndicate.model import HttpUrl, Posting
+from syndicate.registry import SECRET, TRANSPORT
 from syndicate.secret import EnvName, read_secret
 
 SignatureMode = Literal["standard", "legacy", "both"]
@@ -96,10 +97,10 @@ class WebhookOptions(PushOptions):
     ``previous_secret_env: HOOK_SECRET_OLD``."""
 
     type: Literal["webhook"]
-    url: HttpUrl
-    secret_env: EnvName = "HOOK_SECRET"
-    previous_secret_env: EnvName | None = None
-    signature: SignatureMode = "both"
+    url: Annotated[HttpUrl, TRANSPORT]
+    secret_env: Annotated[EnvName, SECRET] = "HOOK_SECRET"
+    previous_secret_env: Annotated[EnvName | None, TRANSPORT] = None
+    signature: Annotated[SignatureMode, TRANSPORT] = "both"
 
     @model_validator(mode="after")
     def _rotation_makes_sense(self) -> WebhookOptions:
@@ -230,18 +231,11 @@ class Signer:
 class Webhook(PushTarget):
     """Posts each create, update and close as signed JSON."""
 
-    type_name: ClassVar[str] = "webhook"
     summary: ClassVar[str] = "webhook"
     spec_url: ClassVar[str | None] = (
         "https://github.com/standard-webhooks/standard-webhooks/blob/main/spec/standard-webhooks.md"
     )
     Options: ClassVar[type[TargetOptions]] = WebhookOptions
-    secret_option: ClassVar[str | None] = "secret_env"
-    # How deliveries are signed does not change what they say: changing it re-sends nothing.
-    transport_options: ClassVar[frozenset[str]] = PushTarget.transport_options | {
-        "previous_secret_env",
-        "signature",
-    }
     options: WebhookOptions
 
     operation_keys: ClassVar[frozenset[str]] = frozenset({"operation"})

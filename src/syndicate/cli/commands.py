@@ -30,8 +30,9 @@ from syndicate.cli.base import (
 from syndicate.config import Settings
 from syndicate.errors import Problem, Severity, SyndicateError
 from syndicate.listing import Lister
-from syndicate.loading import LoadedPosting, LoadResult, PostingFile, display_path, load_project
+from syndicate.loading import LoadResult, PostingFile, display_path, load_project
 from syndicate.model import Phase
+from syndicate.postings import LoadedPosting
 from syndicate.references import ReferenceBook
 from syndicate.secret import mask
 from syndicate.state import StateStore, state_exists

@@ -35,6 +35,7 @@ from syndicate.serving import conditional
 from syndicate.serving.files import (
     Digests,
     OpenFile,
+    RecordedTypes,
     SlashNeeded,
     compressible,
     media_type,
@@ -151,6 +152,7 @@ class FeedFiles:
         self.max_age = max_age
         self.stream_above = stream_above
         self.digests = Digests()
+        self.media_types = RecordedTypes(output)
 
     async def serve(self, request: Request) -> Response:
         """Answer one GET or HEAD for a file."""
@@ -202,7 +204,7 @@ class FeedFiles:
         return _Described(self.digests.sha256(file, data), data)
 
     async def _respond(self, request: Request, file: OpenFile, *, private: bool) -> Response:
-        content_type = media_type(file.relative)
+        content_type = media_type(file.relative, self.media_types.current())
         varies = compressible(content_type)
         gzipped = varies and conditional.accepts_gzip(request.headers.get("accept-encoding"))
         described = await run_in_threadpool(self._describe, file)

@@ -26,6 +26,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
+from syndicate.output import MEDIA_TYPES_FILE, read_media_types
+
+# For files no target declared (a build older than the record, a file put in output by hand).
 MEDIA_TYPES = {
     ".xml": "application/xml",
     ".json": "application/json",
@@ -45,13 +48,40 @@ CHUNK = 1 << 18
 Identity = tuple[int, int, int, int]
 
 
-def media_type(name: str) -> str:
-    """The Content-Type of a served file, by its name's suffix."""
+def media_type(name: str, recorded: dict[str, str] | None = None) -> str:
+    """The Content-Type of a served file, by its name's suffix: the type the target gave its
+    documents (``recorded``, by suffix), else a known one; text is UTF-8."""
     suffix = os.path.splitext(name)[1].lower()
-    if suffix in MEDIA_TYPES:
-        return MEDIA_TYPES[suffix]
-    guessed, _ = mimetypes.guess_type(name, strict=False)
-    return guessed or "application/octet-stream"
+    found = (recorded or {}).get(suffix) or MEDIA_TYPES.get(suffix)
+    if found is None:
+        guessed, _ = mimetypes.guess_type(name, strict=False)
+        found = guessed or "application/octet-stream"
+    if found.startswith("text/") and "charset" not in found:
+        return f"{found}; charset=utf-8"
+    return found
+
+
+class RecordedTypes:
+    """The media types the last build recorded under ``output`` (re-read when it changes)."""
+
+    def __init__(self, output: Path) -> None:
+        self.path = output / MEDIA_TYPES_FILE
+        self._seen: tuple[int, int] | None = None
+        self._types: dict[str, str] = {}
+        self._lock = threading.Lock()
+
+    def current(self) -> dict[str, str]:
+        """Suffix → media type, as recorded now."""
+        try:
+            info = self.path.stat()
+            seen = (info.st_mtime_ns, info.st_size)
+        except OSError:
+            return {}
+        with self._lock:
+            if seen != self._seen:
+                self._types = read_media_types(self.path.parent)
+                self._seen = seen
+            return self._types
 
 
 def compressible(content_type: str) -> bool:

@@ -40,10 +40,11 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, g
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
+from syndicate.output import read_media_types
+from syndicate.serving.files import MEDIA_TYPES, media_type
 from syndicate.serving.health import ServerStatus
 
 CONTENT_TYPE = CONTENT_TYPE_LATEST
-FEED_SUFFIXES = (".xml", ".json", ".jsonld", ".atom")
 
 QUEUED = ("syndicate_queued_operations", "Operations waiting to be retried.")
 HELD = (
@@ -111,15 +112,27 @@ def feed_sizes(output: Path) -> dict[str, int]:
     folder that leads outside ``output``.
     """
     sizes: dict[str, int] = {}
+    recorded = read_media_types(Path(output))
+    feed_suffixes = tuple(
+        suffix
+        for suffix in {*recorded, *MEDIA_TYPES}
+        if _is_feed(media_type(f"feed{suffix}", recorded))
+    )
     base = os.path.realpath(output)
     for entry, relative in _entries(base, base, ""):
-        if entry.is_file() and entry.name.endswith(FEED_SUFFIXES):
+        if entry.is_file() and entry.name.endswith(feed_suffixes):
             sizes[relative] = entry.stat().st_size
         elif entry.is_dir():
             for inner, inner_relative in _entries(entry.path, base, relative + "/"):
-                if inner.is_file() and inner.name.endswith(FEED_SUFFIXES):
+                if inner.is_file() and inner.name.endswith(feed_suffixes):
                     sizes[inner_relative] = inner.stat().st_size
     return sizes
+
+
+def _is_feed(content_type: str) -> bool:
+    """XML and JSON documents are feeds; pages, styles and pictures are not."""
+    base = content_type.split(";", 1)[0].strip()
+    return base.endswith(("/xml", "+xml", "/json", "+json")) and not base.startswith("image/")
 
 
 def _inside(path: str, base: str) -> bool:

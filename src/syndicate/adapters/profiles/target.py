@@ -48,7 +48,7 @@ class ProfileOptions(TargetOptions):
     URLs of this target's items, or ``url_params`` given here instead.
     """
 
-    type: Literal["profile"]
+    type: Literal["profile"] = "profile"
     profile: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,39}$")
     file: str | None = None
     tagging: bool = False
@@ -59,7 +59,6 @@ class ProfileOptions(TargetOptions):
 class ProfileTarget(PullTarget):
     """A feed board as its profile describes it."""
 
-    type_name: ClassVar[str] = "profile"
     summary: ClassVar[str] = "board profile"
     Options: ClassVar[type[TargetOptions]] = ProfileOptions
     options: ProfileOptions
