@@ -10,7 +10,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from syndicate.adapters import REGISTRY
+from syndicate.adapters import REGISTRY, target_class
 from syndicate.adapters.profiles import loader
 from syndicate.adapters.profiles.spec import FieldSpec, Profile
 from syndicate.cli.base import EXIT_INVALID, EXIT_OK, Runtime, app, runtime_of
@@ -44,9 +44,10 @@ def boards(ctx: typer.Context) -> None:
     table = Table(title="boards", title_justify="left")
     for column in ("name", "type", "kind", "spec", "from"):
         table.add_column(column, overflow="fold")
-    for target in REGISTRY:
-        if target.type_name == "profile":
+    for type_name in REGISTRY.names():
+        if type_name == "profile":
             continue
+        target = target_class(type_name)
         spec = target.spec_url or ""
         table.add_row(target.type_name, target.type_name, str(target.kind), spec, "built in (code)")
     for found in loader.available(_project_root(runtime)).values():
@@ -73,7 +74,7 @@ def show(
     """
     runtime = runtime_of(ctx)
     if name in REGISTRY and name != "profile":
-        target = REGISTRY.get(name)
+        target = target_class(name)
         runtime.say(f"{name}: {target.summary} ({target.kind}, coded); spec: {target.spec_url}")
         runtime.say(inspect.getdoc(inspect.getmodule(target)) or "")
         return
