@@ -59,7 +59,8 @@ def target_of(type_name: str, settings: Settings) -> Target:
 def hostile(posting: Posting) -> Posting:
     """``posting`` with a description that tries every trick, still a valid posting."""
     data = posting.model_dump(mode="json", exclude={"description_html"}, exclude_none=True)
-    data["description"] = HOSTILE_DESCRIPTION
+    # The posting's own text follows, so that boards with a minimum length take it still.
+    data["description"] = HOSTILE_DESCRIPTION + "\n\n" + posting.description
     data["title"] = posting.title + " & Co"
     return Posting.model_validate(data, context={"timezone": UTC})
 
