@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
+import httpx
 import pytest
 
 from syndicate.adapters import RenderContext
@@ -21,6 +22,8 @@ from syndicate.config import Settings, load_settings
 from syndicate.loading import load_postings
 from syndicate.model import Posting
 from syndicate.testing import BoardServer
+from syndicate.testing.postgres import PostgresServer
+from tests.helpers import BOARD_HOOK_SECRET, BOARD_TOKEN, jobs_api
 
 ROOT = Path(__file__).resolve().parent.parent
 # A developer's own Google key file would win over the tests' GOOGLE_INDEXING_TOKEN (here and in
@@ -82,17 +85,33 @@ def golden(request: pytest.FixtureRequest) -> Golden:
     return Golden(request.config.getoption("--update-goldens"))
 
 
-@pytest.fixture(scope="module")
-def board_credentials() -> tuple[str, str]:
-    """The bearer token and webhook secret of the module's local board; modules override it."""
-    return ("test-token", "test-secret")
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresServer]:
+    """One real PostgreSQL server for the session (Debian's, in a temporary folder, on a free
+    port, as an unprivileged user), stopped at the end; `scripts/install-test-tools.sh`
+    installs it.  Each test that wants a store makes its own database."""
+    with PostgresServer() as running:
+        yield running
+
+
+STORES = ("sqlite", "postgresql")
+
+
+@pytest.fixture(params=STORES)
+def state_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """The URL of a new, empty state store: a SQLite file, then a PostgreSQL database (the
+    password is in $PGPASSWORD, never in the URL)."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'state' / 'state.db'}"
+    server: PostgresServer = request.getfixturevalue("postgres")
+    return server.create_database()
 
 
 @pytest.fixture(scope="module")
-def server(board_credentials: tuple[str, str]) -> Iterator[BoardServer]:
-    """A local board over real HTTP on a free port, one per test module."""
-    token, hook_secret = board_credentials
-    with BoardServer(token=token, hook_secret=hook_secret) as running:
+def server() -> Iterator[BoardServer]:
+    """A local board over real HTTP on a free port, one per test module, whose credentials are
+    `tests.helpers.BOARD_TOKEN` and ``BOARD_HOOK_SECRET`` (a module may define its own)."""
+    with BoardServer(token=BOARD_TOKEN, hook_secret=BOARD_HOOK_SECRET) as running:
         yield running
 
 
@@ -101,3 +120,10 @@ def board(server: BoardServer) -> BoardServer:
     """The module's board, emptied for the test."""
     server.reset()
     return server
+
+
+@pytest.fixture
+def api(board: BoardServer) -> Iterator[httpx.Client]:
+    """A client of the board's LinkedIn jobs API, with the token the board was started with."""
+    with jobs_api(board, board.config.token) as client:
+        yield client

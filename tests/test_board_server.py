@@ -9,19 +9,19 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import pytest
 
 from syndicate.testing import BoardServer, BoardView
+from tests.helpers import LINKEDIN_VERSION, jobs_api, wait_for
 
 TOKEN = "board-token-5d1e"
 INDEX_TOKEN = "index-token-8a2f"
 SECRET = "hook-secret-3c9b"
 BATCH = {"X-Restli-Method": "batch_create"}
-VERSION = {"LinkedIn-Version": "202603"}
 JOBS, TASKS = "/rest/simpleJobPostings", "/rest/simpleJobPostingTasks"
 
 
@@ -29,20 +29,6 @@ JOBS, TASKS = "/rest/simpleJobPostings", "/rest/simpleJobPostingTasks"
 def server() -> Iterator[BoardServer]:
     with BoardServer(token=TOKEN, indexing_token=INDEX_TOKEN, hook_secret=SECRET) as running:
         yield running
-
-
-@pytest.fixture
-def board(server: BoardServer) -> BoardServer:
-    server.reset()
-    return server
-
-
-@pytest.fixture
-def api(board: BoardServer) -> Iterator[httpx.Client]:
-    """A client of the jobs API, with the right token."""
-    headers = {"Authorization": f"Bearer {TOKEN}", **VERSION}
-    with httpx.Client(base_url=board.url, headers=headers, timeout=5) as client:
-        yield client
 
 
 def job(external_id: str, operation: str = "CREATE", **fields: Any) -> dict[str, Any]:
@@ -82,13 +68,6 @@ def task_of(client: httpx.Client, result: dict[str, Any]) -> dict[str, Any]:
     return poll(client, result["id"])["results"][result["id"]]
 
 
-def wait_for(condition: Callable[[], bool], seconds: float = 10) -> None:
-    deadline = time.monotonic() + seconds
-    while not condition():
-        assert time.monotonic() < deadline, "the board never reached the expected state"
-        time.sleep(0.02)
-
-
 def signed(body: bytes, secret: str = SECRET) -> str:
     return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
 
@@ -118,10 +97,9 @@ def test_a_create_becomes_a_task_that_succeeds(board: BoardServer, api: httpx.Cl
 
 
 def test_a_careless_board_applies_a_duplicate_create() -> None:
-    headers = {"Authorization": f"Bearer {TOKEN}", **VERSION}
     with (
         BoardServer(token=TOKEN, reject_duplicate_creates=False) as careless,
-        httpx.Client(base_url=careless.url, headers=headers) as api,
+        jobs_api(careless, TOKEN) as api,
     ):
         send(api, job("sales-manager"))
         [again] = send(api, job("sales-manager"))
@@ -146,7 +124,7 @@ def test_update_close_and_renew(board: BoardServer, api: httpx.Client) -> None:
 
 def test_wrong_or_missing_tokens_get_401_and_change_nothing(board: BoardServer) -> None:
     body = {"elements": [job("a")]}
-    with httpx.Client(base_url=board.url, headers=VERSION) as anonymous:
+    with httpx.Client(base_url=board.url, headers=LINKEDIN_VERSION) as anonymous:
         assert anonymous.post(JOBS, headers=BATCH, json=body).status_code == 401
         wrong = {**BATCH, "Authorization": "Bearer nope"}
         response = anonymous.post(JOBS, headers=wrong, json=body)
@@ -391,14 +369,8 @@ def test_the_board_runs_standalone() -> None:
     try:
         url = f"http://127.0.0.1:{port}"
 
-        def answers() -> bool:
-            try:
-                return httpx.get(url + "/_control/state").status_code == 200
-            except httpx.TransportError:
-                return False
-
-        wait_for(answers, seconds=20)
-        headers = {**BATCH, **VERSION, "Authorization": "Bearer cli-token"}
+        wait_for(lambda: httpx.get(url + "/_control/state").status_code == 200, 20, "the board")
+        headers = {**BATCH, **LINKEDIN_VERSION, "Authorization": "Bearer cli-token"}
         body = {"elements": [job("a")]}
         response = httpx.post(url + JOBS, headers=headers, json=body)
         assert response.json()["elements"][0]["status"] == 202

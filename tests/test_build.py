@@ -23,7 +23,7 @@ from typing import Any
 import pytest
 from lxml import etree
 
-from syndicate.adapters.careers_site import CareersSite
+from syndicate.adapters.careers import CareersSite
 from syndicate.adapters.indeed_xml import IndeedXml
 from syndicate.build import BuildReport, TargetBuild, build
 from syndicate.config import Settings, load_settings

@@ -14,7 +14,7 @@ import shutil
 import sqlite3
 import subprocess
 import sys
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -22,12 +22,12 @@ import cmarkgfm
 import pytest
 
 from syndicate import build as build_module
-from syndicate import cache as cache_module
-from syndicate import content, loading
+from syndicate import content
 from syndicate.build import build
 from syndicate.cache import CACHE_DIR, DATABASE, BuildCache
+from syndicate.cache import keys as cache_keys
 from syndicate.config import Settings, load_settings
-from syndicate.loading import LoadResult, load_postings, load_project
+from syndicate.loading import LoadResult, cached, load_postings, load_project, parse
 from syndicate.model import Posting
 from syndicate.plan import make_plan
 from syndicate.publish import push_targets
@@ -100,7 +100,7 @@ def edit(settings: Settings, posting_id: str, old: str, new: str) -> None:
 
 def renders(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """Records the id of every posting a careers page is rendered for."""
-    from syndicate.adapters.careers_site import CareersSite
+    from syndicate.adapters.careers import CareersSite
 
     seen: list[str] = []
     original = CareersSite._page
@@ -180,7 +180,7 @@ def test_other_code_never_reuses_fragments(
     project: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     build(project, load(project).postings, now=NOW)
-    monkeypatch.setattr(cache_module, "code_fingerprint", lambda: "another version")
+    monkeypatch.setattr(cache_keys, "code_fingerprint", lambda: "another version")
     monkeypatch.setattr(build_module, "code_fingerprint", lambda: "another version")
     seen = renders(monkeypatch)
     build(project, load(project).postings, now=NOW)
@@ -286,7 +286,7 @@ def test_an_unchanged_file_is_not_parsed_again(
     def no_parsing(*args: object, **kwargs: object) -> None:
         raise AssertionError("an unchanged file was parsed")
 
-    monkeypatch.setattr(loading, "_load_bytes", no_parsing)
+    monkeypatch.setattr(parse, "parse_posting", no_parsing)
     again = load(project)
     assert {p.id: p for p in again.postings} == old
     assert [f.content_hash for f in again.files] == [f.content_hash for f in first.files]
@@ -329,7 +329,7 @@ def test_a_plan_with_nothing_changed_reads_no_posting_back(
     def no_reading(self: object, loaded: object) -> Posting:
         raise AssertionError("a posting was read back")
 
-    monkeypatch.setattr(loading._CachedSource, "posting", no_reading)
+    monkeypatch.setattr(cached.CachedSource, "posting", no_reading)
     again = load(project)
     delivered = {(op.posting_id, op.target): _Delivered(op.content_hash) for op in plan.operations}
     assert make_plan(targets, again, delivered, [], NOW).operations == []
@@ -378,13 +378,13 @@ def test_the_cache_is_used_when_the_postings_live_outside_the_project(
         os.utime(path, ns=(1_700_000_000_000_000_000, 1_700_000_000_000_000_000))
     load_project(settings)
     parsed: list[str] = []
-    original = loading._load_bytes
+    original = parse.parse_posting
 
-    def counted(path: Path, *args: object) -> object:
-        parsed.append(path.name)
-        return original(path, *args)  # type: ignore[arg-type]
+    def counted(raw: bytes, timezone: tzinfo, shown: Path) -> parse.ParsedPosting:
+        parsed.append(shown.name)
+        return original(raw, timezone, shown)
 
-    monkeypatch.setattr(loading, "_load_bytes", counted)
+    monkeypatch.setattr(parse, "parse_posting", counted)
     rendered = renders(monkeypatch)
     edit(settings, MAIN, "title: Sales Manager", "title: Senior Sales Manager")
     build(settings, load_project(settings), now=NOW)

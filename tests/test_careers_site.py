@@ -20,12 +20,9 @@ from lxml import etree
 from test_jsonld import assert_google_job_posting, make_posting
 
 from syndicate.adapters import RenderContext
-from syndicate.adapters.careers_site import (
-    PACKAGED_TEMPLATES,
-    CareersSite,
-    CareersSiteOptions,
-    nest_headings,
-)
+from syndicate.adapters.careers import CareersSite, CareersSiteOptions
+from syndicate.adapters.careers.templates import PACKAGED_TEMPLATES
+from syndicate.adapters.careers.view import nest_headings
 from syndicate.adapters.jsonld import job_posting
 from syndicate.config import Settings
 from syndicate.errors import RenderError, Severity

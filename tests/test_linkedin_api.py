@@ -16,6 +16,7 @@ import httpx
 import pytest
 
 from syndicate.adapters import create_targets
+from syndicate.adapters.auth import ClientCredentials, usable_for
 from syndicate.adapters.base import Outgoing
 from syndicate.adapters.linkedin_api import LinkedInApi
 from syndicate.config import Settings, settings_from_data
@@ -278,6 +279,46 @@ def test_oauth_tokens_are_fetched_once_and_again_when_they_expire(
         assert all(o.ok for o in target.send(client, [outgoing(4)]))
     assert oauth_board.state().token_requests == 2  # a 401, one new token, the same request
     assert set(oauth_board.state().listed()) == {"job-1", "job-2", "job-3", "job-4"}
+
+
+@pytest.mark.parametrize(
+    ("lifetime", "used_for"), [(1800, 1740), (3600, 3540), (600, 540), (30, 27), (0, 0)]
+)
+def test_a_token_is_used_until_a_tenth_of_its_life_or_a_minute_is_left(
+    lifetime: float, used_for: float
+) -> None:
+    assert usable_for(lifetime) == pytest.approx(used_for)
+
+
+def test_a_short_lived_client_credentials_token_is_reused_until_its_margin(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The same expiry policy as the Google service account's: a 30-second token is used for
+    27 seconds, then fetched again (over real HTTP, from the local board's token endpoint)."""
+    monkeypatch.setenv("LI_CLIENT_ID", CLIENT_ID)
+    monkeypatch.setenv("LI_CLIENT_SECRET", CLIENT_SECRET)
+    clock = [1000.0]
+    with (
+        BoardServer(
+            linkedin_client_id=CLIENT_ID,
+            linkedin_client_secret=CLIENT_SECRET,
+            linkedin_token_lifetime=30,
+        ) as board,
+        httpx.Client() as client,
+    ):
+        credentials = ClientCredentials(
+            board.url + "/oauth/v2/accessToken",
+            "LI_CLIENT_ID",
+            "LI_CLIENT_SECRET",
+            target="linkedin",
+            clock=lambda: clock[0],
+        )
+        first = credentials.headers(client)
+        clock[0] += 26.9
+        assert credentials.headers(client) == first
+        clock[0] += 0.2
+        assert credentials.headers(client) != first
+        assert board.state().token_requests == 2
 
 
 def test_tokens_are_never_printed_stored_or_logged(

@@ -33,6 +33,7 @@ from syndicate.adapters.linkedin_json import (
 from syndicate.config import Settings
 from syndicate.errors import Severity
 from syndicate.model import Posting
+from tests.helpers import ms
 
 ORG_URN = "urn:li:organization:123"
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
@@ -134,10 +135,6 @@ def elements(data: bytes) -> list[dict[str, Any]]:
 def one(target: LinkedInJson, posting: Posting, context: RenderContext) -> dict[str, Any]:
     [element] = elements(render(target, [posting], context))
     return element
-
-
-def ms(when: datetime) -> int:
-    return round(when.timestamp() * 1000)
 
 
 @pytest.fixture

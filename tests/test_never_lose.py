@@ -31,16 +31,12 @@ from lxml import etree
 
 from syndicate.testing import BoardServer
 from tests.cli import run
+from tests.helpers import wait_for
 from tests.test_publish import HOOK_SECRET, SITE, TOKEN, Project, elements_sent
 
 TOKENS = {"LINKEDIN_TOKEN": TOKEN, "GOOGLE_INDEXING_TOKEN": TOKEN, "HOOK_SECRET": HOOK_SECRET}
 BROKEN = "8x8-inside-sales-manager"
 SAFE_PARSER = etree.XMLParser(resolve_entities=False, no_network=True)
-
-
-@pytest.fixture(scope="module")
-def board_credentials() -> tuple[str, str]:
-    return (TOKEN, HOOK_SECRET)
 
 
 class Site(Project):
@@ -464,7 +460,6 @@ def test_a_watching_daemon_keeps_serving_a_broken_job_and_reports_degraded(
     from tests.test_daemon import HOOK_SECRET as DAEMON_HOOK
     from tests.test_daemon import TOKEN as DAEMON_TOKEN
     from tests.test_daemon import Project as DaemonProject
-    from tests.test_daemon import wait_for
 
     with BoardServer(token=DAEMON_TOKEN, hook_secret=DAEMON_HOOK) as daemon_board:
         project = DaemonProject(tmp_path / "site", daemon_board, "{sync_every: 10m, watch: true}")

@@ -29,27 +29,25 @@ from syndicate.publish import PublishReport, publish
 from syndicate.state import StateStore
 from syndicate.status import status_rows, status_summary
 from syndicate.testing import BoardServer, BoardView
+from tests.helpers import BOARD_HOOK_SECRET as HOOK_SECRET
+from tests.helpers import BOARD_TOKEN as TOKEN
 
 ROOT = Path(__file__).resolve().parent.parent
-TOKEN = "tok-publish-7c1e"
-HOOK_SECRET = "hook-publish-5b2d"
 ORGANIZATION_URN = "urn:li:organization:123"
 SITE = "https://jobs.example.com"
 PUSH_TARGETS = ("linkedin", "google", "hook")
 NOTIFY_PATH = "/batch"  # google_indexing batches its notifications
 
 
-@pytest.fixture(scope="module")
-def board_credentials() -> tuple[str, str]:
-    return (TOKEN, HOOK_SECRET)
-
-
 class Project:
     """A config.yaml whose push targets are the board, a copy of the examples, a state file."""
 
-    def __init__(self, root: Path, board: BoardServer) -> None:
+    def __init__(
+        self, root: Path, board: BoardServer, state: str = "sqlite:///state/state.db"
+    ) -> None:
         self.root = root
         self.board = board
+        self.state = state
         shutil.copytree(ROOT / "postings", root / "postings")
         self.configure()
 
@@ -95,7 +93,7 @@ class Project:
             },
             "site": {"base_url": SITE},
             "timezone": "Europe/Zurich",
-            "state": "sqlite:///state/state.db",
+            "state": self.state,
             "targets": targets,
             "retry": retry or {"max_attempts": 4, "backoff": "10ms", "max_backoff": "200ms"},
         }
@@ -104,10 +102,6 @@ class Project:
     @property
     def settings(self) -> Settings:
         return load_settings(self.root / "config.yaml")
-
-    @property
-    def state_db(self) -> Path:
-        return self.root / "state" / "state.db"
 
     def load(self) -> LoadResult:
         settings = self.settings
@@ -161,11 +155,14 @@ class Project:
 
 
 @pytest.fixture
-def project(tmp_path: Path, board: BoardServer, monkeypatch: pytest.MonkeyPatch) -> Project:
+def project(
+    tmp_path: Path, board: BoardServer, state_url: str, monkeypatch: pytest.MonkeyPatch
+) -> Project:
+    """The examples published to the board, with a state on SQLite, then on PostgreSQL."""
     monkeypatch.setenv("LINKEDIN_TOKEN", TOKEN)
     monkeypatch.setenv("GOOGLE_INDEXING_TOKEN", TOKEN)
     monkeypatch.setenv("HOOK_SECRET", HOOK_SECRET)
-    return Project(tmp_path, board)
+    return Project(tmp_path, board, state_url)
 
 
 def job_url(posting_id: str) -> str:

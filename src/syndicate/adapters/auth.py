@@ -23,8 +23,17 @@ from syndicate.adapters.http import request
 from syndicate.errors import AuthenticationError, PushError
 from syndicate.secret import mask, read_secret, remember_secret
 
-# A token is fetched again this long before the expiry its endpoint announced.
+# A token is fetched again when this little of its life is left: a tenth of it, at most a minute.
 EXPIRY_MARGIN_S = 60.0
+EXPIRY_MARGIN_SHARE = 0.1
+# A token whose endpoint announces no lifetime is taken to live two minutes.
+UNANNOUNCED_LIFETIME_S = 120.0
+
+
+def usable_for(lifetime: float) -> float:
+    """How long a token announced to live ``lifetime`` seconds is used before it is fetched
+    again: all of its life but the last tenth, or but the last minute for a long-lived one."""
+    return max(0.0, lifetime - min(EXPIRY_MARGIN_S, lifetime * EXPIRY_MARGIN_SHARE))
 
 
 class Credentials(Protocol):
@@ -97,7 +106,7 @@ class ClientCredentials:
         with self._lock:
             if self._token is None or self._clock() >= self._expires:
                 self._token, lifetime = self._fetch(client)
-                self._expires = self._clock() + max(0.0, lifetime - EXPIRY_MARGIN_S)
+                self._expires = self._clock() + usable_for(lifetime)
             return {"Authorization": f"Bearer {self._token}"}
 
     def invalidate(self) -> bool:
@@ -138,7 +147,7 @@ def _token_from(response: httpx.Response, target: str) -> tuple[str, float]:
     """``(access token, seconds it lives)`` from a token endpoint's JSON answer.
 
     ``expires_in`` is a number of seconds, given as a number or (as in LinkedIn's sample) as a
-    string; without it the token is used once and fetched again after a minute.
+    string; without it the token is taken to live `UNANNOUNCED_LIFETIME_S`.
     """
     try:
         data: Any = response.json()
@@ -151,9 +160,9 @@ def _token_from(response: httpx.Response, target: str) -> tuple[str, float]:
         ) from None
     remember_secret(token)
     try:
-        lifetime = float(data.get("expires_in", EXPIRY_MARGIN_S * 2))
+        lifetime = float(data.get("expires_in", UNANNOUNCED_LIFETIME_S))
     except (TypeError, ValueError):
-        lifetime = EXPIRY_MARGIN_S * 2
+        lifetime = UNANNOUNCED_LIFETIME_S
     return token, lifetime
 
 

@@ -46,16 +46,12 @@ import google.auth.transport
 import httpx
 from google.oauth2 import service_account
 
+from syndicate.adapters.auth import UNANNOUNCED_LIFETIME_S, usable_for
 from syndicate.errors import AuthenticationError, PushError
 from syndicate.secret import mask, remember_secret
 
 INDEXING_SCOPE = "https://www.googleapis.com/auth/indexing"
 KEY_FIELDS = ("client_email", "private_key", "token_uri")
-# A token is fetched again when this little of its life is left: a tenth of it, at most a minute.
-EXPIRY_MARGIN_S = 60.0
-EXPIRY_MARGIN_SHARE = 0.1
-# google-auth gives no expiry when the endpoint announces none: use such a token two minutes.
-UNANNOUNCED_LIFETIME_S = 120.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,8 +142,7 @@ class ServiceAccount:
             account = self._account()
             if self._token is None or self._clock() >= self._refresh_at:
                 self._token, lifetime = self._refresh(account, client)
-                margin = min(EXPIRY_MARGIN_S, lifetime * EXPIRY_MARGIN_SHARE)
-                self._refresh_at = self._clock() + max(0.0, lifetime - margin)
+                self._refresh_at = self._clock() + usable_for(lifetime)
             return {"Authorization": f"Bearer {self._token}"}
 
     def invalidate(self) -> bool:
@@ -234,7 +229,8 @@ class ServiceAccount:
 
 
 def _seconds_left(expiry: datetime | None) -> float:
-    """Seconds from now until ``expiry`` (google-auth's naive UTC datetime)."""
+    """Seconds from now until ``expiry`` (google-auth's naive UTC datetime; None when the
+    endpoint announced no lifetime)."""
     if expiry is None:
         return UNANNOUNCED_LIFETIME_S
     if expiry.tzinfo is None:

@@ -68,7 +68,7 @@ from lxml import etree
 
 from syndicate import content
 from syndicate.adapters.base import Document, PullTarget, RenderContext, TargetOptions
-from syndicate.adapters.places import Spot, assign, place_slug
+from syndicate.adapters.places import Spot, assign, place_slug, remote_countries
 from syndicate.adapters.xmltext import cdata_sections
 from syndicate.diagnostics import field_path
 from syndicate.errors import Problem
@@ -137,12 +137,6 @@ def indeed_description(posting: Posting) -> str:
 def _indeed_html(description_html: str) -> str:
     html = _RENAMED_TAGS.sub(lambda match: f"<{match[1]}{_RENAMES[match[2]]}>", description_html)
     return content.literal_html(content.sanitize_html(html, tags=INDEED_TAGS))
-
-
-def remote_countries(posting: Posting) -> list[str]:
-    """The countries a remote job is listed in: where applicants may live, else its offices'."""
-    countries = posting.applicant_locations or [loc.country for loc in posting.locations]
-    return list(dict.fromkeys(countries))
 
 
 def spots(posting: Posting) -> list[Spot]:

@@ -66,7 +66,7 @@ from datetime import UTC, datetime, time, timedelta
 from typing import Any, ClassVar, Literal
 
 from syndicate.adapters.base import Document, PullTarget, RenderContext, Target, TargetOptions
-from syndicate.adapters.places import country_name
+from syndicate.adapters.places import country_name, remote_countries
 from syndicate.content import xml_safe
 from syndicate.diagnostics import field_path
 from syndicate.errors import Problem
@@ -227,8 +227,8 @@ def place_text(location: Location) -> str | None:
 def remote_country(posting: Posting, context: RenderContext) -> str | None:
     """The one country a remote job is located in for LinkedIn: its only applicant country, or
     the headquarters' (``organization.location``) when it is open to several."""
-    countries = posting.applicant_locations or [loc.country for loc in posting.locations]
-    if len(set(countries)) == 1:
+    countries = remote_countries(posting)
+    if len(countries) == 1:
         return countries[0]
     headquarters = context.settings.organization.location
     return headquarters.country if headquarters is not None else None

@@ -1,5 +1,6 @@
-"""Places as targets write them: country names, slugs, and the reference numbers of boards
-that list a job once per place (the rule; `syndicate.references` remembers them)."""
+"""Places as targets write them: country names, slugs, the countries of a remote job, and the
+reference numbers of boards that list a job once per place (the rule; `syndicate.references`
+remembers them)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,8 @@ from dataclasses import dataclass
 
 import pycountry
 
+from syndicate.model import Posting
+
 _NON_SLUG = re.compile(r"[^a-z0-9]+")
 
 
@@ -22,6 +25,13 @@ def country_name(code: str) -> str:
     if country is None:
         return code
     return getattr(country, "common_name", None) or country.name
+
+
+def remote_countries(posting: Posting) -> list[str]:
+    """The countries a remote job is in, each once, in order: where applicants may live, else
+    its offices' countries."""
+    countries = posting.applicant_locations or [loc.country for loc in posting.locations]
+    return list(dict.fromkeys(countries))
 
 
 @dataclass(frozen=True, slots=True)

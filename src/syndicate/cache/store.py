@@ -1,47 +1,24 @@
-"""The build cache: what loading and rendering found last time, so unchanged work is not redone.
+"""The cache database: a SQLite file holding, per posting file, its stat and digest with the
+posting it parsed into, and per target key, the checks and rendered fragments of each posting.
 
-Kept where the configuration says (`syndicate.config.Settings.cache_dir`: beside the publish
-state by default, whatever folder the postings are in), in ``cache.db``: a SQLite database
-(WAL mode) holding, per posting file, its stat and digest with the posting it parsed into, and
-per target, the checks and the rendered fragments of each posting, keyed by the posting's
-content hash and by a *target key* that changes whenever anything else that decides the output
-changes (the target's options and templates, the settings it renders from, and syndicate's own
-code).
-
-Why SQLite rather than files: a hundred thousand postings make several hundred thousand entries,
-which as files would cost an inode and a directory entry each and a rename to replace safely;
-in SQLite an entry is a row, many are written in one transaction, a process killed in the middle
-of one leaves the previous state, and any number of readers (two builds, a daemon and a CLI) work
-beside one writer, the others waiting for it through the busy timeout.
-
-The cache is never the only copy of anything: every read that fails (a missing, corrupt or
-outdated entry, a database that cannot be opened) is a miss, and the caller parses or renders
-again.  A database that is not one (or a newer format) is set aside and started afresh.
+Every read that fails is a miss and every write that fails a no-op, both logged; a database of
+another format, or not a database, is set aside and started afresh.
 """
 
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import logging
 import os
 import sqlite3
-import sys
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
-
-from syndicate import __version__
-from syndicate.errors import Problem, Severity
-
-if TYPE_CHECKING:
-    from syndicate.adapters.base import Target
+from typing import Any
 
 log = logging.getLogger("syndicate.cache")
 
@@ -49,7 +26,7 @@ FORMAT = 4  # of the tables below; a database of another format is started afres
 CACHE_DIR = "cache"
 DATABASE = "cache.db"
 _BUSY_TIMEOUT_S = 30.0
-_BATCH = 500  # rows per statement batch
+BATCH = 500  # rows per statement batch
 # A file changed within this long before its stat was recorded may change again without its
 # size or mtime moving (the clock's granularity): its bytes are compared, as git does.
 RACY_NS = 2_000_000_000
@@ -90,28 +67,6 @@ CREATE TABLE IF NOT EXISTS fragments (
     PRIMARY KEY (target_key, part, content_hash)
 );
 """
-
-
-@cache
-def code_fingerprint() -> str:
-    """A digest of syndicate's version and the source of every module of the package.
-
-    Part of every key: output cached by other code is never reused, whatever changed in it.
-    """
-    root = Path(__file__).resolve().parent
-    digest = hashlib.sha256(f"{__version__}\0{FORMAT}\0".encode())
-    for path in sorted(root.rglob("*.py")):
-        digest.update(str(path.relative_to(root)).encode() + b"\0")
-        digest.update(path.read_bytes())
-    return digest.hexdigest()
-
-
-def target_key(target: Target) -> str:
-    """What besides a posting decides what ``target`` makes of it (`Target.rendered_from`),
-    with the code, as one digest."""
-    digest = hashlib.sha256(code_fingerprint().encode())
-    digest.update(target.rendered_from().encode())
-    return digest.hexdigest()
 
 
 @dataclass(frozen=True, slots=True)
@@ -220,14 +175,14 @@ class BuildCache:
         with self._writing() as connection:
             if connection is None:
                 return
-            for start in range(0, len(files), _BATCH):
+            for start in range(0, len(files), BATCH):
                 connection.executemany(
                     "INSERT OR REPLACE INTO postings VALUES (?,?,?)",
-                    postings[start : start + _BATCH],
+                    postings[start : start + BATCH],
                 )
                 connection.executemany(
                     "INSERT OR REPLACE INTO files VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
-                    files[start : start + _BATCH],
+                    files[start : start + BATCH],
                 )
             connection.executemany("DELETE FROM files WHERE path = ?", gone)
             if gone:
@@ -404,133 +359,3 @@ def _set_aside(path: Path) -> None:
 def _rollback(connection: sqlite3.Connection) -> None:
     with contextlib.suppress(sqlite3.Error):
         connection.execute("ROLLBACK")
-
-
-class CachedChecks:
-    """One target's rule checks of loaded postings, read from the cache where it has them.
-
-    ``problems(loaded)`` takes a `syndicate.loading.PostingFile`: a cached result needs only its
-    content hash, so the posting is read back only for postings not checked before.  Call
-    `save` to remember what was checked anew.
-    """
-
-    def __init__(self, target: Target, cache: BuildCache | None, *, prefetch: bool) -> None:
-        self.target = target
-        self.cache = cache
-        self.key = target_key(target) if cache is not None else ""
-        # Read all at once (fast, for a plan), or one by one (memory that does not grow with
-        # the number of postings, for a build).
-        self._known = cache.checks(self.key) if cache is not None and prefetch else {}
-        self._fresh: list[tuple[str, str]] = []
-
-    def load(self, postings: Sequence[Any]) -> None:
-        """Read the cached results of these postings at once (and forget those read before):
-        what a build does a batch of postings at a time."""
-        if self.cache is not None:
-            hashes = [p.content_hash for p in postings]
-            self._known = self.cache.checks(self.key, hashes)
-
-    def problems(self, loaded: Any) -> list[Problem]:
-        """The target's problems with the loaded posting (errors and warnings)."""
-        text = self._known.get(loaded.content_hash)
-        if text is not None:
-            try:
-                return _decode_problems(text, self.target.name, loaded.posting_id)
-            except (ValueError, TypeError, KeyError):
-                pass  # a damaged entry: checked again below
-        found = self.target.rules(loaded.posting)
-        if self.cache is not None:
-            self._fresh.append((loaded.content_hash, _encode_problems(found)))
-            if len(self._fresh) >= _BATCH * 4:
-                self.save()
-        return found
-
-    def save(self) -> None:
-        """Remember the results checked anew."""
-        if self.cache is not None and self._fresh:
-            self.cache.store_checks(self.key, self._fresh)
-            self._fresh = []
-
-
-def _encode_problems(problems: Sequence[Problem]) -> str:
-    return json.dumps(
-        [
-            [p.message, None if p.file is None else str(p.file), p.line, p.field, str(p.severity)]
-            for p in problems
-        ]
-    )
-
-
-def _decode_problems(text: str, target: str, posting_id: str) -> list[Problem]:
-    # Interned: the same rule broken by many postings keeps one copy of its message.
-    return [
-        Problem(
-            sys.intern(message),
-            file=file,
-            line=line,
-            field=None if field is None else sys.intern(field),
-            target=target,
-            posting_id=posting_id,
-            severity=Severity(severity),
-        )
-        for message, file, line, field, severity in json.loads(text)
-    ]
-
-
-class Fragments:
-    """One target's per-posting fragments (a feed entry, a page) for one build.
-
-    `each` gives ``make(posting)`` for every posting, taking what the cache holds for the
-    posting's content hash and this target's key, and reading back and rendering only the
-    others (which it then remembers).  The build first fills the cache with every part a
-    target declares (`PullTarget.fragment_makers`), reading each posting back once for all of
-    them (`missing`, `store`).  It then prunes what no posting uses any more.
-    """
-
-    def __init__(
-        self,
-        target: Target,
-        cache: BuildCache,
-        variant: Callable[[str], str] = lambda _posting_id: "",
-    ) -> None:
-        self.cache = cache
-        self.key = target_key(target)
-        self.variant = variant  # what else decides a posting's fragments, by posting id
-        self.made = 0  # fragments rendered anew in this build
-        self.reused = 0
-
-    def key_of(self, ref: Any) -> str:
-        """The cache key of a posting's fragments: its content hash, and its variant."""
-        variant = self.variant(ref.posting_id)
-        return f"{ref.content_hash}|{variant}" if variant else ref.content_hash
-
-    def missing(self, refs: Sequence[Any], part: str) -> list[Any]:
-        """The refs whose fragment ``part`` the cache lacks."""
-        keys = [self.key_of(ref) for ref in refs]
-        have = {h for h, _ in self.cache.fragments(self.key, keys, part, data=False)}
-        return [ref for ref, key in zip(refs, keys, strict=True) if key not in have]
-
-    def store(self, part: str, made: Sequence[tuple[str, bytes]]) -> None:
-        """Remember fragments made ahead."""
-        self.made += len(made)
-        self.cache.store_fragments(self.key, part, made)
-
-    def each(self, refs: Sequence[Any], part: str, make: Callable[[Any], bytes]) -> Iterator[bytes]:
-        """``make(ref.posting)`` for each ref (anything with ``content_hash`` and ``posting``),
-        in order, from the cache where it has them."""
-        for start in range(0, len(refs), _BATCH):
-            batch = refs[start : start + _BATCH]
-            keys = [self.key_of(ref) for ref in batch]
-            found = dict(self.cache.fragments(self.key, keys, part))
-            fresh: list[tuple[str, bytes]] = []
-            for ref, key in zip(batch, keys, strict=True):
-                data = found.get(key)
-                if data is None:
-                    data = make(ref.posting)
-                    fresh.append((key, data))
-                    found[key] = data
-                    self.made += 1
-                else:
-                    self.reused += 1
-                yield data
-            self.cache.store_fragments(self.key, part, fresh)

@@ -1,0 +1,216 @@
+"""The careers site target: which files it renders, in which order, from which fragments.
+
+Every per-job piece (the page, the index card, the feed entry, the sort key, the filter values,
+the sitemap date) is a fragment: given the build's cache, a job whose content and templates are
+unchanged is not rendered again, nor even read.  What the templates receive is `.view`; the
+templates themselves are `.templates`; the sitemap files and the feed are `.sitemap`.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import itertools
+import json
+import sys
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from functools import cached_property
+from pathlib import Path
+from typing import Any, ClassVar, Literal
+
+from markupsafe import Markup
+from pydantic import field_validator
+
+from syndicate.adapters.base import Document, PullTarget, RenderContext, TargetOptions
+from syndicate.adapters.careers import sitemap, view
+from syndicate.adapters.careers.templates import SiteTemplates, Template, careers_environment
+from syndicate.adapters.careers.view import Job, LazyJob, Site
+from syndicate.errors import Problem
+from syndicate.model import Posting
+from syndicate.postings import PostingList
+
+GONE_PAGE = "gone.html"  # in the site's folder; `Settings.careers_gone_page` names it too
+
+
+class CareersSiteOptions(TargetOptions):
+    """``{type: careers_site, dir: careers, templates: adapters/careers}``"""
+
+    type: Literal["careers_site"]
+    dir: str = "careers"
+    templates: str = "adapters/careers"
+
+    @field_validator("dir")
+    @classmethod
+    def _plain_folder(cls, value: str) -> str:
+        folder = value.strip().strip("/")
+        parts = folder.split("/")
+        if not folder or "\\" in folder or any(part in {"", ".", ".."} for part in parts):
+            raise ValueError(
+                f"{value!r} must be a folder inside output, such as careers or site/careers"
+            )
+        return folder
+
+
+class CareersSite(PullTarget):
+    """Static careers pages rendered from Jinja2 templates users may override."""
+
+    summary: ClassVar[str] = "careers site"
+    spec_url: ClassVar[str | None] = (
+        "https://developers.google.com/search/docs/crawling-indexing/sitemaps/large-sitemaps"
+    )
+    Options: ClassVar[type[TargetOptions]] = CareersSiteOptions
+    options: CareersSiteOptions
+    sitemap_limit: ClassVar[int] = sitemap.SITEMAP_LIMIT
+
+    def folder(self) -> str | None:
+        """The careers folder under ``output``: the build replaces it whole."""
+        return self.options.dir
+
+    def fingerprint(self) -> str:
+        """The options and every template's source: editing a template changes the site."""
+        digest = hashlib.sha256(self.options.model_dump_json().encode())
+        for name, source in self._templates.sources():
+            digest.update(name.encode() + b"\0" + source.encode() + b"\0")
+        return digest.hexdigest()
+
+    def check(self, posting: Posting) -> list[Problem]:
+        """A job page needs a description once unsafe HTML is removed."""
+        if not posting.description_html:
+            return [self.problem(posting, "description", "is empty once unsafe HTML is removed")]
+        return []
+
+    def render(self, postings: Iterable[Posting], context: RenderContext) -> Iterator[Document]:
+        """The index, one page per job, the sitemap, the feed and the stylesheet, streamed."""
+        makers = self.fragment_makers(context)
+        ordered, groups = self._ordered(PostingList.of(postings), makers["order"])
+        site = view.site_view(self.options.dir, context)
+        index = self._index(ordered, groups, site, context, makers)
+        yield self._document("index.html", "text/html", index)
+        pages = self.each_fragment(ordered, "page", makers["page"])
+        for ref, page in zip(ordered.files, pages, strict=True):
+            path = f"{self.options.dir}/{view.job_path(ref.posting_id)}"
+            yield Document(path, "text/html", (page,))
+        dates = functools.partial(self.each_fragment, part="lastmod", make=makers["lastmod"])
+        for name, template in sitemap.sitemaps(
+            ordered, site, context.settings, dates, self.sitemap_limit
+        ):
+            yield self._document(name, "application/xml", template)
+        entry = self._piece_maker(ordered, "entry", "feed-entry.atom", site, makers["entry"])
+        jobs = self._lazy_jobs(ordered, groups, context)
+        yield self._document("feed.atom", "application/atom+xml", sitemap.feed(site, jobs, entry))
+        gone = (GONE_PAGE, {"site": site, "root": f"{site.base_url}/"})
+        yield self._document(GONE_PAGE, "text/html", gone)
+        yield self._document("style.css", "text/css", ("style.css", {"site": site}))
+
+    def fragment_makers(self, context: RenderContext) -> dict[str, Callable[[Posting], bytes]]:
+        """A job's page, index card and feed entry, and what orders, filters and dates it."""
+        site = view.site_view(self.options.dir, context)
+
+        def order(posting: Posting) -> bytes:
+            return json.dumps(view.order_key(posting, context)).encode()
+
+        def piece(template: str) -> Callable[[Posting], bytes]:
+            return lambda posting: self._piece(view.job_view(posting, context), template, site)
+
+        return {
+            "order": order,
+            "facts": view.facts,
+            "lastmod": functools.partial(sitemap.lastmod, context=context),
+            "page": lambda posting: self._page(posting, site, context),
+            "card": piece("job-card.html"),
+            "entry": piece("feed-entry.atom"),
+        }
+
+    def fragment_variant(self, posting_id: str, context: RenderContext) -> str:
+        """A job's sitemap date and feed entry carry when its content last changed, which the
+        publish state remembers."""
+        known = context.changed.get(posting_id) if context.changed else None
+        return known.isoformat() if known is not None else ""
+
+    def preview(self, posting: Posting, context: RenderContext) -> str:
+        """The job's page, as HTML."""
+        site = view.site_view(self.options.dir, context)
+        job = view.job_view(posting, context)
+        return self._templates.text(("job.html", view.page_variables(job, site, context)))
+
+    def _ordered(
+        self, postings: PostingList, order: Callable[[Posting], bytes]
+    ) -> tuple[PostingList, list[str]]:
+        """The postings in the order of the index (department, newest first, title, id), and
+        the group of each."""
+        keys = [json.loads(key) for key in self.each_fragment(postings, "order", order)]
+        ranked = sorted(range(len(keys)), key=keys.__getitem__)
+        groups = [sys.intern(view.group_name(keys[index][0])) for index in ranked]
+        return PostingList([postings.files[index] for index in ranked]), groups
+
+    def _lazy_jobs(
+        self, postings: PostingList, groups: Sequence[str], context: RenderContext
+    ) -> Iterator[LazyJob]:
+        make = functools.partial(view.job_view, context=context)
+        for ref, group in zip(postings.files, groups, strict=True):
+            yield LazyJob(ref, group, make)
+
+    def _index(
+        self,
+        postings: PostingList,
+        groups: list[str],
+        site: Site,
+        context: RenderContext,
+        makers: dict[str, Callable[[Posting], bytes]],
+    ) -> Template:
+        jobs = self._lazy_jobs(postings, groups, context)
+        grouped = (
+            (name, list(members)) for name, members in itertools.groupby(jobs, view.group_of)
+        )
+        facts = self.each_fragment(postings, "facts", makers["facts"])
+        return "index.html", {
+            "site": site,
+            "root": "",
+            "groups": grouped,
+            "total": len(postings),
+            "filters": view.filters(groups, facts),
+            "card": self._piece_maker(postings, "card", "job-card.html", site, makers["card"]),
+        }
+
+    def _piece_maker(
+        self,
+        postings: PostingList,
+        part: str,
+        template: str,
+        site: Site,
+        make: Callable[[Posting], bytes],
+    ) -> Callable[[Any], Markup]:
+        """What the index's ``card(job)`` (or the feed's ``entry(job)``) is: the job rendered by
+        ``template``, taken from the cache when the job's content is unchanged.
+
+        The pieces are read from the cache in order, a batch at a time, as the template asks
+        for them; a template that asks in another order gets each one rendered.
+        """
+        refs = postings.files
+        position = {"next": 0}
+        pieces = self.each_fragment(postings, part, make)
+
+        def piece(job: Any) -> Markup:
+            index = position["next"]
+            if isinstance(job, LazyJob) and index < len(refs) and refs[index] is job.ref:
+                position["next"] = index + 1
+                return Markup(next(pieces).decode())
+            whole = job.job if isinstance(job, LazyJob) else job
+            return Markup(self._piece(whole, template, site).decode())
+
+        return piece
+
+    def _piece(self, job: Job, template: str, site: Site) -> bytes:
+        return self._templates.text((template, {"site": site, "root": "", "job": job})).encode()
+
+    def _page(self, posting: Posting, site: Site, context: RenderContext) -> bytes:
+        job = view.job_view(posting, context)
+        return self._templates.text(("job.html", view.page_variables(job, site, context))).encode()
+
+    def _document(self, path: str, media_type: str, template: Template) -> Document:
+        return Document(f"{self.options.dir}/{path}", media_type, self._templates.chunks(template))
+
+    @cached_property
+    def _templates(self) -> SiteTemplates:
+        overrides = self.settings.path(Path(self.options.templates))
+        return SiteTemplates(careers_environment(overrides), self.name)
