@@ -14,14 +14,8 @@ from syndicate.adapters import REGISTRY, target_class
 from syndicate.adapters.profiles import loader
 from syndicate.adapters.profiles.spec import FieldSpec, Profile
 from syndicate.cli.base import EXIT_INVALID, EXIT_OK, Runtime, app, runtime_of
+from syndicate.cli.group import Command
 from syndicate.errors import ConfigError, Problem
-
-boards_app = typer.Typer(
-    help="The boards syndicate can publish to: coded targets and board profiles.",
-    invoke_without_command=True,
-    no_args_is_help=False,
-)
-app.add_typer(boards_app, name="boards")
 
 
 def _project_root(runtime: Runtime) -> Path:
@@ -29,18 +23,41 @@ def _project_root(runtime: Runtime) -> Path:
     return runtime.config_path.resolve().parent
 
 
-@boards_app.callback()
-def boards(ctx: typer.Context) -> None:
-    """List the targets: coded ones, built-in profiles and the project's own profiles.
+@app.command("boards", cls=Command)
+def boards(
+    ctx: typer.Context,
+    action: Annotated[
+        str, typer.Argument(metavar="[list|show|check]", help="What to do (default: list).")
+    ] = "list",
+    names: Annotated[
+        list[str] | None, typer.Argument(metavar="[NAME|FILE]...", help="A profile; files.")
+    ] = None,
+) -> None:
+    """The boards syndicate can publish to: coded targets, built-in board profiles, and the
+    project's own profiles (in [i]adapters/NAME.yaml[/i] beside config.yaml; one named like a
+    built-in profile replaces it).
 
-    Project profiles live in [i]adapters/NAME.yaml[/i] beside config.yaml; one named like a
-    built-in profile replaces it.
+    [i]list[/i] (the default) shows each with its type, spec URL and origin; [i]show NAME[/i]
+    prints a profile's shape, fields, rules and what is unverified; [i]check FILE...[/i] checks
+    profile files, every problem as [i]file:line: key: message[/i] (exit 1 on any).
 
-    [b]Example[/b]: syndicate boards && syndicate boards show adzuna
+    [b]Example[/b]: syndicate boards show adzuna && syndicate boards check adapters/my.yaml
     """
-    if ctx.invoked_subcommand is not None:
-        return
     runtime = runtime_of(ctx)
+    given = names or []
+    if action == "list" and not given:
+        _list(runtime)
+    elif action == "show" and len(given) == 1:
+        _show(runtime, given[0])
+    elif action == "check" and given:
+        _check(runtime, [Path(name) for name in given])
+    else:
+        raise typer.BadParameter(
+            "use: boards, boards show NAME, or boards check FILE...", param_hint="ACTION"
+        )
+
+
+def _list(runtime: Runtime) -> None:
     table = Table(title="boards", title_justify="left")
     for column in ("name", "type", "kind", "spec", "from"):
         table.add_column(column, overflow="fold")
@@ -63,16 +80,7 @@ def boards(ctx: typer.Context) -> None:
     runtime.out.print(table)
 
 
-@boards_app.command("show")
-def show(
-    ctx: typer.Context,
-    name: Annotated[str, typer.Argument(help="A profile's name (or a coded target type).")],
-) -> None:
-    """Print a board profile's document shape, fields and rules, and what is unverified.
-
-    [b]Example[/b]: syndicate boards show linkedin
-    """
-    runtime = runtime_of(ctx)
+def _show(runtime: Runtime, name: str) -> None:
     if name in REGISTRY and name != "profile":
         target = target_class(name)
         runtime.say(f"{name}: {target.summary} ({target.kind}, coded); spec: {target.spec_url}")
@@ -166,17 +174,7 @@ def _rules_of(spec: FieldSpec) -> str:
     return ", ".join(parts)
 
 
-@boards_app.command("check")
-def check(
-    ctx: typer.Context,
-    files: Annotated[list[Path], typer.Argument(help="Profile files to check.")],
-) -> None:
-    """Check profile files against the profile format; every problem as
-    [i]file:line: key: message[/i].
-
-    [b]Example[/b]: syndicate boards check adapters/myboard.yaml
-    """
-    runtime = runtime_of(ctx)
+def _check(runtime: Runtime, files: list[Path]) -> None:
     failed = False
     for path in files:
         problems = _problems_of(path)

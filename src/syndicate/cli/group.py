@@ -87,7 +87,8 @@ class Group(TyperGroup):
         for param in shared:
             param.rich_help_panel = GLOBAL_PANEL
         for command in self.commands.values():
-            if not isinstance(command, Command):
+            # A sub-group (``syndicate state copy``) is a group of its own commands.
+            if not isinstance(command, Command | TyperGroup):
                 raise TypeError(f"command {command.name!r} must be made with cls=Command")
             command.params.extend(self._copy(param) for param in shared)
 
