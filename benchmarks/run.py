@@ -11,7 +11,9 @@
    operations sent over the time from the first request to the last answer;
 5. **plan, no change**: ``syndicate publish --plan`` once everything is published;
 6. **publish, one edit**: one posting's title changed, then ``syndicate publish`` end to end
-   (build, plan, push of the one UPDATE to the board, state recorded).
+   (build, plan, push of the one UPDATE to the board, state recorded);
+7. **Indeed feed, coded vs profile**: the per-posting cost of rendering Indeed's feed with the
+   coded target and with the Indeed board profile (`benchmarks.steps` ``render``).
 
 Every step runs in its own process, started fresh; its wall time is measured around the process
 and its peak memory is the larger of the process's ``ru_maxrss`` and the peak of the summed RSS
@@ -25,6 +27,7 @@ peak, board server included, since Linux carries the peak of the memory a proces
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import shutil
@@ -203,7 +206,7 @@ def run_size(
         return measured, out
 
     board.reset()
-    board.board.latency = 0.05
+    board.board.config = dataclasses.replace(board.board.config, latency=0.05)
     cold, _ = step("cold build", syndicate("--config", config, "build"))
     cold.note = _output_size(project / "feeds")
     step("warm build, no change", syndicate("--config", config, "build"))
@@ -214,6 +217,9 @@ def run_size(
     posting_id, title = edit_one(project, n, seed)
     edited, _ = step("publish, one posting edited", syndicate("--config", config, "publish"))
     edited.note = _board_has(board, posting_id, title)
+    rendered, out = step("Indeed feed, coded vs profile",
+                         [sys.executable, "-m", "benchmarks.steps", "render", config])  # fmt: skip
+    rendered.note = _render_costs(out)
     board.reset()
     if not keep:
         result.cleanup.append(project)  # removed after the last size, not before the next
@@ -232,6 +238,17 @@ def _output_size(folder: Path) -> str:
     return f"{files:,} files, {total / 1e6:,.0f} MB written"
 
 
+def _render_costs(out: str) -> str:
+    try:
+        figures = json.loads(out.strip().splitlines()[-1])
+    except (ValueError, IndexError):
+        return "no figures"
+    coded, profile = figures["coded_us_per_posting"], figures["profile_us_per_posting"]
+    return (
+        f"coded {coded:.0f} µs/posting, profile {profile:.0f} µs/posting ({profile / coded:.2f}×)"
+    )
+
+
 def _push_rate(out: str, board: BoardServer) -> str:
     try:
         report = json.loads(out.strip().splitlines()[-1])
@@ -239,8 +256,8 @@ def _push_rate(out: str, board: BoardServer) -> str:
         return "no report"
     # The board's own record of the requests: private, read under its lock (a full state()
     # copy of 100,000 jobs would cost more than the step).
-    with board.board._lock:
-        times = [record.at for record in board.board._view.requests]
+    with board.board.lock:
+        times = [record.at for record in board.board.state.requests]
     if not times:
         return f"{report['sent']} sent"
     span = (max(times) - min(times)).total_seconds() + board.board.latency
@@ -252,8 +269,8 @@ def _push_rate(out: str, board: BoardServer) -> str:
 
 
 def _board_has(board: BoardServer, posting_id: str, title: str) -> str:
-    with board.board._lock:
-        job = board.board._view.jobs.get(posting_id)
+    with board.board.lock:
+        job = board.board.state.jobs.get(posting_id)
         shown = job.fields.get("title") if job else None
     if shown == title:
         return "the board shows the edit"
