@@ -37,21 +37,23 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from benchmarks.generate import DEFAULT_SEED, posting, write_project
+from benchmarks import hugo_site
+from benchmarks.generate import DEFAULT_SEED, SHAPES, postings_folder, write_project
 from syndicate.testing.board import DEFAULT_TOKEN, BoardServer
 
 REPO = Path(__file__).resolve().parent.parent
 DEFAULT_SIZES = (1_000, 10_000, 100_000)
 SETTLE_S = 5.0  # pause before each step, after writing out dirty pages
 CLI = ("-c", "from syndicate.cli import main; main()")
-# Runs argv[2:] and writes its ru_maxrss (KB) to argv[1]; small, so that the step's peak is its
-# own (see the module's docstring).
+# Runs argv[2:] and writes its ru_maxrss (KB) and CPU seconds (user, system: its own and those
+# of the descendants it waited for, its worker processes) to argv[1]; small, so that the step's
+# peak is its own (see the module's docstring).
 LAUNCHER = """
 import os, sys
 pid = os.posix_spawn(sys.argv[2], sys.argv[2:], os.environ)
 _, status, usage = os.wait4(pid, 0)
 with open(sys.argv[1], "w") as out:
-    out.write(str(usage.ru_maxrss))
+    out.write(f"{usage.ru_maxrss} {usage.ru_utime} {usage.ru_stime}")
 sys.exit(os.waitstatus_to_exitcode(status))
 """
 _PAGE = os.sysconf("SC_PAGE_SIZE")
@@ -67,6 +69,8 @@ class Step:
     rss_mb: float
     exit_code: int
     note: str = ""
+    cpu_s: float = 0.0  # user + system, the step's process and its workers
+    shape: str = "default"
 
 
 @dataclass(slots=True)
@@ -74,7 +78,7 @@ class Result:
     """Every step of every size, and how long generating the postings took."""
 
     steps: list[Step] = field(default_factory=list)
-    generated: dict[int, float] = field(default_factory=dict)
+    generated: dict[str, float] = field(default_factory=dict)  # by "N shape"
     cleanup: list[Path] = field(default_factory=list)
 
 
@@ -143,10 +147,11 @@ def measure(
         seconds = time.perf_counter() - started
         sampled = sampler.stop()
     try:
-        maxrss = int(peak_path.read_text()) * 1024
-    except (OSError, ValueError):
-        maxrss = 0
-    step = Step(n, name, seconds, max(maxrss, sampled) / 2**20, process.returncode)
+        fields = peak_path.read_text().split()
+        maxrss, cpu = int(fields[0]) * 1024, float(fields[1]) + float(fields[2])
+    except (OSError, ValueError, IndexError):
+        maxrss, cpu = 0, 0.0
+    step = Step(n, name, seconds, max(maxrss, sampled) / 2**20, process.returncode, cpu_s=cpu)
     return step, out_path.read_text("utf-8", errors="replace")
 
 
@@ -163,10 +168,10 @@ def syndicate(*args: str) -> list[str]:
     return [sys.executable, *CLI, "-q", *args]
 
 
-def edit_one(project: Path, n: int, seed: int) -> tuple[str, str]:
+def edit_one(project: Path, n: int, seed: int, shape: str = "default") -> tuple[str, str]:
     """Change the title of the posting in the middle; its id and new title."""
-    department, posting_id, _ = posting(n // 2, seed)
-    path = project / "postings" / department / f"{posting_id}.md"
+    department, posting_id, _ = SHAPES[shape](n // 2, seed)
+    path = postings_folder(project, shape) / department / f"{posting_id}.md"
     lines = path.read_text("utf-8").splitlines(keepends=True)
     for index, line in enumerate(lines):
         if line.startswith("title: "):
@@ -178,17 +183,26 @@ def edit_one(project: Path, n: int, seed: int) -> tuple[str, str]:
 
 
 def run_size(
-    n: int, *, seed: int, board: BoardServer, work: Path, keep: bool, result: Result
+    n: int,
+    *,
+    seed: int,
+    board: BoardServer,
+    work: Path,
+    keep: bool,
+    result: Result,
+    shape: str = "default",
+    hugo_program: str | None = None,
 ) -> list[Step]:
-    """Every step for ``n`` postings, in a new project under ``work``."""
-    project = Path(tempfile.mkdtemp(prefix=f"bench-{n}-", dir=work))
+    """Every step for ``n`` postings of a shape, in a new project under ``work``; with a Hugo
+    program, Hugo's build of the same files right after the cold build."""
+    project = Path(tempfile.mkdtemp(prefix=f"bench-{shape}-{n}-", dir=work))
     logs = project / "logs"
     started = time.perf_counter()
-    size = write_project(project, n, endpoint=board.url + "/rest", seed=seed)
-    result.generated[n] = time.perf_counter() - started
+    size = write_project(project, n, endpoint=board.url + "/rest", seed=seed, shape=shape)
+    generated = result.generated[f"{n} {shape}"] = time.perf_counter() - started
     print(
-        f"\n{n:,} postings ({size / 1e6:.0f} MB) generated in {result.generated[n]:.1f} s "
-        f"into {project}",
+        f"\n{n:,} postings, {shape} shape ({size / 1e6:.0f} MB) generated in "
+        f"{generated:.1f} s into {postings_folder(project, shape)}",
         flush=True,
     )
     env = dict(os.environ, BENCH_LINKEDIN_TOKEN=DEFAULT_TOKEN)
@@ -198,25 +212,32 @@ def run_size(
 
     def step(name: str, argv: list[str]) -> tuple[Step, str]:
         measured, out = measure(name, argv, cwd=project, env=env, logs=logs, n=n)
+        measured.shape = shape
         steps.append(measured)
         _print_row(measured)
         return measured, out
 
-    board.reset()
-    board.board.latency = 0.05
+    board.board.reset()
     cold, _ = step("cold build", syndicate("--config", config, "build"))
     cold.note = _output_size(project / "feeds")
+    if hugo_program is not None:
+        hugo, _ = step(
+            "hugo build (same files)",
+            hugo_site.command(hugo_program, postings_folder(project, shape), project / "hugo"),
+        )
+        hugo.note = _output_size(project / "hugo") + f"; {hugo_site.version(hugo_program)}"
     step("warm build, no change", syndicate("--config", config, "build"))
     pushed, out = step("push (50 ms latency)", [sys.executable, "-m", "benchmarks.steps", "push",
                                                 config])  # fmt: skip
     pushed.note = _push_rate(out, board)
     step("publish --plan, no change", syndicate("--config", config, "publish", "--plan"))
-    posting_id, title = edit_one(project, n, seed)
+    posting_id, title = edit_one(project, n, seed, shape)
     edited, _ = step("publish, one posting edited", syndicate("--config", config, "publish"))
     edited.note = _board_has(board, posting_id, title)
-    board.reset()
+    board.board.reset()
     if not keep:
-        result.cleanup.append(project)  # removed after the last size, not before the next
+        # removed after the last size, not before the next
+        result.cleanup += [project, postings_folder(project, shape)]
     return steps
 
 
@@ -237,10 +258,10 @@ def _push_rate(out: str, board: BoardServer) -> str:
         report = json.loads(out.strip().splitlines()[-1])
     except (ValueError, IndexError):
         return "no report"
-    # The board's own record of the requests: private, read under its lock (a full state()
-    # copy of 100,000 jobs would cost more than the step).
-    with board.board._lock:
-        times = [record.at for record in board.board._view.requests]
+    # The board's own record of the requests, read under its lock (a full state() copy of
+    # 100,000 jobs would cost more than the step).
+    with board.board.lock:
+        times = [record.at for record in board.board.state.requests]
     if not times:
         return f"{report['sent']} sent"
     span = (max(times) - min(times)).total_seconds() + board.board.latency
@@ -252,8 +273,8 @@ def _push_rate(out: str, board: BoardServer) -> str:
 
 
 def _board_has(board: BoardServer, posting_id: str, title: str) -> str:
-    with board.board._lock:
-        job = board.board._view.jobs.get(posting_id)
+    with board.board.lock:
+        job = board.board.state.jobs.get(posting_id)
         shown = job.fields.get("title") if job else None
     if shown == title:
         return "the board shows the edit"
@@ -270,21 +291,30 @@ TARGETS = {
 def _print_row(step: Step) -> None:
     flag = "" if step.exit_code == 0 else f"  [exit {step.exit_code}]"
     print(
-        f"  {step.name:<30} {step.seconds:>8.2f} s {step.rss_mb:>8.0f} MB  {step.note}{flag}",
+        f"  {step.name:<30} {step.seconds:>8.2f} s {step.cpu_s:>8.2f} s CPU "
+        f"{_per_posting(step):>8} {step.rss_mb:>6.0f} MB  {step.note}{flag}  "
+        f"[load {os.getloadavg()[0]:.2f}]",
         flush=True,
     )
+
+
+def _per_posting(step: Step) -> str:
+    """CPU per posting, in ms: the figure whose growth with N shows a super-linear step."""
+    return f"{step.cpu_s * 1000 / step.postings:.3f} ms" if step.postings else ""
 
 
 def table(result: Result) -> str:
     """The figures as a Markdown table, one row per size and step."""
     lines = [
-        "| postings | step | seconds | peak RSS (MB) | notes |",
-        "| ---: | --- | ---: | ---: | --- |",
+        "| postings | shape | step | wall (s) | CPU (s) | CPU per posting | peak RSS (MB) "
+        "| notes |",
+        "| ---: | --- | --- | ---: | ---: | ---: | ---: | --- |",
     ]
     for step in result.steps:
         note = step.note + ("" if step.exit_code == 0 else f" (exit {step.exit_code})")
         lines.append(
-            f"| {step.postings:,} | {step.name} | {step.seconds:.2f} | {step.rss_mb:.0f} | {note} |"
+            f"| {step.postings:,} | {step.shape} | {step.name} | {step.seconds:.2f} "
+            f"| {step.cpu_s:.2f} | {_per_posting(step)} | {step.rss_mb:.0f} | {note} |"
         )
     return "\n".join(lines)
 
@@ -302,17 +332,38 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--work", type=Path, default=None, help="where projects are generated")
     parser.add_argument("--keep", action="store_true", help="keep the generated projects")
     parser.add_argument("--json", type=Path, default=None, help="also write the figures here")
+    parser.add_argument(
+        "--shapes",
+        default="default,wide",
+        help="comma-separated posting shapes of benchmarks.generate (default default,wide)",
+    )
+    parser.add_argument("--no-hugo", action="store_true", help="leave Hugo's build out")
     args = parser.parse_args(argv)
+    shapes = [shape.strip() for shape in args.shapes.split(",") if shape.strip()]
     sizes = [int(size.replace("_", "")) for size in args.sizes.split(",") if size.strip()]
     work = args.work or Path(tempfile.gettempdir())
     work.mkdir(parents=True, exist_ok=True)
     result = Result()
-    print(f"syndicate benchmark: {os.cpu_count()} CPU(s), sizes {sizes}, seed {args.seed}")
-    with BoardServer() as board:
+    print(
+        f"syndicate benchmark: {os.cpu_count()} CPU(s), sizes {sizes}, shapes {shapes}, "
+        f"seed {args.seed}, load average {os.getloadavg()[0]:.2f}"
+    )
+    hugo_program = None if args.no_hugo else hugo_site.hugo()
+    if hugo_program is None and not args.no_hugo:
+        print("hugo is not installed (run benchmarks/install-hugo.sh as root): no Hugo column")
+    with BoardServer(latency=0.05) as board:
         for n in sizes:
-            result.steps += run_size(
-                n, seed=args.seed, board=board, work=work, keep=args.keep, result=result
-            )
+            for shape in shapes:
+                result.steps += run_size(
+                    n,
+                    seed=args.seed,
+                    board=board,
+                    work=work,
+                    keep=args.keep,
+                    result=result,
+                    shape=shape,
+                    hugo_program=hugo_program,
+                )
     for project in result.cleanup:
         shutil.rmtree(project, ignore_errors=True)
     print("\n" + table(result))

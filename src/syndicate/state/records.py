@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, fields
 from datetime import UTC, date, datetime
@@ -176,7 +177,12 @@ _Row = TypeVar("_Row", Delivery, Operation, Run, Listing, Hold, AuthFailure)
 
 def from_row(cls: type[_Row], row: sa.Row[Any]) -> _Row:
     values = row._mapping
-    return cls(**{f.name: values[f.name] for f in fields(cls)})
+    return cls(**{name: values[name] for name in _field_names(cls)})
+
+
+@functools.cache
+def _field_names(cls: type) -> tuple[str, ...]:
+    return tuple(f.name for f in fields(cls))
 
 
 def now_utc(now: datetime | None) -> datetime:
