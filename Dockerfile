@@ -15,7 +15,8 @@ FROM python:3.11-slim AS build
 WORKDIR /src
 COPY pyproject.toml README.md ./
 COPY src ./src
-RUN pip wheel --no-cache-dir --wheel-dir /wheels .
+# With the PostgreSQL driver, for daemons sharing a PostgreSQL state (deploy/compose.yaml).
+RUN pip wheel --no-cache-dir --wheel-dir /wheels '.[postgresql]'
 
 FROM python:3.11-slim
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1

@@ -22,6 +22,7 @@ from syndicate.config import Settings, load_settings
 from syndicate.loading import load_postings
 from syndicate.model import Posting
 from syndicate.testing import BoardServer
+from syndicate.testing.postgres import PostgresServer
 from tests.helpers import BOARD_HOOK_SECRET, BOARD_TOKEN, jobs_api
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -82,6 +83,28 @@ class Golden:
 @pytest.fixture
 def golden(request: pytest.FixtureRequest) -> Golden:
     return Golden(request.config.getoption("--update-goldens"))
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresServer]:
+    """One real PostgreSQL server for the session (Debian's, in a temporary folder, on a free
+    port, as an unprivileged user), stopped at the end; `scripts/install-test-tools.sh`
+    installs it.  Each test that wants a store makes its own database."""
+    with PostgresServer() as running:
+        yield running
+
+
+STORES = ("sqlite", "postgresql")
+
+
+@pytest.fixture(params=STORES)
+def state_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """The URL of a new, empty state store: a SQLite file, then a PostgreSQL database (the
+    password is in $PGPASSWORD, never in the URL)."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'state' / 'state.db'}"
+    server: PostgresServer = request.getfixturevalue("postgres")
+    return server.create_database()
 
 
 @pytest.fixture(scope="module")

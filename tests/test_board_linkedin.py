@@ -110,6 +110,9 @@ def test_a_close_is_refused_without_the_required_fields(
     ("fields", "status", "words"),
     [
         ({"listedAt": "yesterday"}, 422, "cannot be coerced to Long"),
+        ({"title": 42}, 422, "cannot be coerced to String"),
+        ({"description": ["a list"] * 40}, 422, "cannot be coerced to String"),
+        ({"location": {"city": "Geneva"}}, 422, "cannot be coerced to String"),
         ({"employmentStatus": "FULL-TIME"}, 422, "is not an enum symbol"),
         ({"experienceLevel": "SENIOR"}, 422, "is not an enum symbol"),
         ({"jobPostingOperationType": "DELETE"}, 422, "is not an enum symbol"),
@@ -134,6 +137,13 @@ def test_element_rules(api: httpx.Client, fields: dict[str, Any], status: int, w
     result = refused(api, **fields)
     assert result["status"] == status, result
     assert words in result["error"]["message"]
+
+
+@pytest.mark.parametrize("spelling", ["Remote", "remote", "REMOTE", "On-site", "On-Site"])
+def test_workplace_types_in_any_documented_case(api: httpx.Client, spelling: str) -> None:
+    """*Create jobs* samples write ``["remote"]``, the SDK ``"Remote"``, the error text
+    ``On-Site``: the case rule is not documented, so every case of the three is taken."""
+    assert refused(api, workplaceTypes=[spelling])["status"] == 202
 
 
 def test_listed_at_may_not_be_in_the_future(api: httpx.Client) -> None:

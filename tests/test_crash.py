@@ -19,7 +19,7 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from syndicate.state import Operation, StateStore
+from syndicate.state import Operation, StateStore, state_exists
 from syndicate.testing.board import BoardServer, BoardView
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -30,9 +30,11 @@ KILLS = int(os.environ.get("SYNDICATE_CRASH_KILLS", "12"))
 LATENCY = 0.02  # seconds per board answer, so that a run spends its time pushing
 
 
-def write_project(folder: Path, board: BoardServer) -> Path:
-    """A config whose push targets are ``board``, with COPIES × the example postings."""
+def write_project(folder: Path, board: BoardServer, state: str) -> Path:
+    """A config whose push targets are ``board`` and whose state is at ``state``, with COPIES ×
+    the example postings."""
     config = (ROOT / "config.yaml").read_text()
+    config = config.replace("state: sqlite:///.syndicate/state.db", f"state: {state}")
     config = config.replace("https://api.linkedin.com/rest", board.url + "/rest")
     config = config.replace("https://indexing.googleapis.com", board.url)
     config = config.replace("https://example.com/jobs-hook", board.hook_url)
@@ -104,10 +106,12 @@ def board_record(view: BoardView, base_url: str) -> dict[str, object]:
     }
 
 
-def test_publish_killed_at_random_moments_ends_like_one_clean_publish(tmp_path: Path) -> None:
+def test_publish_killed_at_random_moments_ends_like_one_clean_publish(
+    tmp_path: Path, state_url: str
+) -> None:
     rng = random.Random(int(os.environ.get("SYNDICATE_CRASH_SEED", "20261123")))
     with BoardServer(token=TOKEN, hook_secret=HOOK_SECRET, latency=LATENCY) as board:
-        project = write_project(tmp_path / "crashed", board)
+        project = write_project(tmp_path / "crashed", board, state_url)
         kills = interrupted = 0
         for round_number in range(KILLS):
             if round_number % 3 == 2:
@@ -117,14 +121,14 @@ def test_publish_killed_at_random_moments_ends_like_one_clean_publish(tmp_path: 
             process = publish(project, board)
             if round_number % 4 == 0:
                 # At least some kills land while the jobs API holds a batch it will apply.
-                wait_for_batch_in_flight(project, process)
+                wait_for_batch_in_flight(state_url, process)
             else:
                 time.sleep(rng.uniform(0.4, 3.0))
             if process.poll() is None:
                 process.send_signal(signal.SIGKILL)
                 kills += 1
             process.wait(timeout=30)
-            interrupted += bool(open_operations(project))
+            interrupted += bool(open_operations(state_url))
         clean_publish(project, board)
         crashed = board.state()
         assert kills >= KILLS // 2, f"only {kills} of {KILLS} runs were killed"
@@ -134,7 +138,7 @@ def test_publish_killed_at_random_moments_ends_like_one_clean_publish(tmp_path: 
 
     with BoardServer(token=TOKEN, hook_secret=HOOK_SECRET) as fresh_board:
         fresh = tmp_path / "fresh"
-        write_project(fresh, fresh_board)
+        write_project(fresh, fresh_board, "sqlite:///.syndicate/state.db")
         shutil.rmtree(fresh / "postings")
         shutil.copytree(project / "postings", fresh / "postings")
         clean_publish(fresh, fresh_board)
@@ -152,21 +156,20 @@ def test_publish_killed_at_random_moments_ends_like_one_clean_publish(tmp_path: 
     assert want["notified"].items() <= got["notified"].items()
     for posting_id, key in got["hooks"].items():
         assert key == want["hooks"].get(posting_id, key if key.endswith(":close") else None)
-    assert open_operations(project) == []
+    assert open_operations(state_url) == []
 
 
-def wait_for_batch_in_flight(project: Path, process: subprocess.Popen[bytes]) -> None:
+def wait_for_batch_in_flight(state_url: str, process: subprocess.Popen[bytes]) -> None:
     """Return once a LinkedIn operation was sent and its answer is not recorded yet."""
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline and process.poll() is None:
-        if any(op.target == "linkedin" and op.attempts for op in open_operations(project)):
+        if any(op.target == "linkedin" and op.attempts for op in open_operations(state_url)):
             return
         time.sleep(0.02)
 
 
-def open_operations(project: Path) -> list[Operation]:
-    database = project / ".syndicate" / "state.db"
-    if not database.exists():
+def open_operations(state_url: str) -> list[Operation]:
+    if not state_exists(state_url):
         return []
-    with StateStore(f"sqlite:///{database}") as store:
+    with StateStore(state_url) as store:
         return store.pending(now=datetime.max.replace(tzinfo=UTC))

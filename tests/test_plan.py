@@ -41,8 +41,9 @@ Answer = Literal["accepted", "unsent", "unanswered", "refused", "queued"]
 class Desk:
     """A project on disk plus its state store: edit postings, plan, record the boards' answers."""
 
-    def __init__(self, root: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def __init__(self, root: Path, monkeypatch: pytest.MonkeyPatch, state: str) -> None:
         self.root = root
+        self.state = state
         self.postings = root / "postings"
         self.postings.mkdir()
         for posting_id in (MAIN, OTHER):
@@ -87,7 +88,7 @@ class Desk:
             },
             "site": {"base_url": site},
             "timezone": "Europe/Zurich",
-            "state": "sqlite:///state/state.db",
+            "state": self.state,
             "targets": options,
         }
         (self.root / "config.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
@@ -167,8 +168,9 @@ class Desk:
 
 
 @pytest.fixture
-def desk(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Desk]:
-    opened = Desk(tmp_path, monkeypatch)
+def desk(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, state_url: str) -> Iterator[Desk]:
+    """A project whose state is on SQLite, then on PostgreSQL."""
+    opened = Desk(tmp_path, monkeypatch, state_url)
     yield opened
     opened.store.close()
 

@@ -42,9 +42,12 @@ NOTIFY_PATH = "/batch"  # google_indexing batches its notifications
 class Project:
     """A config.yaml whose push targets are the board, a copy of the examples, a state file."""
 
-    def __init__(self, root: Path, board: BoardServer) -> None:
+    def __init__(
+        self, root: Path, board: BoardServer, state: str = "sqlite:///state/state.db"
+    ) -> None:
         self.root = root
         self.board = board
+        self.state = state
         shutil.copytree(ROOT / "postings", root / "postings")
         self.configure()
 
@@ -90,7 +93,7 @@ class Project:
             },
             "site": {"base_url": SITE},
             "timezone": "Europe/Zurich",
-            "state": "sqlite:///state/state.db",
+            "state": self.state,
             "targets": targets,
             "retry": retry or {"max_attempts": 4, "backoff": "10ms", "max_backoff": "200ms"},
         }
@@ -99,10 +102,6 @@ class Project:
     @property
     def settings(self) -> Settings:
         return load_settings(self.root / "config.yaml")
-
-    @property
-    def state_db(self) -> Path:
-        return self.root / "state" / "state.db"
 
     def load(self) -> LoadResult:
         settings = self.settings
@@ -156,11 +155,14 @@ class Project:
 
 
 @pytest.fixture
-def project(tmp_path: Path, board: BoardServer, monkeypatch: pytest.MonkeyPatch) -> Project:
+def project(
+    tmp_path: Path, board: BoardServer, state_url: str, monkeypatch: pytest.MonkeyPatch
+) -> Project:
+    """The examples published to the board, with a state on SQLite, then on PostgreSQL."""
     monkeypatch.setenv("LINKEDIN_TOKEN", TOKEN)
     monkeypatch.setenv("GOOGLE_INDEXING_TOKEN", TOKEN)
     monkeypatch.setenv("HOOK_SECRET", HOOK_SECRET)
-    return Project(tmp_path, board)
+    return Project(tmp_path, board, state_url)
 
 
 def job_url(posting_id: str) -> str:

@@ -1,4 +1,5 @@
-"""The publish state store, on a real SQLite file: schema, transitions, durability, lock, quota."""
+"""The publish state store, on a real SQLite file and a real PostgreSQL server (each test that
+is not about SQLite runs on both): schema, transitions, durability, lock, quota."""
 
 from __future__ import annotations
 
@@ -45,9 +46,20 @@ def db_path(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def store(db_path: Path) -> Iterator[StateStore]:
-    with StateStore(url_of(db_path)) as opened:
+def store(state_url: str) -> Iterator[StateStore]:
+    with StateStore(state_url) as opened:
         yield opened
+
+
+def execute(url: str, statement: str) -> list[tuple[object, ...]]:
+    """Run raw SQL on the store at ``url`` outside syndicate, as another tool would."""
+    engine = sa.create_engine(url)
+    try:
+        with engine.begin() as conn:
+            result = conn.exec_driver_sql(statement)
+            return [tuple(row) for row in result] if result.returns_rows else []
+    finally:
+        engine.dispose()
 
 
 def op(
@@ -79,29 +91,27 @@ def test_a_new_store_creates_its_folder_schema_and_wal_file(db_path: Path) -> No
     assert "ix_operations_status_target" in tables
 
 
-def test_reopening_keeps_data_and_schema(db_path: Path) -> None:
-    with StateStore(url_of(db_path)) as store:
+def test_reopening_keeps_data_and_schema(state_url: str) -> None:
+    with StateStore(state_url) as store:
         [op_id] = store.enqueue([op(payload={"title": "Sales Manager"})])
-    with StateStore(url_of(db_path)) as again:
+    with StateStore(state_url) as again:
         assert again.schema_version() == state_module.SCHEMA_VERSION
         [pending] = again.pending()
         assert (pending.id, pending.payload) == (op_id, {"title": "Sales Manager"})
-    with sqlite3.connect(db_path) as raw:
-        assert raw.execute("SELECT key, value FROM meta").fetchall() == [
-            ("schema_version", str(state_module.SCHEMA_VERSION))
-        ]
+    assert execute(state_url, "SELECT key, value FROM meta") == [
+        ("schema_version", str(state_module.SCHEMA_VERSION))
+    ]
 
 
-def test_a_newer_schema_is_refused_with_a_clear_error(db_path: Path) -> None:
-    StateStore(url_of(db_path)).close()
-    with sqlite3.connect(db_path) as raw:
-        raw.execute("UPDATE meta SET value = '99' WHERE key = 'schema_version'")
+def test_a_newer_schema_is_refused_with_a_clear_error(state_url: str) -> None:
+    StateStore(state_url).close()
+    execute(state_url, "UPDATE meta SET value = '99' WHERE key = 'schema_version'")
     with pytest.raises(StateError, match=r"schema version 99, newer .* upgrade syndicate"):
-        StateStore(url_of(db_path))
+        StateStore(state_url)
 
 
-def test_an_older_schema_is_migrated_once(db_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    StateStore(url_of(db_path)).close()
+def test_an_older_schema_is_migrated_once(state_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    StateStore(state_url).close()
     calls: list[int] = []
     current = state_module.SCHEMA_VERSION
 
@@ -111,24 +121,22 @@ def test_an_older_schema_is_migrated_once(db_path: Path, monkeypatch: pytest.Mon
 
     monkeypatch.setattr(store_module, "SCHEMA_VERSION", current + 1)
     monkeypatch.setitem(state_module.MIGRATIONS, current, to_next)
-    with StateStore(url_of(db_path)) as store:
+    with StateStore(state_url) as store:
         assert store.schema_version() == current + 1
-    StateStore(url_of(db_path)).close()
+        assert "note" in {c["name"] for c in sa.inspect(store.engine).get_columns("runs")}
+    StateStore(state_url).close()
     assert calls == [1]
-    with sqlite3.connect(db_path) as raw:
-        assert "note" in {row[1] for row in raw.execute("PRAGMA table_info(runs)")}
 
 
-def test_a_version_1_store_gains_delivered_at(db_path: Path) -> None:
-    with StateStore(url_of(db_path)) as store:
+def test_a_version_1_store_gains_delivered_at(state_url: str) -> None:
+    with StateStore(state_url) as store:
         (op_id,) = store.enqueue([NewOperation("job", "board", CREATE, "h1")], now=T0)
         store.start_attempt(op_id, now=T0)
         store.succeed(op_id, "urn:1", now=T0)
         store.enqueue([NewOperation("never", "board", CREATE, "h2")], now=T0)
-    with sqlite3.connect(db_path) as raw:  # as version 1 wrote it
-        raw.execute("ALTER TABLE deliveries DROP COLUMN delivered_at")
-        raw.execute("UPDATE meta SET value = '1' WHERE key = 'schema_version'")
-    with StateStore(url_of(db_path)) as store:
+    execute(state_url, "ALTER TABLE deliveries DROP COLUMN delivered_at")  # as version 1 wrote it
+    execute(state_url, "UPDATE meta SET value = '1' WHERE key = 'schema_version'")
+    with StateStore(state_url) as store:
         assert store.schema_version() == state_module.SCHEMA_VERSION
         assert store.delivery("job", "board").delivered_at == T0
         assert store.delivery("never", "board").delivered_at is None
@@ -207,12 +215,12 @@ def test_a_large_plan_keeps_its_order(store: StateStore) -> None:
     assert store.enqueue(plan) == ids
 
 
-def test_the_plan_is_durable_across_processes_of_the_store(db_path: Path) -> None:
-    with StateStore(url_of(db_path)) as store:
+def test_the_plan_is_durable_across_processes_of_the_store(state_url: str) -> None:
+    with StateStore(state_url) as store:
         [op_id] = store.enqueue([op()])
         store.start_attempt(op_id, now=T0)
     # A run killed after sending: the next one sees the operation still pending, attempted once.
-    with StateStore(url_of(db_path)) as next_run:
+    with StateStore(state_url) as next_run:
         [resumed] = next_run.pending()
         assert (resumed.id, resumed.status, resumed.attempts) == (op_id, "pending", 1)
         assert resumed.last_attempt_at == T0
@@ -323,9 +331,9 @@ def test_errors_are_masked_before_they_are_stored(
     assert read_secret("TEST_STATE_TOKEN") is not None
     [op_id] = store.enqueue([op()])
     store.fail(op_id, "401 for Authorization: Bearer s3cr3t-t0ken-value")
-    with sqlite3.connect(store.engine.url.database) as raw:  # type: ignore[arg-type]
-        stored = [row[0] for row in raw.execute("SELECT last_error FROM operations")]
-        stored += [row[0] for row in raw.execute("SELECT last_error FROM deliveries")]
+    with store.engine.connect() as raw:
+        stored = [row[0] for row in raw.exec_driver_sql("SELECT last_error FROM operations")]
+        stored += [row[0] for row in raw.exec_driver_sql("SELECT last_error FROM deliveries")]
     assert stored == ["401 for Authorization: Bearer ****"] * 2
 
 
@@ -416,12 +424,12 @@ def test_quota_is_counted_per_target_and_utc_day(store: StateStore) -> None:
     assert utc_day(datetime(2026, 11, 23, 23, 30, tzinfo=new_york)) == date(2026, 11, 24)
 
 
-def test_quota_counts_from_concurrent_writers_add_up(db_path: Path) -> None:
-    StateStore(url_of(db_path)).close()
+def test_quota_counts_from_concurrent_writers_add_up(state_url: str) -> None:
+    StateStore(state_url).close()
     day = date(2026, 11, 23)
 
     def count() -> None:
-        with StateStore(url_of(db_path)) as own:
+        with StateStore(state_url) as own:
             for _ in range(40):
                 own.use_quota("google", day)
 
@@ -430,7 +438,7 @@ def test_quota_counts_from_concurrent_writers_add_up(db_path: Path) -> None:
         worker.start()
     for worker in workers:
         worker.join()
-    with StateStore(url_of(db_path)) as store:
+    with StateStore(state_url) as store:
         assert store.quota_used("google", day) == 120
 
 
@@ -449,11 +457,11 @@ HOLDER = textwrap.dedent(
 
 
 @pytest.fixture
-def holder(db_path: Path) -> Iterator[subprocess.Popen[str]]:
-    """Another process holding the publish lock of the store at ``db_path``."""
-    StateStore(url_of(db_path)).close()
+def holder(state_url: str) -> Iterator[subprocess.Popen[str]]:
+    """Another process holding the publish lock of the store at ``state_url``."""
+    StateStore(state_url).close()
     process = subprocess.Popen(
-        [sys.executable, "-c", HOLDER, url_of(db_path)],
+        [sys.executable, "-c", HOLDER, state_url],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         text=True,
@@ -496,8 +504,8 @@ def test_the_lock_dies_with_its_holder(store: StateStore, holder: subprocess.Pop
         pass
 
 
-def test_two_stores_on_one_file_in_one_process_share_the_lock(db_path: Path) -> None:
-    with StateStore(url_of(db_path)) as one, StateStore(url_of(db_path)) as two:
+def test_two_stores_on_one_file_in_one_process_share_the_lock(state_url: str) -> None:
+    with StateStore(state_url) as one, StateStore(state_url) as two:
         with one.publish_lock(), pytest.raises(StateLockedError):  # noqa: SIM117
             with two.publish_lock():
                 pass
@@ -505,8 +513,8 @@ def test_two_stores_on_one_file_in_one_process_share_the_lock(db_path: Path) -> 
             pass
 
 
-def test_open_count_counts_pending_and_queued_operations(db_path: Path) -> None:
-    with StateStore(url_of(db_path)) as store:
+def test_open_count_counts_pending_and_queued_operations(state_url: str) -> None:
+    with StateStore(state_url) as store:
         first, second, third = store.enqueue(
             [
                 NewOperation("a", "board", CREATE, "h1"),

@@ -139,6 +139,29 @@ class PrivateFeed(_Section):
     token_env: EnvName
 
 
+class Cluster(_Section):
+    """How this daemon takes part in a state shared with other daemons (docs/scaling.md).
+
+    ``id`` names the daemon in the state, ``status``, ``/healthz`` and ``/metrics`` (default:
+    ``$SYNDICATE_DAEMON_ID``, else ``<host>-<pid>``).  One daemon at a time plans, under a
+    lease it renews every third of ``lease_time``; a daemon that dies or loses the database
+    gives it up within ``lease_time``.  Push operations are leased ``batches_per_lease``
+    batches at a time for ``lease_time``, renewed while they are worked on, and taken over by
+    another daemon once the lease has expired.
+    """
+
+    id: str | None = Field(default=None, pattern=r"^[A-Za-z0-9._:-]{1,64}$")
+    lease_time: Duration = timedelta(seconds=30)
+    batches_per_lease: int = Field(default=4, ge=1, le=100)
+
+    @field_validator("lease_time")
+    @classmethod
+    def _long_enough(cls, value: timedelta) -> timedelta:
+        if value < timedelta(seconds=1):
+            raise ValueError("lease_time must be at least 1s")
+        return value
+
+
 class Server(_Section):
     """Where the daemon's feed server listens, and which files it serves only to partners.
 
@@ -189,11 +212,24 @@ class Settings(_Section):
     retry: Retry = Retry()
     guard: Guard = Guard()
     server: Server = Server()
+    cluster: Cluster = Cluster()
     # Processes that parse and render a large build (default: one per CPU; 1: none).
     workers: int | None = Field(default=None, ge=1, le=64)
     # The build cache (default: ``cache/`` beside a SQLite state file, else .syndicate/cache).
     cache: Path | None = None
     root: Path = Field(default=Path("."), exclude=True)
+
+    @field_validator("state")
+    @classmethod
+    def _no_password(cls, value: str) -> str:
+        # A password in config.yaml would end up in git: libpq reads it from $PGPASSWORD (or
+        # ~/.pgpass), and the URL carries none.
+        if re.match(r"^[a-z0-9+]+://[^/@]*:[^/@]*@", value, flags=re.IGNORECASE):
+            raise ValueError(
+                "the state URL must not hold a password: remove it and set PGPASSWORD "
+                "in the environment (or use a ~/.pgpass file)"
+            )
+        return value
 
     @field_validator("timezone", mode="before")
     @classmethod
@@ -293,6 +329,14 @@ class Settings(_Section):
         if options is None or not options.enabled:
             return None
         return f"{self._careers_folder(options)}{GONE_PAGE}"
+
+    def careers_home(self) -> str | None:
+        """The careers site's index under ``output`` (``careers/``), where the feed server
+        sends ``/``; None without an enabled careers site."""
+        options = self._careers_site()
+        if options is None or not options.enabled:
+            return None
+        return self._careers_folder(options)
 
     def careers_prefix(self) -> str:
         """The careers site's job pages under ``output`` as a URL prefix (``careers/jobs/``)."""

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import logging
 import signal
+import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -39,8 +40,9 @@ import uvicorn
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 
+from syndicate.cluster import Membership
 from syndicate.config import Settings
-from syndicate.errors import Problem, SyndicateError
+from syndicate.errors import Problem, StateError, SyndicateError
 from syndicate.loading import LoadResult, load_project
 from syndicate.logs import event
 from syndicate.model import Phase, expires_at
@@ -75,6 +77,8 @@ class Syncer:
         self.ever_listed: set[str] = set()  # by this process, for pages of deleted files
         self.on_finished: Callable[[LoadResult | None], None] = lambda _loaded: None
         self._reported: set[str] = set()  # problems logged already
+        self.membership = Membership(settings, store, status)
+        self._queued: dict[str, set[int]] = {}  # open operation ids per target, last sync
 
     def __call__(self, reason: str = "schedule") -> None:
         """Run one sync; never raises (a failure is logged, counted and shown in /healthz)."""
@@ -88,12 +92,25 @@ class Syncer:
             # Before the build removes their pages, so that they answer 410 rather than 404 (a
             # page that stays, kept at its last good version, is served whatever this says).
             self.gone.update(self._gone_pages(loaded))
+            role = self.membership.role(loaded)
             report = publish(
-                self.settings, loaded, self.store, wait_for_lock=True, should_stop=self.stop.is_set
+                self.settings,
+                loaded,
+                self.store,
+                should_stop=self.stop.is_set,
+                worker=self.membership.worker,
+                planning=role.plans,
+                revision=role.revision,
+                with_build=role.builds,
             )
+            self.membership.store_reachable()
             if report.build is not None:
                 self.gone.update(self._gone_after(report))
             self._report_problems(loaded, report)
+        except StateError as error:
+            if error.retryable:  # the database is out of reach: serve the last feeds meanwhile
+                self.membership.store_unreachable(error)
+            self._finished(reason, started, error=error)
         except (SyndicateError, OSError) as error:
             self._finished(reason, started, error=error)
         except Exception as error:  # a bug must not stop the daemon; it is logged in full
@@ -116,15 +133,17 @@ class Syncer:
         result: Literal["ok", "failed"] = "failed" if error is not None else "ok"
         self.status.sync_finished(result, duration=duration, error=str(error) if error else None)
         self.metrics.syncs.inc(result=result)
+        self.membership.synced(result)
         queued = self.store.open_count() if error is None else None
         if queued is not None:
             self.status.set_queue_depth(queued)
         if report is not None:
             for name, target in report.targets.items():
+                newly_queued = self._newly_queued(name)
                 for outcome, count in (
                     ("succeeded", target.succeeded),
                     ("failed", target.failed),
-                    ("queued", target.queued),
+                    ("queued", newly_queued),
                 ):
                     if count:
                         self.metrics.pushes.inc(count, target=name, outcome=outcome)
@@ -141,6 +160,15 @@ class Syncer:
             queued=queued,
             error=str(error) if error else None,
         )
+
+    def _newly_queued(self, target: str) -> int:
+        """How many of the target's queued operations were not queued after the last sync:
+        an operation waiting through several syncs counts once, when it joins the queue (the
+        report's ``queued`` is the queue's whole depth after each run)."""
+        queued = self.store.open_ids(target)
+        new = queued - self._queued.get(target, set())
+        self._queued[target] = queued
+        return len(new)
 
     def _gone_pages(self, loaded: LoadResult) -> set[str]:
         """Careers pages (paths under output) of known postings that are not listed now, as
@@ -186,6 +214,7 @@ class Syncer:
             details = "; ".join(_problem_text(p) for p in found) or source
             problems.append(f"{details} (kept the last good version on {targets})")
         problems.extend(str(refusal.problem()) for refusal in report.refusals)
+        problems.extend(self.membership.problems())
         for name, failure in self.store.guards.auth_failures().items():
             problems.append(f"{name}: the board refuses our credentials: {failure.error}")
         self.status.set_problems(problems, held=len({h.source for h in holds}))
@@ -210,6 +239,24 @@ def _problem_text(found: dict[str, Any]) -> str:
         target=found.get("target"),
     )
     return str(problem)
+
+
+def _listen(host: str, port: int) -> socket.socket:
+    """A socket bound to ``host:port`` and listening, for the feed server."""
+    listening = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
+    try:
+        listening.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listening.bind((host, port))
+        listening.listen(2048)
+    except OSError as error:
+        listening.close()
+        reason = error.strerror or str(error)
+        raise SyndicateError(
+            f"cannot serve on {host}:{port}: {reason.lower()}; is another daemon running? "
+            "Stop it, or set server.port in the config (nothing was synced)"
+        ) from None
+    listening.set_inheritable(True)
+    return listening
 
 
 class _Server(uvicorn.Server):
@@ -254,7 +301,12 @@ class Daemon:
         )
 
     def run(self) -> None:
-        """Sync now and on schedule, serve the output, until SIGTERM or SIGINT."""
+        """Sync now and on schedule, serve the output, until SIGTERM or SIGINT.
+
+        The server's port is taken first: when it cannot be (another daemon holds it), this
+        raises `SyndicateError` before anything is synced.
+        """
+        listening = _listen(self.settings.server.host, self.settings.server.port)
         self.settings.output_dir.mkdir(parents=True, exist_ok=True)
         self.scheduler.add_job(
             self.syncer,
@@ -265,9 +317,10 @@ class Daemon:
             args=["schedule"],
         )
         self.scheduler.start()
+        self.syncer.membership.start()
         watcher = self._start_watch() if self.settings.schedule.watch else None
         try:
-            self._serve()
+            self._serve(listening)
         finally:
             self.shutdown()
             if watcher is not None:
@@ -284,9 +337,10 @@ class Daemon:
         waiter = threading.Thread(target=self.scheduler.shutdown, kwargs={"wait": True})
         waiter.start()
         waiter.join(timeout=_STOP_GRACE)
+        self.syncer.membership.stop()
         self.store.close()
 
-    def _serve(self) -> None:
+    def _serve(self, listening: socket.socket) -> None:
         server = self.settings.server
         app = create_app_for(
             self.settings, status=self.status, metrics=self.metrics, gone=self.gone
@@ -301,7 +355,7 @@ class Daemon:
             timeout_graceful_shutdown=5,
         )
         event(log, "serving", url=f"http://{server.host}:{server.port}/")
-        _Server(config, on_signal=self.stop.set).run()  # returns on SIGTERM / SIGINT
+        _Server(config, on_signal=self.stop.set).run(sockets=[listening])  # until a signal
 
     def _schedule_follow_up(self, loaded: LoadResult | None) -> None:
         """Run again when a retry or an expiry is due before the next interval."""
@@ -310,7 +364,11 @@ class Daemon:
         job = self.scheduler.get_job(SYNC_JOB)
         next_sync = job.next_run_time if job else None
         self.status.set_next_sync(next_sync)
-        due = [at for at in (self.store.next_retry_at(), self._next_change(loaded)) if at]
+        try:
+            retry_at = self.store.next_retry_at()
+        except StateError:  # the database is out of reach: the next interval tries again
+            return
+        due = [at for at in (retry_at, self._next_change(loaded)) if at]
         if not due:
             return
         when = max(min(due), datetime.now(UTC))

@@ -169,3 +169,7 @@ class StateError(SyndicateError):
 
 class StateLockedError(StateError):
     """Another publish holds the store's lock."""
+
+
+class LeaseLostError(StateError):
+    """The lease on an operation has passed to another daemon: this one must not send it."""

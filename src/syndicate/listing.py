@@ -208,7 +208,11 @@ class Lister:
 
     def guard(self, target: str, vanished: Iterable[str], open_jobs: int) -> Refusal | None:
         """The guard's refusal to withdraw ``vanished`` from a target with ``open_jobs`` open
-        jobs, or None when it lets them go (few enough, or approved)."""
+        jobs, or None when it lets them go (few enough, or approved).
+
+        Open jobs are what the target shows now: a pull target's listings (the build), a push
+        target's live deliveries (the plan; a listing whose CREATE never got through is not a
+        job on the board, and closing it closes nothing)."""
         ids = tuple(sorted(vanished))
         if not ids:
             return None
@@ -317,17 +321,7 @@ class Lister:
         if kept is None:
             return False
         result.listed.append(kept)
-        result.holds.append(
-            Hold(
-                target=result.target,
-                source=listing.source,
-                posting_id=listing.posting_id,
-                content_hash=listing.content_hash,
-                listed_at=listing.listed_at,
-                problems=[p.to_dict() for p in problems],
-                since=self.now,
-            )
-        )
+        result.holds.append(Hold.of(listing, problems, self.now))
         return True
 
     def _guard(

@@ -324,9 +324,7 @@ class _TargetPlanner:
         listing = self.listing.known.get(loaded.posting_id)
         if listing is None or listing.content_hash == loaded.content_hash:
             return
-        self.listing.holds.append(
-            _hold(self.target.name, listing, loaded.locate(problems), self.now)
-        )
+        self.listing.holds.append(Hold.of(listing, loaded.locate(problems), self.now))
 
     def unloadable(self, posting_id: str, delivery: DeliveryView) -> None:
         """A posting whose file fails to load: kept as the board has it, unless that version
@@ -343,7 +341,7 @@ class _TargetPlanner:
             self.plan.kept.append(_kept_unloadable(delivery))
             if listing is not None and self.lister is not None:
                 problems = self.lister.problems_of(listing.source)
-                self.listing.holds.append(_hold(self.target.name, listing, problems, self.now))
+                self.listing.holds.append(Hold.of(listing, problems, self.now))
 
     def may_show(self, posting_id: str) -> bool:
         """Whether the board shows the posting now, or may (an answer was lost)."""
@@ -502,9 +500,7 @@ class _TargetPlanner:
         pending = self.open_by_key.get(key)
         if pending is not None and pending.kind == "CLOSE":
             return
-        may_show = (delivery is not None and delivery.live) or (
-            pending is not None and pending.attempts > 0
-        )
+        may_show = self.may_show(posting_id)
         failed_for_good = pending is None and delivery is not None and delivery.state == "failed"
         if may_show:
             version = self.close_version(loaded, delivery)
@@ -579,18 +575,6 @@ _REASONS = {
     Phase.EXPIRED: Reason.EXPIRED,
     Phase.SCHEDULED: Reason.SCHEDULED,
 }
-
-
-def _hold(target: str, listing: Any, problems: list[Problem], now: datetime) -> Hold:
-    return Hold(
-        target=target,
-        source=listing.source,
-        posting_id=listing.posting_id,
-        content_hash=listing.content_hash,
-        listed_at=listing.listed_at,
-        problems=[p.to_dict() for p in problems],
-        since=now,
-    )
 
 
 def _kept_unloadable(delivery: DeliveryView) -> Problem:

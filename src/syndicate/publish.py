@@ -46,20 +46,23 @@ from syndicate.adapters import PushTarget, create_targets
 from syndicate.adapters.base import Outcome, Outgoing
 from syndicate.build import BuildReport, build
 from syndicate.config import Settings
-from syndicate.errors import AuthenticationError, Problem, PushError
+from syndicate.errors import AuthenticationError, LeaseLostError, Problem, PushError
 from syndicate.listing import Lister, Refusal, TargetListing
 from syndicate.loading import LoadResult
 from syndicate.logs import event
 from syndicate.operations import OperationKind
 from syndicate.plan import Plan, make_plan
+from syndicate.revision import Revision
 from syndicate.state import Failed, Operation, StateStore, Succeeded
+from syndicate.state.coordination import SharedRateLimiter
+from syndicate.worker import LeaseKeeper, Worker
 
 log = logging.getLogger("syndicate.publish")
 _EVERYTHING = datetime.max.replace(tzinfo=UTC)
+PUBLISH_ROLE = "publish"  # the worker ids of publish runs: publish-<host>-<pid>
 TransportFactory = Callable[[PushTarget], httpx.BaseTransport | None]
 # Waits for a retry: (target name, seconds, why); it returns once the time has passed.
 Waiter = Callable[[str, float, str], None]
-_PAGE_BATCHES = 4  # batches per worker read from the store at a time
 
 
 def log_and_sleep(target: str, seconds: float, why: str) -> None:
@@ -165,6 +168,9 @@ def publish(
     retry_failed: bool = False,
     retry_now: bool = False,
     waiter: Waiter = log_and_sleep,
+    worker: Worker | None = None,
+    planning: bool = True,
+    revision: Revision | None = None,
 ) -> PublishReport:
     """Bring every board to the postings now; see the module docstring.
 
@@ -172,53 +178,135 @@ def publish(
     pending in the store for the next run.  ``allow_mass_close`` approves (and records) the
     closes the guard would refuse; ``retry_failed`` plans again what failed for good;
     ``retry_now`` sends queued operations without waiting for our own backoff.
+
+    Without ``worker`` (one ``publish`` run) the publish lock spans planning and pushing.  A
+    daemon gives its ``worker``: it plans (``planning``: it holds the planning lease) under the
+    publish lock and records the ``revision`` planned from, then pushes without the lock, side
+    by side with the other daemons; a daemon that does not plan only builds and pushes.  Every
+    push is leased to the worker (`syndicate.worker`).
     """
     now = now or datetime.now(UTC)
     targets, disabled = push_targets(settings, only_target)
-    with store.publish_lock(wait=wait_for_lock):
-        lister = Lister(
-            settings, loaded, store, now, allow_mass_close=allow_mass_close and not plan_only
-        )
-        # Planning needs no fresh paths: a posting that loads is found by its id; only the
-        # paths of files that fail to load are looked up, and those are not here.
-        plan = make_plan(
-            targets,
-            loaded,
-            store.deliveries(),
-            store.pending(now=_EVERYTHING),
-            now,
-            posting_ids=posting_ids,
-            lister=lister,
-            retry_failed=retry_failed,
-            delivered=store.last_payload,
-            timezone=settings.timezone,
-        )
-        report = PublishReport(plan=plan, disabled=disabled)
-        if plan_only:
-            if with_build:  # what the pull targets would list, held and refused included
-                report.build = build(settings, loaded, now=now, lister=lister, dry_run=True)
-            report.kept = lister.kept_notes(_listings(report))
-            return report
-        store.update_source_paths({f.posting_id: str(f.path) for f in loaded.files})
+    lister = Lister(
+        settings, loaded, store, now, allow_mass_close=allow_mass_close and not plan_only
+    )
+    plan_args = _PlanArgs(now, posting_ids, retry_failed, with_build, plan_only)
+    if worker is None:
+        with store.publish_lock(wait=wait_for_lock):
+            report, run_id = _plan(settings, loaded, store, lister, targets, plan_args)
+            report.disabled = disabled
+            if not plan_only:
+                # Holding the lock, no other publish run lives: the leases of one killed
+                # before it recorded its answers are free at once (daemons' are kept).
+                store.release_leases_of(f"{PUBLISH_ROLE}-")
+                pusher = _Pusher(settings, store, Worker.of(settings, PUBLISH_ROLE), transport)
+                pusher.push(report, targets, now, should_stop, waiter, retry_now, run_id)
+        return report
+    run_id = None
+    if planning:
+        with store.publish_lock(wait=True):
+            report, run_id = _plan(settings, loaded, store, lister, targets, plan_args)
+            if revision is not None and posting_ids is None and not plan_only:
+                store.coordination.record_plan(
+                    revision.value, revision.kind, revision.time, worker.id
+                )
+    else:
+        report = PublishReport(plan=Plan())
         if with_build:
-            report.build = build(settings, loaded, now=now, lister=lister)
-        store.cancel(plan.cancel, now=now)
-        store.refresh(plan.refresh, now=now)
-        run_id = store.begin_run(now=now)
-        store.enqueue([op.recorded() for op in plan.operations], run_id=run_id, now=now)
-        if posting_ids is None:
-            for listing in plan.listings.values():
-                lister.save(listing)
-        report.kept = lister.kept_notes(_listings(report))
-        budget = WaitBudget(settings.retry.max_wait_per_run.total_seconds())
-        for target in targets:
-            factory = transport(target) if transport else None
-            applier = _Applier(target, store, settings, now, should_stop)
-            applier.budget, applier.waiter, applier.retry_now = budget, waiter, retry_now
-            report.targets[target.name] = applier.run(factory)
-        outcome = "queued" if report.queued else "failed" if report.failed else "ok"
-        store.finish_run(run_id, outcome)
+            report.build = build(settings, loaded, now=now, lister=lister, dry_run=plan_only)
+    report.disabled = disabled
+    if not plan_only:
+        pusher = _Pusher(settings, store, worker, transport)
+        pusher.push(report, targets, now, should_stop, waiter, retry_now, run_id)
     return report
+
+
+@dataclass(frozen=True, slots=True)
+class _PlanArgs:
+    now: datetime
+    posting_ids: Collection[str] | None
+    retry_failed: bool
+    with_build: bool
+    plan_only: bool
+
+
+def _plan(
+    settings: Settings,
+    loaded: LoadResult,
+    store: StateStore,
+    lister: Lister,
+    targets: list[PushTarget],
+    args: _PlanArgs,
+) -> tuple[PublishReport, int | None]:
+    """Plan, build, and record the plan durably (unless ``plan_only``); the run's id."""
+    now = args.now
+    # Planning needs no fresh paths: a posting that loads is found by its id; only the
+    # paths of files that fail to load are looked up, and those are not here.
+    plan = make_plan(
+        targets,
+        loaded,
+        store.deliveries(),
+        store.pending(now=_EVERYTHING),
+        now,
+        posting_ids=args.posting_ids,
+        lister=lister,
+        retry_failed=args.retry_failed,
+        delivered=store.last_payload,
+        timezone=settings.timezone,
+    )
+    report = PublishReport(plan=plan)
+    if args.plan_only:
+        if args.with_build:  # what the pull targets would list, held and refused included
+            report.build = build(settings, loaded, now=now, lister=lister, dry_run=True)
+        report.kept = lister.kept_notes(_listings(report))
+        return report, None
+    store.update_source_paths({f.posting_id: str(f.path) for f in loaded.files})
+    if args.with_build:
+        report.build = build(settings, loaded, now=now, lister=lister)
+    store.cancel(plan.cancel, now=now)
+    store.refresh(plan.refresh, now=now)
+    run_id = store.begin_run(now=now)
+    store.enqueue([op.recorded() for op in plan.operations], run_id=run_id, now=now)
+    if args.posting_ids is None:
+        for listing in plan.listings.values():
+            lister.save(listing)
+    report.kept = lister.kept_notes(_listings(report))
+    return report, run_id
+
+
+class _Pusher:
+    """Every push target's due operations, leased to one worker and sent."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        store: StateStore,
+        worker: Worker,
+        transport: TransportFactory | None,
+    ) -> None:
+        self.settings, self.store, self.worker, self.transport = settings, store, worker, transport
+
+    def push(
+        self,
+        report: PublishReport,
+        targets: list[PushTarget],
+        now: datetime,
+        should_stop: Callable[[], bool],
+        waiter: Waiter,
+        retry_now: bool,
+        run_id: int | None,
+    ) -> None:
+        budget = WaitBudget(self.settings.retry.max_wait_per_run.total_seconds())
+        with LeaseKeeper(self.store, self.worker):
+            for target in targets:
+                factory = self.transport(target) if self.transport else None
+                applier = _Applier(target, self.store, self.settings, now, should_stop)
+                applier.budget, applier.waiter, applier.retry_now = budget, waiter, retry_now
+                applier.worker = self.worker
+                report.targets[target.name] = applier.run(factory)
+        if run_id is not None:
+            outcome = "queued" if report.queued else "failed" if report.failed else "ok"
+            self.store.finish_run(run_id, outcome)
 
 
 def _listings(report: PublishReport) -> list[TargetListing]:
@@ -262,6 +350,7 @@ class _Applier:
         self.budget = WaitBudget(settings.retry.max_wait_per_run.total_seconds())
         self.waiter: Waiter = log_and_sleep
         self.retry_now = False
+        self.worker = Worker("publish", timedelta(minutes=1), 4)
         self._start = (now, time.monotonic())
         self._lock = threading.Lock()  # the result is counted from several threads
         self._auth_failed = threading.Event()  # the board refused our credentials
@@ -273,15 +362,25 @@ class _Applier:
 
     def run(self, transport: httpx.BaseTransport | None) -> TargetResult:
         workers = self.target.options.concurrency
-        with self.target.client(transport) as client:
+        rate = self.target.options.rate_limit
+        # The board's rate limit is one for every process pushing to it: turns in the state.
+        limiter = (
+            SharedRateLimiter(self.store.coordination, self.target.name, rate) if rate else None
+        )
+        with self.target.client(transport, limiter=limiter) as client:
             if self._probe(client):
                 if workers == 1:
-                    for batch in self._due_batches(page=self.target.max_batch * _PAGE_BATCHES):
+                    for batch in self._due_batches(page=self._page(1)):
                         self._batch_unless_stopped(client, batch)
                 else:
                     self._run_concurrently(client, workers)
+        self.store.release_leases(self.worker.id, self.target.name)
         self.result.queued = self.store.open_count(self.target.name)
         return self.result
+
+    def _page(self, workers: int) -> int:
+        """How many operations to lease at a time: a few batches per thread."""
+        return self.target.max_batch * workers * self.worker.batches_per_lease
 
     def _probe(self, client: httpx.Client) -> bool:
         """For a target that refused our credentials before: send one operation first, and
@@ -304,7 +403,7 @@ class _Applier:
         """Up to ``workers`` batches in flight; the due operations are read a page at a time,
         so memory holds a few batches, not every operation of a large plan."""
         in_flight: set[Future[None]] = set()
-        page = self.target.max_batch * workers * _PAGE_BATCHES
+        page = self._page(workers)
         with ThreadPoolExecutor(workers, thread_name_prefix=self.target.name) as pool:
             try:
                 for batch in self._due_batches(page=page):
@@ -318,16 +417,18 @@ class _Applier:
                     finished.result()
 
     def _due_batches(self, *, page: int) -> Iterator[list[Operation]]:
-        """The due operations in batches of ``max_batch``, read from the store page by page,
-        within the target's daily quota."""
+        """The due operations in batches of ``max_batch``, leased from the store a page at a
+        time, within the target's daily quota."""
         size = self.target.max_batch
         quota = self._quota_left()
         after_id = 0
-        while fetched := self.store.pending(
+        while fetched := self.store.lease_due(
             self.target.name,
-            now=self.now(),
+            self.worker.id,
             limit=page,
+            duration=self.worker.lease_time,
             after_id=after_id,
+            now=self.now(),
             retry_now=self.retry_now,
         ):
             after_id = fetched[-1].id
@@ -386,6 +487,11 @@ class _Applier:
         started = time.monotonic()
         try:
             outcomes = self._send_with_retries(client, outgoing, ids)
+        except LeaseLostError as error:  # another worker has them now: it sends them
+            event(
+                log, "lease lost", level=logging.WARNING, target=self.target.name, error=str(error)
+            )
+            return
         except AuthenticationError as error:
             self._record_auth_failure(ops, error, started)
             return
@@ -424,7 +530,9 @@ class _Applier:
             stop=stop,
             wait=self._wait,
             sleep=sleep,
-            before=lambda _state: self.store.start_attempts(ids, now=self.now()),
+            before=lambda _state: self.store.start_attempts(
+                ids, now=self.now(), holder=self.worker.id
+            ),
             before_sleep=before_sleep,
             reraise=True,
         )

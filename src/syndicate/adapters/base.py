@@ -265,6 +265,17 @@ class PushOptions(TargetOptions):
     rate_limit: Annotated[float | None, TRANSPORT] = Field(default=None, gt=0)  # requests/s
 
 
+class Limiter(Protocol):
+    """What spaces a board's requests: `RateLimiter` in one process, or one shared by every
+    process pushing to the board (`syndicate.state.coordination.SharedRateLimiter`)."""
+
+    def acquire(self) -> None:
+        """Wait for this request's turn."""
+
+    def hold(self, seconds: float) -> None:
+        """No request starts for ``seconds`` from now."""
+
+
 class RateLimiter:
     """Spaces requests to at most ``rate`` per second across threads, and holds every thread
     back after the board answers ``Retry-After``."""
@@ -388,11 +399,14 @@ class PushTarget(Target):
         """Whether the board knows this kind of operation (RENEW is not universal)."""
         return kind is not OperationKind.RENEW
 
-    def client(self, transport: httpx.BaseTransport | None = None) -> httpx.Client:
+    def client(
+        self, transport: httpx.BaseTransport | None = None, *, limiter: Limiter | None = None
+    ) -> httpx.Client:
         """An HTTP client for this board: timeouts, the rate limit and Retry-After honoured
-        across every thread that shares it; ``transport`` replaces the network in tests."""
+        across every thread that shares it (or, with ``limiter``, however that spaces them);
+        ``transport`` replaces the network in tests."""
         seconds = self.options.timeout.total_seconds()
-        limiter = RateLimiter(self.options.rate_limit)
+        limiter = limiter or RateLimiter(self.options.rate_limit)
 
         def before(_request: httpx.Request) -> None:
             limiter.acquire()

@@ -7,6 +7,7 @@ from syndicate.cli import commands as _commands  # noqa: F401  (registers the co
 from syndicate.cli import daemon as _daemon  # noqa: F401
 from syndicate.cli import importing as _importing  # noqa: F401
 from syndicate.cli import publishing as _publishing  # noqa: F401
+from syndicate.cli import state as _state  # noqa: F401
 from syndicate.cli.base import app, main
 
 __all__ = ["app", "main"]

@@ -10,6 +10,11 @@ reads a `Health` snapshot, which is one of:
   sync found something a person must fix: a posting held at its last good version, a mass close
   the guard refused, a target whose board refuses our credentials; each listed in ``problems``;
 - ``failing`` (HTTP 503): the last sync failed or is overdue.
+
+While the state store is out of reach (`ServerStatus.set_store_down`) the daemon is
+``degraded``, not failing: it serves its last feeds and pushes nothing until the store is back.
+Daemons sharing a state add ``cluster`` (`ServerStatus.set_cluster`): this daemon's id, who
+holds the planning lease, the push leases, and when each daemon last synced.
 """
 
 from __future__ import annotations
@@ -54,6 +59,7 @@ class Health:
     queue_depth: int
     next_sync_at: datetime | None
     problems: tuple[str, ...] = ()
+    cluster: dict[str, Any] | None = None
 
     @property
     def state(self) -> HealthState:
@@ -78,6 +84,7 @@ class Health:
             "last_sync_error": last.error if last else None,
             "queue_depth": self.queue_depth,
             "next_sync_at": self.next_sync_at.isoformat() if self.next_sync_at else None,
+            **({"cluster": self.cluster} if self.cluster is not None else {}),
         }
 
 
@@ -109,6 +116,8 @@ class ServerStatus:
         self._next_sync_at: datetime | None = None
         self._problems: tuple[str, ...] = ()
         self._held = 0
+        self._store_down: str | None = None
+        self._cluster: dict[str, Any] | None = None
 
     @property
     def overdue_after(self) -> timedelta:
@@ -151,6 +160,16 @@ class ServerStatus:
             self._problems = tuple(mask(problem) for problem in problems)
             self._held = held
 
+    def set_store_down(self, message: str | None) -> None:
+        """The state store is out of reach (``message`` says how), or back (None)."""
+        with self._lock:
+            self._store_down = mask(message) if message else None
+
+    def set_cluster(self, cluster: dict[str, Any] | None) -> None:
+        """What the daemons sharing the state show of each other (JSON-ready)."""
+        with self._lock:
+            self._cluster = cluster
+
     @property
     def held(self) -> int:
         """Postings held at their last good version after the last sync."""
@@ -178,12 +197,17 @@ class ServerStatus:
         with self._lock:
             last, syncing = self._last, self._syncing
             depth, next_at, problems = self._queue_depth, self._next_sync_at, self._problems
+            down, cluster = self._store_down, self._cluster
         healthy, reason = self._judge(now, last)
-        if healthy and problems:
+        if down is not None:
+            healthy, problems = True, (down, *problems)
+            reason = "the state store is out of reach: serving the last feeds, pushing nothing"
+        elif healthy and problems:
             reason = f"{len(problems)} problem(s) to fix; the feeds keep their last good version"
         return Health(
-            healthy, reason, now, self._started_at, syncing, last, depth, next_at, problems
-        )
+            healthy, reason, now, self._started_at, syncing, last, depth, next_at, problems,
+            cluster,
+        )  # fmt: skip
 
     def _judge(self, now: datetime, last: SyncRecord | None) -> tuple[bool, str]:
         if last is None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import socket
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -23,6 +25,14 @@ class Database:
     lock up front, and the writers of this process take turns before SQLite, whose busy
     handler sleeps in steps of up to 100 ms).  Database errors become `StateError`s, masked of
     secrets; ``retryable`` when the database is out of reach (an operational error).
+
+    On PostgreSQL the writers take turns too, across every process sharing the database, with
+    a transaction-scoped advisory lock (`WRITE_LOCK_KEY`): the state's writes read before they
+    write (insert this row unless it is there), which SQLite's single writer makes safe and
+    PostgreSQL's READ COMMITTED would not.  Only the writes made to run side by side say
+    ``concurrent=True``: leasing push operations (``FOR UPDATE SKIP LOCKED``), renewing leases
+    and taking turns at a board's rate limit.  Every PostgreSQL session names itself
+    (``application_name``: host and pid), so a lock's holder can be told.
     """
 
     def __init__(self, url: str | URL) -> None:
@@ -48,8 +58,12 @@ class Database:
 
     def _create_engine(self) -> Engine:
         if self.backend != "sqlite":
+            postgres = self.backend == "postgresql"
+            connect_args = {"application_name": session_name()} if postgres else {}
             try:
-                return sa.create_engine(self.url_object, pool_pre_ping=True)
+                return sa.create_engine(
+                    self.url_object, pool_pre_ping=True, connect_args=connect_args
+                )
             except (ImportError, sa.exc.SQLAlchemyError) as error:
                 raise StateError(f"cannot open state store {self.url}: {error}") from None
         database = self.url_object.database or ""
@@ -78,11 +92,17 @@ class Database:
             yield conn
 
     @contextmanager
-    def write(self) -> Iterator[Connection]:
-        """A transaction that writes, committed when the block ends without an error."""
-        with self._write_turn, self.errors(), self.engine.connect() as conn:
+    def write(self, *, concurrent: bool = False) -> Iterator[Connection]:
+        """A transaction that writes, committed when the block ends without an error; in turn
+        with every other writer unless ``concurrent`` (PostgreSQL only: SQLite has one writer)."""
+        turn = self._write_turn if self.backend == "sqlite" or not concurrent else _no_turn()
+        with turn, self.errors(), self.engine.connect() as conn:
             conn.execution_options(**{WRITE: True})
             with conn.begin():
+                if self.backend == "postgresql" and not concurrent:
+                    conn.execute(
+                        sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": WRITE_LOCK_KEY}
+                    )
                 yield conn
 
     @contextmanager
@@ -96,6 +116,19 @@ class Database:
                 f"state store {self.url}: {mask(str(original))}",
                 retryable=isinstance(error, sa.exc.OperationalError),
             ) from error
+
+
+WRITE_LOCK_KEY = 0x73796E6400000001  # PostgreSQL advisory key of the writers' turn
+
+
+def session_name() -> str:
+    """How this process names its PostgreSQL sessions: ``syndicate <host> pid <pid>``."""
+    return f"syndicate {socket.gethostname()[:30]} pid {os.getpid()}"
+
+
+@contextmanager
+def _no_turn() -> Iterator[None]:
+    yield
 
 
 def state_exists(url: str) -> bool:

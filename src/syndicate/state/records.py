@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, fields
 from datetime import UTC, date, datetime
 from typing import Any, TypeVar
 
 import sqlalchemy as sa
 
+from syndicate.errors import Problem
 from syndicate.operations import OperationKind
 from syndicate.secret import mask
 from syndicate.state.schema import DeliveryState, OperationStatus
@@ -92,6 +93,8 @@ class Operation:
     payload_hash: str | None = None
     task_accepted_at: datetime | None = None
     listing_expires_at: datetime | None = None
+    lease_holder: str | None = None  # the daemon (or run) working on it now
+    lease_expires_at: datetime | None = None
 
     @property
     def key(self) -> tuple[str, str]:
@@ -161,6 +164,19 @@ class Hold:
     listed_at: datetime
     problems: list[dict[str, Any]]
     since: datetime
+
+    @classmethod
+    def of(cls, listing: Listing, problems: Iterable[Problem], since: datetime) -> Hold:
+        """``listing`` held since ``since`` because of ``problems``."""
+        return cls(
+            target=listing.target,
+            source=listing.source,
+            posting_id=listing.posting_id,
+            content_hash=listing.content_hash,
+            listed_at=listing.listed_at,
+            problems=[problem.to_dict() for problem in problems],
+            since=since,
+        )
 
 
 @dataclass(frozen=True, slots=True)

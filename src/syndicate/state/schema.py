@@ -12,7 +12,7 @@ from sqlalchemy.engine import Connection
 
 from syndicate.operations import OperationKind
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 """The schema this code writes; older stores are migrated by `MIGRATIONS` when opened."""
 
 
@@ -155,6 +155,10 @@ operations_table = sa.Table(
     sa.Column("payload_hash", sa.String(128)),  # `PushTarget.payload_digest` of its payload
     sa.Column("task_accepted_at", UTCDateTime),  # when the board accepted it as a task
     sa.Column("listing_expires_at", UTCDateTime),  # when the listing lapses once accepted
+    # Which daemon (or publish run) is working on it, until when: another takes it over once
+    # the lease has expired (version 4).
+    sa.Column("lease_holder", sa.String(128)),
+    sa.Column("lease_expires_at", UTCDateTime),
     sa.Index("ix_operations_status_target", "status", "target"),
     sa.Index("ix_operations_posting_target", "posting_id", "target", "id"),
 )
@@ -239,6 +243,54 @@ target_health_table = sa.Table(
 )
 
 
+# Leases that one holder at a time has, renewed while it lives (version 4): ``planning``, held by
+# the daemon that plans.
+leases_table = sa.Table(
+    "leases",
+    metadata,
+    sa.Column("name", sa.String(64), primary_key=True),
+    sa.Column("holder", sa.String(128), nullable=False),
+    sa.Column("acquired_at", UTCDateTime, nullable=False),
+    sa.Column("renewed_at", UTCDateTime, nullable=False),
+    sa.Column("expires_at", UTCDateTime, nullable=False),
+)
+
+# The daemons sharing the state, as each last reported itself (version 4).
+daemons_table = sa.Table(
+    "daemons",
+    metadata,
+    sa.Column("id", sa.String(128), primary_key=True),
+    sa.Column("host", sa.String(128), nullable=False),
+    sa.Column("pid", sa.Integer, nullable=False),
+    sa.Column("started_at", UTCDateTime, nullable=False),
+    sa.Column("seen_at", UTCDateTime, nullable=False),
+    sa.Column("last_sync_at", UTCDateTime),
+    sa.Column("last_sync_outcome", sa.String(32)),
+    sa.Column("revision", sa.String(128)),  # of its checkout of the postings
+)
+
+# The plans made, with the revision of the postings each was made from (version 4).
+plans_table = sa.Table(
+    "plans",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("revision", sa.String(128), nullable=False),  # git commit, or content digest
+    sa.Column("kind", sa.String(16), nullable=False),  # git | digest
+    sa.Column("revision_time", UTCDateTime, nullable=False),  # commit time, newest file change
+    sa.Column("daemon", sa.String(128), nullable=False),
+    sa.Column("made_at", UTCDateTime, nullable=False),
+)
+
+# Every target's turn at its rate limit, shared by every process (version 4): the time (seconds
+# since the epoch, the database's clock) at which its next request may start.
+rate_turns_table = sa.Table(
+    "rate_turns",
+    metadata,
+    sa.Column("target", sa.String(64), primary_key=True),
+    sa.Column("next_at", sa.Float, nullable=False),
+)
+
+
 def _add_time_column(conn: Connection, table: str, column: str) -> None:
     """``ALTER TABLE … ADD COLUMN`` of a `UTCDateTime`, unless the column is there already."""
     if column in {c["name"] for c in sa.inspect(conn).get_columns(table)}:
@@ -299,4 +351,17 @@ def _add_listings(conn: Connection) -> None:
     target_health_table.create(conn, checkfirst=True)
 
 
-MIGRATIONS: dict[int, Callable[[Connection], None]] = {1: _add_delivered_at, 2: _add_listings}
+def _add_coordination(conn: Connection) -> None:
+    """Version 4: several daemons on one state: operation leases, the planning lease, the
+    daemons, the plans' revisions, shared rate-limit turns."""
+    _add_time_column(conn, "operations", "lease_expires_at")
+    _add_text_column(conn, "operations", "lease_holder")
+    for table in (leases_table, daemons_table, plans_table, rate_turns_table):
+        table.create(conn, checkfirst=True)
+
+
+MIGRATIONS: dict[int, Callable[[Connection], None]] = {
+    1: _add_delivered_at,
+    2: _add_listings,
+    3: _add_coordination,
+}

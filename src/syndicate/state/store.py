@@ -8,14 +8,15 @@ import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import fields
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import URL, Connection, Engine
 
-from syndicate.errors import StateError, StateLockedError
+from syndicate.errors import LeaseLostError, StateError, StateLockedError
 from syndicate.operations import OperationKind
+from syndicate.state.coordination import CoordinationStore, database_now
 from syndicate.state.database import Database
 from syndicate.state.guards import GuardStore
 from syndicate.state.listings import ListingStore
@@ -77,11 +78,17 @@ class StateStore:
         self.listings = ListingStore(self._db)
         self.guards = GuardStore(self._db)
         self.references = ReferenceStore(self._db)
+        self.coordination = CoordinationStore(self._db)
 
     @property
     def url(self) -> str:
         """The store's URL, password hidden."""
         return self._db.url
+
+    @property
+    def database(self) -> Database:
+        """The database and its transactions (`Database.read`, `Database.write`)."""
+        return self._db
 
     @property
     def engine(self) -> Engine:
@@ -290,20 +297,25 @@ class StateStore:
         ``after_id`` (the last id of the previous page) read them page by page.
         """
         table = operations_table
-        moment = now_utc(now)
-        if retry_now:
-            time_came = sa.or_(table.c.not_before.is_(None), table.c.not_before <= moment)
-        else:
-            time_came = table.c.next_attempt_at <= moment
-        due = sa.or_(
-            table.c.status == OperationStatus.PENDING,
-            sa.and_(table.c.status == OperationStatus.QUEUED, time_came),
-        )
+        due = self._due(now_utc(now), retry_now)
         query = sa.select(table).where(due, table.c.id > after_id).order_by(table.c.id).limit(limit)
         if target is not None:
             query = query.where(table.c.target == target)
         with self._read() as conn:
             return [from_row(Operation, row) for row in conn.execute(query)]
+
+    @staticmethod
+    def _due(moment: datetime, retry_now: bool) -> sa.ColumnElement[bool]:
+        """Operations to do at ``moment``: pending ones, and queued ones whose time came."""
+        table = operations_table
+        if retry_now:
+            time_came = sa.or_(table.c.not_before.is_(None), table.c.not_before <= moment)
+        else:
+            time_came = table.c.next_attempt_at <= moment
+        return sa.or_(
+            table.c.status == OperationStatus.PENDING,
+            sa.and_(table.c.status == OperationStatus.QUEUED, time_came),
+        )
 
     def open_count(self, target: str | None = None) -> int:
         """How many operations (of one target) are still to be done, due now or later."""
@@ -313,6 +325,13 @@ class StateStore:
             query = query.where(table.c.target == target)
         with self._read() as conn:
             return int(conn.execute(query).scalar_one())
+
+    def open_ids(self, target: str) -> set[int]:
+        """The ids of a target's operations still to be done, due now or later."""
+        table = operations_table
+        query = sa.select(table.c.id).where(table.c.status.in_(OPEN), table.c.target == target)
+        with self._read() as conn:
+            return {int(row.id) for row in conn.execute(query)}
 
     def next_retry_at(self, target: str | None = None) -> datetime | None:
         """When the earliest queued operation (of one target) is due, or None if none is."""
@@ -335,11 +354,19 @@ class StateStore:
         self.start_attempts([op_id], now=now)
         return self.operation(op_id)
 
-    def start_attempts(self, op_ids: Sequence[int], *, now: datetime | None = None) -> None:
-        """`start_attempt` for a batch, in one transaction (e.g. one board request)."""
+    def start_attempts(
+        self, op_ids: Sequence[int], *, now: datetime | None = None, holder: str | None = None
+    ) -> None:
+        """`start_attempt` for a batch, in one transaction (e.g. one board request).
+
+        With ``holder``, every operation must be leased to it, unexpired (`lease_due`):
+        `LeaseLostError` otherwise, and nothing is counted (the batch must not be sent).
+        """
         now = now_utc(now)
         ops_t, dels_t = operations_table, deliveries_table
         with self._write() as conn:
+            if holder is not None:
+                self._check_leases(conn, op_ids, holder)
             ops = self._operation_heads(conn, op_ids)
             for op in ops:
                 if not op.status.open:
@@ -369,6 +396,140 @@ class StateStore:
                 )
                 .values(attempts=dels_t.c.attempts + 1, last_attempt_at=now, updated_at=now),
                 [{"k_posting": op.posting_id, "k_target": op.target} for op in ops],
+            )
+
+    # -- leases of operations ----------------------------------------------------------------
+
+    def lease_due(
+        self,
+        target: str,
+        holder: str,
+        *,
+        limit: int,
+        duration: timedelta,
+        after_id: int = 0,
+        now: datetime | None = None,
+        retry_now: bool = False,
+    ) -> list[Operation]:
+        """Lease up to ``limit`` due operations of ``target`` (as `pending` chooses them,
+        after ``after_id``) to ``holder`` for ``duration``, oldest first.
+
+        Operations leased to another holder are skipped until that lease expires; on
+        PostgreSQL the rows are chosen ``FOR UPDATE SKIP LOCKED``, so daemons leasing at the
+        same moment take different operations without waiting for each other (SQLite's single
+        writer makes the same choice one at a time).  Lease times are the database's clock.
+        """
+        table = operations_table
+        with self._db.write(concurrent=True) as conn:
+            moment = database_now(conn)
+            free = sa.or_(
+                table.c.lease_holder.is_(None),
+                table.c.lease_holder == holder,
+                table.c.lease_expires_at <= moment,
+            )
+            chosen = (
+                sa.select(table.c.id)
+                .where(self._due(now_utc(now), retry_now), free, table.c.target == target)
+                .where(table.c.id > after_id)
+                .order_by(table.c.id)
+                .limit(limit)
+                .with_for_update(skip_locked=True)
+            )
+            ids = list(conn.execute(chosen).scalars())
+            if not ids:
+                return []
+            conn.execute(
+                sa.update(table)
+                .where(table.c.id.in_(ids))
+                .values(lease_holder=holder, lease_expires_at=moment + duration)
+            )
+            rows = conn.execute(sa.select(table).where(table.c.id.in_(ids)).order_by(table.c.id))
+            return [from_row(Operation, row) for row in rows]
+
+    def renew_leases(self, holder: str, duration: timedelta) -> int:
+        """Extend every unexpired lease of ``holder`` to ``duration`` from now; how many."""
+        table = operations_table
+        with self._db.write(concurrent=True) as conn:
+            moment = database_now(conn)
+            renewed = conn.execute(
+                sa.update(table)
+                .where(
+                    table.c.lease_holder == holder,
+                    table.c.lease_expires_at > moment,
+                    table.c.status.in_(OPEN),
+                )
+                .values(lease_expires_at=moment + duration)
+            )
+            return int(renewed.rowcount)
+
+    def release_leases(self, holder: str, target: str | None = None) -> None:
+        """Give up ``holder``'s leases (of one target): what it did not send is free at once."""
+        table = operations_table
+        query = sa.update(table).where(table.c.lease_holder == holder)
+        if target is not None:
+            query = query.where(table.c.target == target)
+        with self._db.write(concurrent=True) as conn:
+            conn.execute(query.values(lease_holder=None, lease_expires_at=None))
+
+    def release_leases_of(self, prefix: str) -> None:
+        """Give up the leases of every holder whose id starts with ``prefix``: those of
+        ``publish`` runs (``publish-…``) once the publish lock shows that none is running."""
+        table = operations_table
+        with self._db.write(concurrent=True) as conn:
+            conn.execute(
+                sa.update(table)
+                .where(table.c.lease_holder.startswith(prefix, autoescape=True))
+                .values(lease_holder=None, lease_expires_at=None)
+            )
+
+    def push_leases(self) -> list[dict[str, Any]]:
+        """The unexpired leases of open operations: holder, target, how many, until when."""
+        table = operations_table
+        with self._read() as conn:
+            moment = database_now(conn)
+            query = (
+                sa.select(
+                    table.c.lease_holder,
+                    table.c.target,
+                    sa.func.count().label("operations"),
+                    sa.func.max(table.c.lease_expires_at).label("until"),
+                )
+                .where(table.c.lease_holder.is_not(None), table.c.lease_expires_at > moment)
+                .where(table.c.status.in_(OPEN))
+                .group_by(table.c.lease_holder, table.c.target)
+                .order_by(table.c.lease_holder, table.c.target)
+            )
+            return [
+                {"holder": row.lease_holder, "target": row.target,
+                 "operations": int(row.operations), "until": row.until}
+                for row in conn.execute(query)
+            ]  # fmt: skip
+
+    @staticmethod
+    def _check_leases(conn: Connection, op_ids: Sequence[int], holder: str) -> None:
+        table = operations_table
+        moment = database_now(conn)
+        for chunk in chunks(list(op_ids)):
+            query = sa.select(table.c.id, table.c.lease_holder, table.c.lease_expires_at).where(
+                table.c.id.in_(chunk)
+            )
+            for row in conn.execute(query):
+                if row.lease_holder != holder or (
+                    row.lease_expires_at is not None and row.lease_expires_at <= moment
+                ):
+                    raise LeaseLostError(
+                        f"operation {row.id} is no longer leased to {holder} "
+                        f"(now {row.lease_holder or 'nobody'}'s): not sent"
+                    )
+
+    @staticmethod
+    def _clear_leases(conn: Connection, op_ids: Sequence[int]) -> None:
+        table = operations_table
+        for chunk in chunks(list(op_ids)):
+            conn.execute(
+                sa.update(table)
+                .where(table.c.id.in_(chunk))
+                .values(lease_holder=None, lease_expires_at=None)
             )
 
     def succeed(
@@ -433,6 +594,7 @@ class StateStore:
                         op, error_text(outcome.error), retry_at, now=now, not_before=not_before
                     )
             updates.execute(conn)
+            self._clear_leases(conn, [o.op_id for o in outcomes])
 
     def await_task(
         self, op_id: int, task_id: str, retry_at: datetime, *, now: datetime | None = None
@@ -456,6 +618,8 @@ class StateStore:
                     status=OperationStatus.QUEUED,
                     remote_id=task_id,
                     task_accepted_at=accepted_at,
+                    lease_holder=None,
+                    lease_expires_at=None,
                     next_attempt_at=now_utc(retry_at),
                     last_error=message,
                 )
@@ -611,8 +775,8 @@ class StateStore:
             while not conn.execute(try_lock, {"key": _PG_LOCK_KEY}).scalar():
                 if not wait or (deadline is not None and time.monotonic() >= deadline):
                     raise StateLockedError(
-                        f"another publish is running on state store {self.url}; "
-                        "try again once it has finished"
+                        f"another publish is running on state store {self.url} "
+                        f"({_advisory_holder(conn)}); try again once it has finished"
                     )
                 time.sleep(0.2)
             try:
@@ -782,6 +946,17 @@ class StateStore:
             for row in conn.execute(query):
                 found.setdefault((row.posting_id, row.target), set()).add(row.id)
         return found
+
+
+def _advisory_holder(conn: Connection) -> str:
+    """Who holds the publish lock, as its session names itself (`session_name`)."""
+    query = sa.text(
+        "SELECT a.application_name FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid "
+        "WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1 "
+        "AND ((l.classid::bigint << 32) | l.objid::bigint) = :key"
+    )
+    name = conn.execute(query, {"key": _PG_LOCK_KEY}).scalar()
+    return str(name) if name else "holder unknown"
 
 
 def _same(open_op: Operation, new: NewOperation) -> bool:

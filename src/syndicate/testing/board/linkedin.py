@@ -21,7 +21,8 @@ Routes (both of LinkedIn's bases): ``POST /rest/simpleJobPostings`` and ``/v2/�
   ``listedAt`` in the future (OAS 322-326), ``expireAt`` not between 24 hours and 180 days
   from now (OAS 409, SDK), more than seven ``alternateLocations``, more than one
   ``workplaceTypes`` value (400), fields no longer supported (``workRemoteAllowed``, ``state``,
-  ``countryCode``, ``postalCode``: release notes, Nov 2023 — refusing them is ours), no
+  ``countryCode``, ``postalCode``: release notes, Nov 2023 — refusing them is ours), a string
+  field (OAS ``type: string``) given another type (the wording is ours), no
   ``posterEmail`` (required since June 2025), no company (400 "Either context or company or
   companyPageUrl or companyName must be provided"); a CLOSE of a job closed or unknown: 409;
 - as a task that ends FAILED (*Check job task status*, error codes): a CREATE of an id the board
@@ -80,6 +81,13 @@ ENUMS: dict[str, tuple[str, ...]] = {
 WORKPLACE_TYPES = ("On-site", "Hybrid", "Remote")
 RETIRED_FIELDS = ("workRemoteAllowed", "state", "countryCode", "postalCode")
 INTEGER_FIELDS = ("listedAt", "expireAt")
+# Typed ``string`` in the OAS (job_posting_v2.yaml, the Foundation schema); the wording of the
+# refusal follows Rest.li's "cannot be coerced to Long" and is ours.
+STRING_FIELDS = (
+    "companyApplyUrl", "externalJobPostingId", "description", "title", "location",
+    "companyName", "companyDescription", "companyJobCode", "skillsDescription", "posterEmail",
+    "integrationContext",
+)  # fmt: skip
 DEFAULT_EXPIRY = timedelta(days=180)
 QUERY_LIMIT = 4096
 
@@ -246,6 +254,10 @@ def schema_problem(
         value = element.get(name)
         if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
             return (422, f"ERROR :: /{name} :: {value!r} cannot be coerced to Long")
+    for name in STRING_FIELDS:
+        value = element.get(name)
+        if value is not None and not isinstance(value, str):
+            return (422, f"ERROR :: /{name} :: {value!r} cannot be coerced to String")
     for name, allowed in ENUMS.items():
         value = element.get(name)
         if value is not None and value not in allowed:
@@ -278,7 +290,9 @@ def _value_problem(
     if workplace is not None:
         if not isinstance(workplace, list) or len(workplace) != 1:
             return (400, "The workplaceTypes field cannot have more than one value provided")
-        if workplace[0] not in WORKPLACE_TYPES:
+        # LinkedIn's samples write "remote", its SDK "Remote", its error text "On-Site": the
+        # case rule is not documented, so any case of the three values is taken.
+        if str(workplace[0]).lower() not in {kind.lower() for kind in WORKPLACE_TYPES}:
             return (422, f"ERROR :: /workplaceTypes :: {workplace[0]!r} is not an enum symbol")
     alternates = element.get("alternateLocations") or []
     if len(alternates) > 7:
