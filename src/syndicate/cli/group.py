@@ -87,9 +87,17 @@ class Group(TyperGroup):
         for param in shared:
             param.rich_help_panel = GLOBAL_PANEL
         for command in self.commands.values():
-            if not isinstance(command, Command):
-                raise TypeError(f"command {command.name!r} must be made with cls=Command")
-            command.params.extend(self._copy(param) for param in shared)
+            self._share(command, shared)
+
+    def _share(self, command: Any, shared: list[Any]) -> None:
+        """Give ``command`` (and every command of a sub-group) the global options."""
+        if isinstance(command, Group):
+            for inner in command.commands.values():
+                self._share(inner, shared)
+            return
+        if not isinstance(command, Command):
+            raise TypeError(f"command {command.name!r} must be made with cls=Command")
+        command.params.extend(self._copy(param) for param in shared)
 
     def _copy(self, param: Any) -> Any:
         """The group's option for one command: not passed to the function, and applied to the
