@@ -279,12 +279,19 @@ class Settings(_Section):
         """Where the build cache lives: the ``cache`` setting, else beside the state."""
         if self.cache is not None:
             return self.path(self.cache)
+        database = self.state_file()
+        if database is not None:
+            return database.parent / "cache"
+        return self.work_dir / "cache"
+
+    def state_file(self) -> Path | None:
+        """The SQLite file of the publish state (None for a server database or memory): a
+        command can tell there is no state without importing the state store."""
         prefix = "sqlite:///"
         url = self.state_url
         if url.startswith(prefix) and ":memory:" not in url and "mode=memory" not in url:
-            database = url[len(prefix) :].removeprefix("file:").split("?", 1)[0]
-            return Path(database).parent / "cache"
-        return self.work_dir / "cache"
+            return Path(url[len(prefix) :].removeprefix("file:").split("?", 1)[0])
+        return None
 
     def posting_key(self, path: Path | str) -> str:
         """A posting file's path relative to the postings folder, as the state records it

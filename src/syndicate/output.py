@@ -16,6 +16,7 @@ import hashlib
 import json
 import os
 import shutil
+import stat
 import tempfile
 import time
 from collections.abc import Iterable, Iterator
@@ -54,7 +55,9 @@ def write_atomic(path: Path, chunks: Iterable[bytes]) -> WriteResult:
             handle.flush()
             os.fsync(handle.fileno())
         sha = digest.hexdigest()
-        if path.is_file() and not path.is_symlink() and file_sha256(path) == sha:
+        # The old file is read (hashed) only when it is as long as the new: a feed of 640 MB
+        # whose length changed is not read again to find that it changed.
+        if _same_size_file(path, size) and file_sha256(path) == sha:
             temp.unlink()
             return WriteResult(path, sha, size, changed=False)
         os.chmod(temp, 0o644)
@@ -64,6 +67,15 @@ def write_atomic(path: Path, chunks: Iterable[bytes]) -> WriteResult:
     except BaseException:
         temp.unlink(missing_ok=True)
         raise
+
+
+def _same_size_file(path: Path, size: int) -> bool:
+    """Whether ``path`` is a regular file (not a link) of ``size`` bytes."""
+    try:
+        found = os.lstat(path)
+    except OSError:
+        return False
+    return stat.S_ISREG(found.st_mode) and found.st_size == size
 
 
 def file_sha256(path: Path) -> str:

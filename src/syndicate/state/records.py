@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, fields
 from datetime import UTC, date, datetime
@@ -196,9 +195,15 @@ def from_row(cls: type[_Row], row: sa.Row[Any]) -> _Row:
     return cls(**{name: values[name] for name in _field_names(cls)})
 
 
-@functools.cache
+_FIELD_NAMES: dict[type, tuple[str, ...]] = {}
+
+
 def _field_names(cls: type) -> tuple[str, ...]:
-    return tuple(f.name for f in fields(cls))
+    # dataclasses.fields() per row cost as much as the rest of reading a table.
+    names = _FIELD_NAMES.get(cls)
+    if names is None:
+        names = _FIELD_NAMES[cls] = tuple(f.name for f in fields(cls))
+    return names
 
 
 def now_utc(now: datetime | None) -> datetime:

@@ -43,8 +43,7 @@ def sqlite_records(
     conversions per value cost more than the reading of a whole table.  ``readers`` convert
     the columns whose type this module does not know to read (enums)."""
     convert = [
-        (readers or {}).get(name) or _SQLITE_READERS.get(type(table.c[name].type))
-        for name in names
+        (readers or {}).get(name) or _SQLITE_READERS.get(type(table.c[name].type)) for name in names
     ]
     converted = [(index, reader) for index, reader in enumerate(convert) if reader is not None]
     compiled = query.compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True})
