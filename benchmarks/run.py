@@ -16,7 +16,9 @@ shape, in a new temporary project:
    operations sent over the time from the first request to the last answer;
 6. **plan, no change**: ``syndicate publish --plan`` once everything is published;
 7. **publish, one edit**: one posting's title changed, then ``syndicate publish`` end to end
-   (build, plan, push of the one UPDATE to the board, state recorded).
+   (build, plan, push of the one UPDATE to the board, state recorded);
+8. **Indeed feed, coded vs profile**: the per-posting cost of rendering Indeed's feed with the
+   coded target and with the Indeed board profile (`benchmarks.steps` ``render``).
 
 Every step runs in its own process, started fresh; its wall time is measured around the process,
 its CPU time (user and system, the process and the worker processes it waited for, from
@@ -32,6 +34,7 @@ since Linux carries the peak of the memory a process replaces by ``exec`` over t
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import shutil
@@ -231,7 +234,8 @@ def run_size(
         _print_row(measured)
         return measured, out
 
-    board.board.reset()
+    board.reset()
+    board.board.config = dataclasses.replace(board.board.config, latency=0.05)
     cold, _ = step("cold build", syndicate("--config", config, "build"))
     cold.note = _output_size(project / "feeds")
     if hugo_program is not None:
@@ -249,7 +253,10 @@ def run_size(
     posting_id, title = edit_one(project, n, seed, shape)
     edited, _ = step("publish, one posting edited", syndicate("--config", config, "publish"))
     edited.note = _board_has(board, posting_id, title)
-    board.board.reset()
+    rendered, out = step("Indeed feed, coded vs profile",
+                         [sys.executable, "-m", "benchmarks.steps", "render", config])  # fmt: skip
+    rendered.note = _render_costs(out)
+    board.reset()
     if not keep:
         # removed after the last size, not before the next
         result.cleanup += [project, postings_folder(project, shape)]
@@ -304,13 +311,24 @@ def _output_size(folder: Path) -> str:
     return f"{files:,} files, {total / 1e6:,.0f} MB written"
 
 
+def _render_costs(out: str) -> str:
+    try:
+        figures = json.loads(out.strip().splitlines()[-1])
+    except (ValueError, IndexError):
+        return "no figures"
+    coded, profile = figures["coded_us_per_posting"], figures["profile_us_per_posting"]
+    return (
+        f"coded {coded:.0f} µs/posting, profile {profile:.0f} µs/posting ({profile / coded:.2f}×)"
+    )
+
+
 def _push_rate(out: str, board: BoardServer) -> str:
     try:
         report = json.loads(out.strip().splitlines()[-1])
     except (ValueError, IndexError):
         return "no report"
-    # The board's own record of the requests, read under its lock (a full state() copy of
-    # 100,000 jobs would cost more than the step).
+    # The board's own record of the requests: private, read under its lock (a full state()
+    # copy of 100,000 jobs would cost more than the step).
     with board.board.lock:
         times = [record.at for record in board.board.state.requests]
     if not times:

@@ -25,11 +25,11 @@ IDS = (
 )
 # The Canonical examples are remote jobs open worldwide; they opt out of Indeed's feed.
 ON_INDEED = tuple(i for i in IDS if not i.startswith("canonical-"))
-# The repository config's pull targets, by the kind their registered type declares.
+# The repository config's enabled pull targets, by the kind their registered type declares.
 PULL_TARGETS = tuple(
     name
     for name, options in load_settings(ROOT / "config.yaml").targets.items()
-    if target_class(options.type).kind is TargetKind.PULL
+    if target_class(options.type).kind is TargetKind.PULL and options.enabled
 )
 ATOM = "{http://www.w3.org/2005/Atom}"
 SITEMAP = "{http://www.sitemaps.org/schemas/sitemap/0.9}"

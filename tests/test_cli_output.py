@@ -124,7 +124,8 @@ def test_build_json_lists_every_target(examples: Path) -> None:
     document = json.loads(result.stdout)
     assert document["schema"] == "syndicate.build/1"
     by_name = {t["target"]: t for t in document["targets"]}
-    assert set(by_name) == {"indeed", "jsonld", "linkedin_feed", "careers"}
+    # The example config's board profile (jooble) is listed, disabled.
+    assert set(by_name) == {"indeed", "jsonld", "linkedin_feed", "careers", "jooble"}
     assert by_name["linkedin_feed"]["included"] == 13
     twins = [p for p in document["problems"] if "employment status" in p["message"]]
     assert sorted(p["file"] for p in twins) == [f"postings/twin-{n}.md" for n in range(8)]

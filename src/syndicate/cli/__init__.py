@@ -22,6 +22,7 @@ __all__ = ["MODULE_OF", "app", "main"]
 # The module of `syndicate.cli` that registers each command (tests/test_cli_startup.py checks
 # it against the assembled app).
 MODULE_OF = {
+    "boards": "boards",
     "init": "commands",
     "validate": "commands",
     "build": "commands",

@@ -179,7 +179,7 @@ class FeedFiles:
         authorization = request.headers.get("authorization")
         rule = self.private.rule_for(path.relative)
         if rule is not None and not rule.allows(authorization):
-            return _unauthorized(authorization)
+            return _unauthorized(rule, authorization)
         opened = await run_in_threadpool(open_served, self.output, path)
         if opened is None:
             if path.relative in self.gone:
@@ -191,7 +191,7 @@ class FeedFiles:
             rule = rule or self._rule_after_resolving(opened)
             if rule is not None and not rule.allows(authorization):
                 opened.close()
-                return _unauthorized(authorization)
+                return _unauthorized(rule, authorization)
             return await self._respond(request, opened, private=rule is not None)
         except BaseException:
             opened.close()
@@ -294,10 +294,8 @@ def _not_found() -> Response:
     return PlainTextResponse("Not Found\n", status_code=404)
 
 
-def _unauthorized(authorization: str | None) -> Response:
-    challenge = 'Bearer realm="syndicate"'
-    if authorization:
-        challenge += ', error="invalid_token"'
+def _unauthorized(rule: PrivateRule, authorization: str | None) -> Response:
+    challenge = rule.challenge(authorization)
     return PlainTextResponse(
         "Unauthorized\n",
         status_code=401,
