@@ -14,6 +14,13 @@ What the mix looks like (taken from the five examples and the seeds they were ma
 - apply by email, or by URL and email (Indeed needs the company's email);
 - 4% closed, 2% draft, 2% expired, a quarter with an end date;
 - twelve departments, each a sub-folder of ``postings/`` as a team might sort them.
+
+A second shape, ``--shape wide`` (`wide_posting`), is modelled on an agency's export rather than
+one company's repository: 100 folders (of 1,000 files at 100,000), 500 companies, one to three
+locations, a salary for 60%, an intro paragraph and three sections of 4 to 9 long bullets (about
+2 to 3 KB of Markdown), and the postings outside the project folder (``postings:`` is an
+absolute path to a sibling folder), as when a separate checkout of the postings repository is
+published.
 """
 
 from __future__ import annotations
@@ -21,7 +28,7 @@ from __future__ import annotations
 import argparse
 import random
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
@@ -257,16 +264,75 @@ def posting(index: int, seed: int = DEFAULT_SEED) -> tuple[str, str, str]:
     return slug(department), posting_id, "\n".join(lines) + "\n" + body(rng)
 
 
-def postings(n: int, seed: int = DEFAULT_SEED) -> Iterator[tuple[str, str, str]]:
-    """Postings number 0 to ``n - 1``."""
-    return (posting(index, seed) for index in range(n))
+WIDE_FOLDERS = 100
+WIDE_COMPANIES = 500
+_FIRST = ("North", "Blue", "Alpine", "Silver", "Red", "Grand", "Lake", "Summit", "Iron", "Bright")
+_SECOND = ("field", "stone", "wave", "bridge", "gate", "point", "works", "line", "peak", "forge")
+_KIND = ("Staffing", "Logistics", "Health", "Systems", "Retail")
 
 
-def write_postings(folder: Path, n: int, seed: int = DEFAULT_SEED) -> int:
+def wide_company(number: int) -> str:
+    """Company number ``number`` (0 to 499) of the wide shape: 500 distinct names."""
+    first, rest = divmod(number, 50)
+    second, kind = divmod(rest, 5)
+    return f"{_FIRST[first]}{_SECOND[second]} {_KIND[kind]}"
+
+
+def long_sentence(rng: random.Random) -> str:
+    """Two clauses of prose: the wide shape's bullets are about twice the default's."""
+    first, second = sentence(rng), sentence(rng)
+    return f"{first[:-1]}, and {second[0].lower()}{second[1:]}"
+
+
+def wide_posting(index: int, seed: int = DEFAULT_SEED) -> tuple[str, str, str]:
+    """``(folder, posting id, file text)`` of posting ``index`` of the wide shape."""
+    rng = random.Random(f"wide:{seed}:{index}")
+    company = wide_company(rng.randrange(WIDE_COMPANIES))
+    title = f"{rng.choice(LEVELS)}{rng.choice(ROLES)}{rng.choice(FOCUS)}"
+    posting_id = f"{slug(company)[:24]}-{slug(title)[:40]}-{index:06d}"
+    folder = f"batch-{index % WIDE_FOLDERS:03d}"
+    posted = date(2026, 1, 5) + timedelta(days=rng.randrange(0, 320))
+    kinds = rng.choice(EMPLOYMENT)
+    lines = [
+        "---", f"id: {posting_id}", f"title: {_quote(title)}", f"date_posted: {posted}",
+        f"employment_type: {kinds[0] if len(kinds) == 1 else '[' + ', '.join(kinds) + ']'}",
+        f"company: {_quote(company)}", f"category: {rng.choice(DEPARTMENTS)}",
+    ]  # fmt: skip
+    places = rng.sample(CITIES, rng.randint(1, 3))
+    lines.append("locations:")
+    lines += [_location(city) for city in places]
+    lines.append(f"remote: {'hybrid' if rng.random() < 0.2 else 'onsite'}")
+    if rng.random() < 0.6:
+        lines.append(_salary(rng, places[0].currency))
+    email = f"email: jobs@{slug(company)[:20]}.example.com"
+    lines.append(f'apply: {{url: "https://apply.example.com/{slug(company)}/{index}", {email}}}')
+    lines += ["language: en", "---"]
+    sections = [
+        f"### {heading}\n\n"
+        + "\n".join(f"* {long_sentence(rng)}" for _ in range(rng.randint(4, 9)))
+        for heading in rng.sample(HEADINGS, 3)
+    ]
+    text = "\n\n".join([paragraph(rng), *sections]) + "\n"
+    return folder, posting_id, "\n".join(lines) + "\n" + text
+
+
+Generator = Callable[[int, int], tuple[str, str, str]]
+SHAPES: dict[str, Generator] = {"default": posting, "wide": wide_posting}
+
+
+def postings(
+    n: int, seed: int = DEFAULT_SEED, shape: str = "default"
+) -> Iterator[tuple[str, str, str]]:
+    """Postings number 0 to ``n - 1`` of a shape (`SHAPES`)."""
+    make = SHAPES[shape]
+    return (make(index, seed) for index in range(n))
+
+
+def write_postings(folder: Path, n: int, seed: int = DEFAULT_SEED, shape: str = "default") -> int:
     """Write ``n`` posting files under ``folder`` (one sub-folder per department); bytes."""
     total = 0
     made: set[str] = set()
-    for department, posting_id, text in postings(n, seed):
+    for department, posting_id, text in postings(n, seed, shape):
         directory = folder / department
         if department not in made:
             directory.mkdir(parents=True, exist_ok=True)
@@ -286,7 +352,7 @@ organization:
   email: jobs@northwind.example.com
   location: {{city: Zurich, region: ZH, country: CH}}
 site: {{base_url: "https://jobs.northwind.example.com"}}
-postings: postings
+postings: {postings}
 output: feeds
 state: sqlite:///.syndicate/state.db
 timezone: Europe/Zurich
@@ -306,16 +372,35 @@ retry: {{max_attempts: 3, backoff: 100ms, max_backoff: 1s}}
 """
 
 
+def postings_folder(folder: Path, shape: str = "default") -> Path:
+    """Where `write_project` puts the postings of a project in ``folder``: inside it, or for
+    the wide shape beside it (``FOLDER-postings``)."""
+    if shape == "wide":
+        return folder.with_name(folder.name + "-postings").resolve()
+    return folder / "postings"
+
+
 def write_project(
-    folder: Path, n: int, *, endpoint: str, seed: int = DEFAULT_SEED, concurrency: int = 4
+    folder: Path,
+    n: int,
+    *,
+    endpoint: str,
+    seed: int = DEFAULT_SEED,
+    concurrency: int = 4,
+    shape: str = "default",
 ) -> int:
-    """A project folder: ``config.yaml`` and ``postings/`` with ``n`` postings; posting bytes."""
+    """A project folder: ``config.yaml`` and ``n`` postings (`postings_folder`); their bytes."""
     folder.mkdir(parents=True, exist_ok=True)
+    where = postings_folder(folder, shape)
     config = CONFIG.format(
-        n=n, organization=ORGANIZATION, endpoint=endpoint, concurrency=concurrency
+        n=n,
+        organization=ORGANIZATION,
+        endpoint=endpoint,
+        concurrency=concurrency,
+        postings="postings" if shape == "default" else _quote(str(where)),
     )
     (folder / "config.yaml").write_text(config, encoding="utf-8")
-    return write_postings(folder / "postings", n, seed)
+    return write_postings(where, n, seed, shape)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -325,8 +410,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("-n", type=int, default=1000, help="how many postings (default 1000)")
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED)
     parser.add_argument("--endpoint", default="http://127.0.0.1:8765", help="board server URL")
+    parser.add_argument("--shape", choices=sorted(SHAPES), default="default")
     args = parser.parse_args(argv)
-    size = write_project(args.folder, args.n, endpoint=args.endpoint, seed=args.seed)
+    size = write_project(
+        args.folder, args.n, endpoint=args.endpoint, seed=args.seed, shape=args.shape
+    )
     print(f"{args.n} postings ({size / 1e6:.1f} MB) in {args.folder}")
 
 

@@ -1,27 +1,34 @@
 """The benchmark: generate N postings, then time each step in a fresh process and print a table.
 
-``python -m benchmarks`` (from the repository root) runs N = 1,000, 10,000 and 100,000;
-``--sizes 1000,10000`` chooses.  For each N, in a new temporary project:
+``python -m benchmarks`` (from the repository root) runs N = 1,000, 10,000 and 100,000, each
+for both posting shapes of `benchmarks.generate` (``default`` and ``wide``); ``--sizes
+1000,10000`` and ``--shapes wide`` choose.  First the CLI's start-up (``syndicate --version``,
+``validate`` of the five example postings: the fastest of three runs).  Then for each N and
+shape, in a new temporary project:
 
 1. generate N postings (`benchmarks.generate`), which is timed but is not part of any figure;
 2. **cold build**: ``syndicate build`` with no output, no cache and no state;
-3. **warm build**: ``syndicate build`` again, nothing changed;
-4. **push**: every posting sent as a CREATE to the local board server (LinkedIn-style jobs API,
+3. **hugo build**: Hugo's build of the same posting files into the equivalent site and an
+   Indeed-style feed (`benchmarks.hugo_site`; skipped with ``--no-hugo`` or without Hugo);
+4. **warm build**: ``syndicate build`` again, nothing changed; then **validate, warm**;
+5. **push**: every posting sent as a CREATE to the local board server (LinkedIn-style jobs API,
    batches of 100, 50 ms of latency per request), without a build: pushes per second are the
    operations sent over the time from the first request to the last answer;
-5. **plan, no change**: ``syndicate publish --plan`` once everything is published;
-6. **publish, one edit**: one posting's title changed, then ``syndicate publish`` end to end
+6. **plan, no change**: ``syndicate publish --plan`` once everything is published;
+7. **publish, one edit**: one posting's title changed, then ``syndicate publish`` end to end
    (build, plan, push of the one UPDATE to the board, state recorded);
-7. **Indeed feed, coded vs profile**: the per-posting cost of rendering Indeed's feed with the
+8. **Indeed feed, coded vs profile**: the per-posting cost of rendering Indeed's feed with the
    coded target and with the Indeed board profile (`benchmarks.steps` ``render``).
 
-Every step runs in its own process, started fresh; its wall time is measured around the process
-and its peak memory is the larger of the process's ``ru_maxrss`` and the peak of the summed RSS
-of its process tree, sampled every 20 ms (the two differ only when a step uses worker
-processes).  The step is started by a small launcher process (`LAUNCHER`) that reads its
-``ru_maxrss`` with ``wait4``: a process started directly from this one would report this one's
-peak, board server included, since Linux carries the peak of the memory a process replaces by
-``exec`` over to it.
+Every step runs in its own process, started fresh; its wall time is measured around the process,
+its CPU time (user and system, the process and the worker processes it waited for, from
+``wait4``) and the load average are printed beside it (on a shared machine the wall time says
+more about the neighbours than about syndicate; the CPU time much less so), and its peak memory
+is the larger of the process's ``ru_maxrss`` and the peak of the summed RSS of its process tree,
+sampled every 20 ms (the two differ only when a step uses worker processes).  The step is
+started by a small launcher process (`LAUNCHER`) that reads its ``ru_maxrss`` with ``wait4``: a
+process started directly from this one would report this one's peak, board server included,
+since Linux carries the peak of the memory a process replaces by ``exec`` over to it.
 """
 
 from __future__ import annotations
@@ -40,21 +47,23 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from benchmarks.generate import DEFAULT_SEED, posting, write_project
+from benchmarks import hugo_site
+from benchmarks.generate import DEFAULT_SEED, SHAPES, postings_folder, write_project
 from syndicate.testing.board import DEFAULT_TOKEN, BoardServer
 
 REPO = Path(__file__).resolve().parent.parent
 DEFAULT_SIZES = (1_000, 10_000, 100_000)
 SETTLE_S = 5.0  # pause before each step, after writing out dirty pages
 CLI = ("-c", "from syndicate.cli import main; main()")
-# Runs argv[2:] and writes its ru_maxrss (KB) to argv[1]; small, so that the step's peak is its
-# own (see the module's docstring).
+# Runs argv[2:] and writes its ru_maxrss (KB) and CPU seconds (user, system: its own and those
+# of the descendants it waited for, its worker processes) to argv[1]; small, so that the step's
+# peak is its own (see the module's docstring).
 LAUNCHER = """
 import os, sys
 pid = os.posix_spawn(sys.argv[2], sys.argv[2:], os.environ)
 _, status, usage = os.wait4(pid, 0)
 with open(sys.argv[1], "w") as out:
-    out.write(str(usage.ru_maxrss))
+    out.write(f"{usage.ru_maxrss} {usage.ru_utime} {usage.ru_stime}")
 sys.exit(os.waitstatus_to_exitcode(status))
 """
 _PAGE = os.sysconf("SC_PAGE_SIZE")
@@ -70,6 +79,8 @@ class Step:
     rss_mb: float
     exit_code: int
     note: str = ""
+    cpu_s: float = 0.0  # user + system, the step's process and its workers
+    shape: str = "default"
 
 
 @dataclass(slots=True)
@@ -77,7 +88,7 @@ class Result:
     """Every step of every size, and how long generating the postings took."""
 
     steps: list[Step] = field(default_factory=list)
-    generated: dict[int, float] = field(default_factory=dict)
+    generated: dict[str, float] = field(default_factory=dict)  # by "N shape"
     cleanup: list[Path] = field(default_factory=list)
 
 
@@ -128,11 +139,18 @@ def _rss(pid: int) -> int:
 
 
 def measure(
-    name: str, argv: Sequence[str], *, cwd: Path, env: dict[str, str], logs: Path, n: int
+    name: str,
+    argv: Sequence[str],
+    *,
+    cwd: Path,
+    env: dict[str, str],
+    logs: Path,
+    n: int,
+    settle_s: float = SETTLE_S,
 ) -> tuple[Step, str]:
     """Run ``argv`` in a fresh process; its time, peak RSS and exit code, and its stdout."""
     logs.mkdir(parents=True, exist_ok=True)
-    settle()
+    settle(settle_s)
     slug = name.replace(" ", "-").replace(",", "")
     out_path, err_path = logs / f"{slug}.out", logs / f"{slug}.err"
     peak_path = logs / f"{slug}.maxrss"
@@ -146,10 +164,11 @@ def measure(
         seconds = time.perf_counter() - started
         sampled = sampler.stop()
     try:
-        maxrss = int(peak_path.read_text()) * 1024
-    except (OSError, ValueError):
-        maxrss = 0
-    step = Step(n, name, seconds, max(maxrss, sampled) / 2**20, process.returncode)
+        fields = peak_path.read_text().split()
+        maxrss, cpu = int(fields[0]) * 1024, float(fields[1]) + float(fields[2])
+    except (OSError, ValueError, IndexError):
+        maxrss, cpu = 0, 0.0
+    step = Step(n, name, seconds, max(maxrss, sampled) / 2**20, process.returncode, cpu_s=cpu)
     return step, out_path.read_text("utf-8", errors="replace")
 
 
@@ -166,10 +185,10 @@ def syndicate(*args: str) -> list[str]:
     return [sys.executable, *CLI, "-q", *args]
 
 
-def edit_one(project: Path, n: int, seed: int) -> tuple[str, str]:
+def edit_one(project: Path, n: int, seed: int, shape: str = "default") -> tuple[str, str]:
     """Change the title of the posting in the middle; its id and new title."""
-    department, posting_id, _ = posting(n // 2, seed)
-    path = project / "postings" / department / f"{posting_id}.md"
+    department, posting_id, _ = SHAPES[shape](n // 2, seed)
+    path = postings_folder(project, shape) / department / f"{posting_id}.md"
     lines = path.read_text("utf-8").splitlines(keepends=True)
     for index, line in enumerate(lines):
         if line.startswith("title: "):
@@ -181,17 +200,26 @@ def edit_one(project: Path, n: int, seed: int) -> tuple[str, str]:
 
 
 def run_size(
-    n: int, *, seed: int, board: BoardServer, work: Path, keep: bool, result: Result
+    n: int,
+    *,
+    seed: int,
+    board: BoardServer,
+    work: Path,
+    keep: bool,
+    result: Result,
+    shape: str = "default",
+    hugo_program: str | None = None,
 ) -> list[Step]:
-    """Every step for ``n`` postings, in a new project under ``work``."""
-    project = Path(tempfile.mkdtemp(prefix=f"bench-{n}-", dir=work))
+    """Every step for ``n`` postings of a shape, in a new project under ``work``; with a Hugo
+    program, Hugo's build of the same files right after the cold build."""
+    project = Path(tempfile.mkdtemp(prefix=f"bench-{shape}-{n}-", dir=work))
     logs = project / "logs"
     started = time.perf_counter()
-    size = write_project(project, n, endpoint=board.url + "/rest", seed=seed)
-    result.generated[n] = time.perf_counter() - started
+    size = write_project(project, n, endpoint=board.url + "/rest", seed=seed, shape=shape)
+    generated = result.generated[f"{n} {shape}"] = time.perf_counter() - started
     print(
-        f"\n{n:,} postings ({size / 1e6:.0f} MB) generated in {result.generated[n]:.1f} s "
-        f"into {project}",
+        f"\n{n:,} postings, {shape} shape ({size / 1e6:.0f} MB) generated in "
+        f"{generated:.1f} s into {postings_folder(project, shape)}",
         flush=True,
     )
     env = dict(os.environ, BENCH_LINKEDIN_TOKEN=DEFAULT_TOKEN)
@@ -201,6 +229,7 @@ def run_size(
 
     def step(name: str, argv: list[str]) -> tuple[Step, str]:
         measured, out = measure(name, argv, cwd=project, env=env, logs=logs, n=n)
+        measured.shape = shape
         steps.append(measured)
         _print_row(measured)
         return measured, out
@@ -209,12 +238,19 @@ def run_size(
     board.board.config = dataclasses.replace(board.board.config, latency=0.05)
     cold, _ = step("cold build", syndicate("--config", config, "build"))
     cold.note = _output_size(project / "feeds")
+    if hugo_program is not None:
+        hugo, _ = step(
+            "hugo build (same files)",
+            hugo_site.command(hugo_program, postings_folder(project, shape), project / "hugo"),
+        )
+        hugo.note = _output_size(project / "hugo") + f"; {hugo_site.version(hugo_program)}"
     step("warm build, no change", syndicate("--config", config, "build"))
+    step("validate, warm", syndicate("--config", config, "validate"))
     pushed, out = step("push (50 ms latency)", [sys.executable, "-m", "benchmarks.steps", "push",
                                                 config])  # fmt: skip
     pushed.note = _push_rate(out, board)
     step("publish --plan, no change", syndicate("--config", config, "publish", "--plan"))
-    posting_id, title = edit_one(project, n, seed)
+    posting_id, title = edit_one(project, n, seed, shape)
     edited, _ = step("publish, one posting edited", syndicate("--config", config, "publish"))
     edited.note = _board_has(board, posting_id, title)
     rendered, out = step("Indeed feed, coded vs profile",
@@ -222,7 +258,44 @@ def run_size(
     rendered.note = _render_costs(out)
     board.reset()
     if not keep:
-        result.cleanup.append(project)  # removed after the last size, not before the next
+        # removed after the last size, not before the next
+        result.cleanup += [project, postings_folder(project, shape)]
+    return steps
+
+
+def start_up(work: Path, *, repeat: int = 3) -> list[Step]:
+    """``syndicate --version`` and ``validate`` of the repository's five example postings, each
+    run ``repeat`` times in a fresh process: the fastest run of each (start-up is what is
+    measured, and the slower runs only add the machine's noise)."""
+    project = Path(tempfile.mkdtemp(prefix="bench-start-up-", dir=work))
+    shutil.copy(REPO / "config.yaml", project / "config.yaml")
+    shutil.copytree(REPO / "postings", project / "postings")
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [env.get("PYTHONPATH"), str(REPO)]))
+    steps = []
+    for name, args in (
+        ("syndicate --version", ["--version"]),
+        ("validate, 5 postings", ["-q", "validate"]),
+    ):
+        runs = [
+            measure(
+                name,
+                [sys.executable, *CLI, *args],
+                cwd=project,
+                env=env,
+                logs=project / "logs",
+                n=5,
+                settle_s=0.5,
+            )[0]
+            for _ in range(repeat)
+        ]
+        fastest = min(runs, key=lambda step: step.cpu_s)
+        fastest.note = "fastest of " + ", ".join(
+            f"{r.seconds:.2f} s ({r.cpu_s:.2f} s CPU)" for r in runs
+        )
+        _print_row(fastest)
+        steps.append(fastest)
+    shutil.rmtree(project, ignore_errors=True)
     return steps
 
 
@@ -277,31 +350,46 @@ def _board_has(board: BoardServer, posting_id: str, title: str) -> str:
     return f"the board does NOT show the edit (title {shown!r})"
 
 
+# Issue 17's numbers, on 2 cores at 100,000 postings.
 TARGETS = {
-    "cold build": "≤ 60 s, ≤ 400 MB, ≤ 1.5 × the 10,000 figure (at 100,000)",
-    "publish --plan, no change": "≤ 3 s (at 100,000)",
-    "publish, one posting edited": "≤ 5 s (at 100,000)",
+    "cold build": "≤ 30 s (about 0.6 ms of CPU per posting), faster than Hugo; peak RSS of the "
+    "process tree ≤ 300 MB and ≤ 1.2 × the 10,000 figure, on every shape",
+    "publish --plan, no change": "≤ 1 s",
+    "publish, one posting edited": "≤ 2 s",
+    "validate, warm": "≤ 10 s",
+    "push (50 ms latency)": "≥ 1,000 per second, memory flat",
+    "syndicate --version": "≤ 0.2 s",
+    "validate, 5 postings": "≤ 0.5 s",
 }
 
 
 def _print_row(step: Step) -> None:
     flag = "" if step.exit_code == 0 else f"  [exit {step.exit_code}]"
     print(
-        f"  {step.name:<30} {step.seconds:>8.2f} s {step.rss_mb:>8.0f} MB  {step.note}{flag}",
+        f"  {step.name:<30} {step.seconds:>8.2f} s {step.cpu_s:>8.2f} s CPU "
+        f"{_per_posting(step):>8} {step.rss_mb:>6.0f} MB  {step.note}{flag}  "
+        f"[load {os.getloadavg()[0]:.2f}]",
         flush=True,
     )
+
+
+def _per_posting(step: Step) -> str:
+    """CPU per posting, in ms: the figure whose growth with N shows a super-linear step."""
+    return f"{step.cpu_s * 1000 / step.postings:.3f} ms" if step.postings else ""
 
 
 def table(result: Result) -> str:
     """The figures as a Markdown table, one row per size and step."""
     lines = [
-        "| postings | step | seconds | peak RSS (MB) | notes |",
-        "| ---: | --- | ---: | ---: | --- |",
+        "| postings | shape | step | wall (s) | CPU (s) | CPU per posting | peak RSS (MB) "
+        "| notes |",
+        "| ---: | --- | --- | ---: | ---: | ---: | ---: | --- |",
     ]
     for step in result.steps:
         note = step.note + ("" if step.exit_code == 0 else f" (exit {step.exit_code})")
         lines.append(
-            f"| {step.postings:,} | {step.name} | {step.seconds:.2f} | {step.rss_mb:.0f} | {note} |"
+            f"| {step.postings:,} | {step.shape} | {step.name} | {step.seconds:.2f} "
+            f"| {step.cpu_s:.2f} | {_per_posting(step)} | {step.rss_mb:.0f} | {note} |"
         )
     return "\n".join(lines)
 
@@ -319,17 +407,40 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--work", type=Path, default=None, help="where projects are generated")
     parser.add_argument("--keep", action="store_true", help="keep the generated projects")
     parser.add_argument("--json", type=Path, default=None, help="also write the figures here")
+    parser.add_argument(
+        "--shapes",
+        default="default,wide",
+        help="comma-separated posting shapes of benchmarks.generate (default default,wide)",
+    )
+    parser.add_argument("--no-hugo", action="store_true", help="leave Hugo's build out")
     args = parser.parse_args(argv)
+    shapes = [shape.strip() for shape in args.shapes.split(",") if shape.strip()]
     sizes = [int(size.replace("_", "")) for size in args.sizes.split(",") if size.strip()]
     work = args.work or Path(tempfile.gettempdir())
     work.mkdir(parents=True, exist_ok=True)
     result = Result()
-    print(f"syndicate benchmark: {os.cpu_count()} CPU(s), sizes {sizes}, seed {args.seed}")
-    with BoardServer() as board:
+    print(
+        f"syndicate benchmark: {os.cpu_count()} CPU(s), sizes {sizes}, shapes {shapes}, "
+        f"seed {args.seed}, load average {os.getloadavg()[0]:.2f}"
+    )
+    hugo_program = None if args.no_hugo else hugo_site.hugo()
+    if hugo_program is None and not args.no_hugo:
+        print("hugo is not installed (run benchmarks/install-hugo.sh as root): no Hugo column")
+    print("\nstart-up (the CLI in a fresh process)")
+    result.steps += start_up(work)
+    with BoardServer(latency=0.05) as board:
         for n in sizes:
-            result.steps += run_size(
-                n, seed=args.seed, board=board, work=work, keep=args.keep, result=result
-            )
+            for shape in shapes:
+                result.steps += run_size(
+                    n,
+                    seed=args.seed,
+                    board=board,
+                    work=work,
+                    keep=args.keep,
+                    result=result,
+                    shape=shape,
+                    hugo_program=hugo_program,
+                )
     for project in result.cleanup:
         shutil.rmtree(project, ignore_errors=True)
     print("\n" + table(result))

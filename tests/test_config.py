@@ -234,3 +234,45 @@ def test_a_missing_section_is_reported_at_line_1(tmp_path: Path) -> None:
         load_settings(path)
     [problem] = caught.value.problems
     assert str(problem) == f"{path}:1: organization: is required"
+
+
+def test_posting_keys_are_what_resolving_each_path_whole_gives(tmp_path: Path) -> None:
+    """The state's key of a posting file: its path relative to the postings folder, resolved;
+    `posting_keys` resolves each directory once, and must say what `Path.resolve` says."""
+    root = tmp_path / "project"
+    postings = root / "postings"
+    (postings / "sales").mkdir(parents=True)
+    (postings / "sales" / "a.md").write_text("x")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "b.md").write_text("x")
+    (postings / "sales" / "b.md").symlink_to(elsewhere / "b.md")  # a file linked from outside
+    (postings / "linked").symlink_to(postings / "sales", target_is_directory=True)
+    (root / "config.yaml").write_text(
+        "organization: {name: Acme, url: 'https://acme.example'}\n"
+        "site: {base_url: 'https://jobs.acme.example'}\ntargets: {}\n"
+    )
+    settings = load_settings(root / "config.yaml")
+    paths = [
+        postings / "sales" / "a.md",
+        postings / "sales" / "b.md",
+        postings / "linked" / "a.md",
+        postings / "sales" / ".." / "sales" / "a.md",
+        elsewhere / "b.md",
+        postings,
+    ]
+    folder = postings.resolve()
+
+    def whole(path: Path) -> str:
+        resolved = path.resolve()
+        try:
+            return resolved.relative_to(folder).as_posix()
+        except ValueError:
+            return resolved.as_posix()
+
+    assert settings.posting_keys(paths) == [whole(path) for path in paths]
+    assert settings.posting_keys(paths)[:3] == [
+        "sales/a.md",
+        (elsewhere / "b.md").as_posix(),
+        "sales/a.md",
+    ]

@@ -13,10 +13,12 @@ from pathlib import Path
 import pytest
 
 from syndicate import parallel
-from syndicate.build import build
+from syndicate.adapters import Target
+from syndicate.build import BuildReport, build
 from syndicate.config import Settings
-from syndicate.errors import SyndicateError
+from syndicate.errors import Problem, SyndicateError
 from syndicate.loading import load_postings, load_project
+from syndicate.model import Posting
 from tests.test_cache import NOW, load, make_project, outputs, renders, uncached
 
 
@@ -35,6 +37,32 @@ def test_workers_render_what_one_process_renders(
     # With workers, every page is rendered by one of them; `workers: 1` keeps the work here.
     assert bool(rendered_here) is (workers == 1)
     assert outputs(settings) == uncached(settings, tmp_path)
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_workers_check_what_one_process_checks(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, workers: int
+) -> None:
+    here = make_project(tmp_path / "here").model_copy(update={"workers": 1})
+    expected = _problems(build(here, load(here), now=NOW))
+    assert expected  # the examples break some rules (LinkedIn's, Indeed's advice)
+    settings = make_project(tmp_path / "there").model_copy(update={"workers": workers})
+    checked_here: list[str] = []
+    original = Target.rules
+
+    def counted(self: Target, posting: Posting) -> list[Problem]:
+        checked_here.append(posting.id)
+        return original(self, posting)
+
+    monkeypatch.setattr(Target, "rules", counted)  # in this process only, not in the workers
+    report = build(settings, load(settings), now=NOW)
+    assert bool(checked_here) is (workers == 1)
+    assert _problems(report) == expected
+    assert outputs(settings) == uncached(settings, tmp_path)
+
+
+def _problems(report: BuildReport) -> list[tuple[str, str, str | None, str | None]]:
+    return sorted((str(p), str(p.severity), p.target, p.posting_id) for p in report.problems)
 
 
 def test_workers_load_what_one_process_loads(tmp_path: Path) -> None:

@@ -40,6 +40,7 @@ from syndicate.loading import (
     ShippedPosting,
     display_path,
 )
+from syndicate.loading.checking import WINDOW, check_ahead
 from syndicate.model import Posting
 from syndicate.output import FolderVersion, record_media_types, write_atomic
 from syndicate.parallel import ordered_map, worker_count
@@ -156,7 +157,7 @@ def build(
             result.disabled = target.disabled_reason()
             if not result.disabled:
                 runs.append(_Run(target, result, CachedChecks(target, cache, prefetch=False)))
-        _check(runs, on_air)
+        _check(runs, on_air, settings)
         files = (
             {f.posting_id: f for f in postings.files} if isinstance(postings, LoadResult) else {}
         )
@@ -273,14 +274,14 @@ def _select(lister: Lister, run: _Run) -> TargetListing:
     return selection
 
 
-def _check(runs: Sequence[_Run], postings: Sequence[LoadedPosting]) -> None:
-    """Every target's rules, posting by posting: a posting read back to be checked is read once
-    for every target."""
-    for start in range(0, len(postings), _AHEAD):
-        batch = postings[start : start + _AHEAD]
-        for run in runs:
-            run.checks.load(batch)
-        for ref in batch:
+def _check(runs: Sequence[_Run], postings: Sequence[LoadedPosting], settings: Settings) -> None:
+    """Every target's rules, posting by posting: what the cache lacks made by worker processes
+    when there is much (`syndicate.loading.checking`), else here, a posting read back to be
+    checked read once for every target."""
+    for start in range(0, len(postings), WINDOW):
+        window = postings[start : start + WINDOW]
+        check_ahead([run.checks for run in runs], window, settings)
+        for ref in window:
             for run in runs:
                 found = run.checks.problems(ref)
                 if any(p.severity is Severity.OMIT for p in found):

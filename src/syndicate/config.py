@@ -7,7 +7,9 @@ that holds them (``token_env: LINKEDIN_TOKEN``); see `syndicate.secret`.
 
 from __future__ import annotations
 
+import os
 import re
+from collections.abc import Iterable
 from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any
@@ -291,22 +293,46 @@ class Settings(_Section):
         """Where the build cache lives: the ``cache`` setting, else beside the state."""
         if self.cache is not None:
             return self.path(self.cache)
+        database = self.state_file()
+        if database is not None:
+            return database.parent / "cache"
+        return self.work_dir / "cache"
+
+    def state_file(self) -> Path | None:
+        """The SQLite file of the publish state (None for a server database or memory): a
+        command can tell there is no state without importing the state store."""
         prefix = "sqlite:///"
         url = self.state_url
         if url.startswith(prefix) and ":memory:" not in url and "mode=memory" not in url:
-            database = url[len(prefix) :].removeprefix("file:").split("?", 1)[0]
-            return Path(database).parent / "cache"
-        return self.work_dir / "cache"
+            return Path(url[len(prefix) :].removeprefix("file:").split("?", 1)[0])
+        return None
 
     def posting_key(self, path: Path | str) -> str:
         """A posting file's path relative to the postings folder, as the state records it
         (the same on every machine whatever folder the postings are checked out in)."""
-        folder = self.postings_dir.resolve()
-        resolved = Path(path).resolve()
-        try:
-            return resolved.relative_to(folder).as_posix()
-        except ValueError:
-            return resolved.as_posix()
+        return self.posting_keys([path])[0]
+
+    def posting_keys(self, paths: Iterable[Path | str]) -> list[str]:
+        """`posting_key` of each path, the folder and each directory resolved once (a plan
+        asks for every file's: resolving each path whole cost 0.2 ms a file)."""
+        folder = os.path.realpath(self.postings_dir)
+        inside = folder.rstrip(os.sep) + os.sep
+        directories: dict[str, str] = {}
+        keys: list[str] = []
+        for path in paths:
+            head, name = os.path.split(os.path.abspath(path))
+            if head not in directories:
+                directories[head] = os.path.realpath(head)
+            resolved = os.path.join(directories[head], name)
+            if name in {"", ".", ".."} or os.path.islink(resolved):
+                resolved = os.path.realpath(resolved)
+            if resolved == folder:
+                keys.append(".")
+            elif resolved.startswith(inside):
+                keys.append(resolved[len(inside) :].replace(os.sep, "/"))
+            else:
+                keys.append(resolved.replace(os.sep, "/"))
+        return keys
 
     @property
     def work_dir(self) -> Path:

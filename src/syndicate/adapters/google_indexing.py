@@ -69,7 +69,6 @@ from syndicate.adapters.base import (
     RenderContext,
     TargetOptions,
 )
-from syndicate.adapters.google_auth import shared_service_account
 from syndicate.adapters.http import AUTH_STATUS, RETRYABLE_STATUS, board_message, retry_after
 from syndicate.errors import AuthenticationError, PushError
 from syndicate.model import HttpUrl, Posting
@@ -264,6 +263,10 @@ class GoogleIndexing(PushTarget):
 
     def make_credentials(self) -> Credentials | None:
         if self.uses_service_account():
+            # Imported here: google-auth and cryptography cost 0.2 s to import, which every
+            # command would pay (`syndicate --version`, `validate`) for the one that sends.
+            from syndicate.adapters.google_auth import shared_service_account
+
             return shared_service_account(self.options.credentials_env, target=self.name)
         return StaticBearer(self.options.token_env)
 

@@ -26,7 +26,7 @@ rendered pieces, read from the store where it has them).
 
 from __future__ import annotations
 
-from syndicate.cache.checks import CachedChecks
+from syndicate.cache.checks import CachedChecks, encode_problems
 from syndicate.cache.fragments import Fragments
 from syndicate.cache.keys import code_fingerprint, target_key
 from syndicate.cache.store import (
@@ -50,6 +50,7 @@ __all__ = [
     "Fragments",
     "ParsedFile",
     "code_fingerprint",
+    "encode_problems",
     "lines_json",
     "read_lines",
     "target_key",

@@ -39,6 +39,18 @@ class CachedChecks:
             hashes = [p.content_hash for p in postings]
             self._known = self.cache.checks(self.key, hashes)
 
+    def has(self, loaded: Any) -> bool:
+        """Whether the loaded posting's result is at hand (read by `load`, or `add`ed)."""
+        return loaded.content_hash in self._known
+
+    def add(self, content_hash: str, text: str) -> None:
+        """A result checked elsewhere (`encode_problems` of the target's rules, made by a
+        worker process): used as a cached one, and remembered by `save`."""
+        self._known[content_hash] = text
+        self._fresh.append((content_hash, text))
+        if len(self._fresh) >= BATCH * 4:
+            self.save()
+
     def problems(self, loaded: Any) -> list[Problem]:
         """The target's problems with the loaded posting (errors and warnings)."""
         text = self._known.get(loaded.content_hash)
@@ -49,7 +61,7 @@ class CachedChecks:
                 pass  # a damaged entry: checked again below
         found = self.target.rules(loaded.posting)
         if self.cache is not None:
-            self._fresh.append((loaded.content_hash, _encode_problems(found)))
+            self._fresh.append((loaded.content_hash, encode_problems(found)))
             if len(self._fresh) >= BATCH * 4:
                 self.save()
         return found
@@ -61,7 +73,8 @@ class CachedChecks:
             self._fresh = []
 
 
-def _encode_problems(problems: Sequence[Problem]) -> str:
+def encode_problems(problems: Sequence[Problem]) -> str:
+    """Problems as the cache keeps them (the target and posting are given back on reading)."""
     return json.dumps(
         [
             [p.message, None if p.file is None else str(p.file), p.line, p.field, str(p.severity)]

@@ -8,13 +8,12 @@ import functools
 from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
 
 from syndicate.adapters import PullTarget, RenderContext, Target, create_targets
-from syndicate.build import BuildReport, TargetBuild, build
 from syndicate.cli import tables
 from syndicate.cli.base import (
     EXIT_INVALID,
@@ -29,13 +28,17 @@ from syndicate.cli.group import Command
 from syndicate.cli.progress import step_progress
 from syndicate.config import Settings
 from syndicate.errors import Problem, Severity, SyndicateError
-from syndicate.listing import Lister
 from syndicate.loading import LoadResult, PostingFile, display_path, load_project
 from syndicate.model import Phase
 from syndicate.postings import LoadedPosting
-from syndicate.references import ReferenceBook
 from syndicate.secret import mask
-from syndicate.state import StateStore, state_exists
+
+if TYPE_CHECKING:
+    from syndicate.build import BuildReport, TargetBuild
+    from syndicate.state import StateStore
+
+# The build, the listing and the state store (SQLAlchemy) are imported by the functions that use
+# them: `validate` of a project without a state needs none of them.
 
 # ---------------------------------------------------------------------------------------- init
 
@@ -129,8 +132,10 @@ def _reference_collisions(
 ) -> list[Problem]:
     """Reference numbers that two postings would give on a target that lists a job once per
     place (Indeed): an error at each of them, naming the other file."""
+    from syndicate.references import ReferenceBook
+
     problems: list[Problem] = []
-    store = StateStore(settings.state_url) if state_exists(settings.state_url) else None
+    store = _existing_state(settings)
     try:
         for target in targets:
             if not isinstance(target, PullTarget) or target.reference_scheme is None:
@@ -214,10 +219,13 @@ def _against_the_state(
 ) -> list[Problem]:
     """What the publish state says of these postings, when there is one: the files held at
     their last good version, the guard's refusals, and ids that changed since publishing."""
-    if not state_exists(settings.state_url):
+    store = _existing_state(settings)
+    if store is None:
         return []
+    from syndicate.listing import Lister
+
     now = datetime.now(UTC)
-    with StateStore(settings.state_url) as store:
+    with store:
         lister = Lister(settings, loaded, store, now)
         selections = []
         for target, found in checked:
@@ -286,6 +294,8 @@ def build_command(
     if output_format == "text":
         for problem in loaded.problems:
             runtime.problem(problem)
+    from syndicate.state import StateStore
+
     with StateStore(settings.state_url) as store, store.publish_lock(wait=True):
         report = _build_with_progress(runtime, settings, loaded, target, store)
     if output_format == "json":
@@ -299,8 +309,21 @@ def build_command(
 def _build_with_progress(
     runtime: Runtime, settings: Settings, loaded: LoadResult, only: str | None, store: StateStore
 ) -> BuildReport:
+    from syndicate.build import build
+
     with step_progress(runtime.err, quiet=runtime.verbosity < 0) as advance:
         return build(settings, loaded, only=only, progress=advance, store=store)
+
+
+def _existing_state(settings: Settings) -> StateStore | None:
+    """The publish state, opened, when there is one (None without importing the store when
+    its SQLite file is not there)."""
+    database = settings.state_file()
+    if database is not None and not database.is_file():
+        return None
+    from syndicate.state import StateStore, state_exists
+
+    return StateStore(settings.state_url) if state_exists(settings.state_url) else None
 
 
 def _build_problems(report: BuildReport, loaded: LoadResult) -> list[Problem]:

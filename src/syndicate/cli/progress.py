@@ -11,6 +11,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
 from rich.console import Console
 from rich.progress import (
@@ -23,7 +24,8 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
-from syndicate.build import Progress as BuildProgress
+if TYPE_CHECKING:  # the build is imported by the commands that build, not by `validate`
+    from syndicate.build import Progress as BuildProgress
 
 
 @contextmanager

@@ -8,7 +8,8 @@ The package, one job per module: `.discover` (the posting files below a folder, 
 messages show), `.parse` (one file's front matter and body → a `Posting`, problems located),
 `.files` (`PostingFile`, `LoadResult`, loading given files), `.cached` (the same with the build
 cache: unchanged files not read again, postings read back when asked for), `.project` (a
-folder's or a project's postings).  What the rest of syndicate uses is named here.
+folder's or a project's postings), `.checking` (the rule checks the cache lacks, made by the
+worker processes for a build).  What the rest of syndicate uses is named here.
 """
 
 from __future__ import annotations

@@ -12,7 +12,7 @@ The build cache is disposable; this is the durable copy, shared by every daemon 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any
 
@@ -22,6 +22,7 @@ from sqlalchemy.engine import Connection
 from syndicate.state.database import Database
 from syndicate.state.records import Hold, Listing, chunks, from_row, now_utc
 from syndicate.state.schema import holds_table, listings_table, versions_table
+from syndicate.state.sqlite import sqlite_records
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,10 +44,13 @@ class ListingStore:
 
     def all(self, target: str | None = None) -> dict[tuple[str, str], Listing]:
         """Every listing (of one target), keyed by ``(posting_id, target)``."""
-        query = sa.select(listings_table)
+        names = [f.name for f in fields(Listing)]  # posting_id and target first
+        query = sa.select(*(listings_table.c[name] for name in names))
         if target is not None:
             query = query.where(listings_table.c.target == target)
         with self._db.read() as conn:
+            if conn.dialect.name == "sqlite":
+                return sqlite_records(conn, query, listings_table, Listing, names)
             return {
                 (row.posting_id, row.target): from_row(Listing, row) for row in conn.execute(query)
             }

@@ -192,7 +192,18 @@ _Row = TypeVar("_Row", Delivery, Operation, Run, Listing, Hold, AuthFailure)
 
 def from_row(cls: type[_Row], row: sa.Row[Any]) -> _Row:
     values = row._mapping
-    return cls(**{f.name: values[f.name] for f in fields(cls)})
+    return cls(**{name: values[name] for name in _field_names(cls)})
+
+
+_FIELD_NAMES: dict[type, tuple[str, ...]] = {}
+
+
+def _field_names(cls: type) -> tuple[str, ...]:
+    # dataclasses.fields() per row cost as much as the rest of reading a table.
+    names = _FIELD_NAMES.get(cls)
+    if names is None:
+        names = _FIELD_NAMES[cls] = tuple(f.name for f in fields(cls))
+    return names
 
 
 def now_utc(now: datetime | None) -> datetime:

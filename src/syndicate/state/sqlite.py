@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -15,6 +15,7 @@ from syndicate.state.schema import DeliveryState, UTCDateTime, deliveries_table
 
 BUSY_TIMEOUT_MS = 30_000
 WRITE = "syndicate_write"  # execution option: this SQLite transaction will write
+_Record = TypeVar("_Record")
 
 
 def sqlite_deliveries(
@@ -26,19 +27,33 @@ def sqlite_deliveries(
         "state": DeliveryState,
         "delivered_kind": OperationKind,
     }
+    return sqlite_records(conn, query, deliveries_table, Delivery, names, enums)
+
+
+def sqlite_records(
+    conn: Connection,
+    query: sa.Select[Any],
+    table: sa.Table,
+    record: Callable[..., _Record],
+    names: Sequence[str],
+    readers: Mapping[str, Callable[[Any], Any]] | None = None,
+) -> dict[tuple[str, str], _Record]:
+    """The rows of ``query`` (which selects the columns ``names`` of ``table``, the two of the
+    key first) as ``record(*values)``, by key, read through the driver: SQLAlchemy's
+    conversions per value cost more than the reading of a whole table.  ``readers`` convert
+    the columns whose type this module does not know to read (enums)."""
     convert = [
-        enums.get(name) or _SQLITE_READERS.get(type(deliveries_table.c[name].type))
-        for name in names
+        (readers or {}).get(name) or _SQLITE_READERS.get(type(table.c[name].type)) for name in names
     ]
     converted = [(index, reader) for index, reader in enumerate(convert) if reader is not None]
     compiled = query.compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True})
-    found: dict[tuple[str, str], Delivery] = {}
+    found: dict[tuple[str, str], _Record] = {}
     for row in conn.exec_driver_sql(str(compiled)):
         values = list(row)
         for index, reader in converted:
             if values[index] is not None:
                 values[index] = reader(values[index])
-        found[(values[0], values[1])] = Delivery(*values)
+        found[(values[0], values[1])] = record(*values)
     return found
 
 
