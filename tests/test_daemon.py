@@ -174,7 +174,13 @@ def test_edits_and_expiry_reach_the_feeds_and_the_board(
         "the expired job closed at the board",
     )
     assert "8x8-inside-sales-manager" not in project.indeed_titles()
-    assert project.client.get("/careers/jobs/8x8-inside-sales-manager.html").status_code == 410
+    # The sync that closed it answers its page 410 once the sync has finished.
+    wait_for(
+        lambda: project.client.get("/careers/jobs/8x8-inside-sales-manager.html").status_code
+        == 410,
+        INTERVAL * 3,
+        "the expired job's page answering 410",
+    )
     assert all(job.creates == 1 for job in board.state().jobs.values())
     assert project.stop() == 0
 
