@@ -320,12 +320,17 @@ def test_a_scheduled_posting_is_listed_nowhere_until_its_moment_then_the_daemon_
             "the scheduled job at the board when its moment came",
         )
         assert datetime.now(UTC) >= starts
+        # The daemon builds beside its push: the feeds follow within the sync.
         wait_for(
             lambda: "sixsq-sales-manager" in project.indeed_titles(),
             10,
             "the scheduled job in the served Indeed feed",
         )
-        assert project.client.get("/careers/jobs/sixsq-sales-manager.html").status_code == 200
+        wait_for(
+            lambda: project.client.get("/careers/jobs/sixsq-sales-manager.html").status_code == 200,
+            10,
+            "the scheduled job's careers page",
+        )
         assert project.stop() == 0
     finally:
         if project.process is not None and project.process.poll() is None:
