@@ -20,6 +20,10 @@ processes).  The step is started by a small launcher process (`LAUNCHER`) that r
 ``ru_maxrss`` with ``wait4``: a process started directly from this one would report this one's
 peak, board server included, since Linux carries the peak of the memory a process replaces by
 ``exec`` over to it.
+
+``python -m benchmarks --cluster`` runs the several-daemons step instead (`benchmarks.cluster`;
+it needs PostgreSQL): 1, 2 and 3 daemons converging 400 postings against the board with 100 ms
+of latency, then three with a rate limit.  ``--cluster --sizes 1000`` runs both.
 """
 
 from __future__ import annotations
@@ -37,11 +41,13 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from benchmarks.cluster import ClusterRun, cluster_table, run_cluster
 from benchmarks.generate import DEFAULT_SEED, posting, write_project
 from syndicate.testing.board import DEFAULT_TOKEN, BoardServer
 
 REPO = Path(__file__).resolve().parent.parent
 DEFAULT_SIZES = (1_000, 10_000, 100_000)
+PUSH_LATENCY = 0.05  # seconds the board takes to answer, in the push step
 SETTLE_S = 5.0  # pause before each step, after writing out dirty pages
 CLI = ("-c", "from syndicate.cli import main; main()")
 # Runs argv[2:] and writes its ru_maxrss (KB) to argv[1]; small, so that the step's peak is its
@@ -203,7 +209,6 @@ def run_size(
         return measured, out
 
     board.reset()
-    board.board.latency = 0.05
     cold, _ = step("cold build", syndicate("--config", config, "build"))
     cold.note = _output_size(project / "feeds")
     step("warm build, no change", syndicate("--config", config, "build"))
@@ -239,8 +244,8 @@ def _push_rate(out: str, board: BoardServer) -> str:
         return "no report"
     # The board's own record of the requests: private, read under its lock (a full state()
     # copy of 100,000 jobs would cost more than the step).
-    with board.board._lock:
-        times = [record.at for record in board.board._view.requests]
+    with board.board.lock:
+        times = [record.at for record in board.board.state.requests]
     if not times:
         return f"{report['sent']} sent"
     span = (max(times) - min(times)).total_seconds() + board.board.latency
@@ -252,8 +257,8 @@ def _push_rate(out: str, board: BoardServer) -> str:
 
 
 def _board_has(board: BoardServer, posting_id: str, title: str) -> str:
-    with board.board._lock:
-        job = board.board._view.jobs.get(posting_id)
+    with board.board.lock:
+        job = board.board.state.jobs.get(posting_id)
         shown = job.fields.get("title") if job else None
     if shown == title:
         return "the board shows the edit"
@@ -295,33 +300,57 @@ def main(argv: list[str] | None = None) -> None:
     )
     parser.add_argument(
         "--sizes",
-        default=",".join(map(str, DEFAULT_SIZES)),
-        help="comma-separated numbers of postings (default 1000,10000,100000)",
+        default=None,
+        help="comma-separated numbers of postings (default 1000,10000,100000; none with --cluster)",
+    )
+    parser.add_argument(
+        "--cluster", action="store_true", help="time several daemons on one PostgreSQL state"
+    )
+    parser.add_argument("--daemons", default="1,2,3", help="with --cluster: how many daemons")
+    parser.add_argument("--cluster-postings", type=int, default=400)
+    parser.add_argument("--latency", type=float, default=0.1, help="seconds, with --cluster")
+    parser.add_argument(
+        "--rate-limit", type=float, default=8.0, help="the webhook's, with --cluster (0: none)"
     )
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED)
     parser.add_argument("--work", type=Path, default=None, help="where projects are generated")
     parser.add_argument("--keep", action="store_true", help="keep the generated projects")
     parser.add_argument("--json", type=Path, default=None, help="also write the figures here")
     args = parser.parse_args(argv)
-    sizes = [int(size.replace("_", "")) for size in args.sizes.split(",") if size.strip()]
+    sizes_text = args.sizes
+    if sizes_text is None:
+        sizes_text = "" if args.cluster else ",".join(map(str, DEFAULT_SIZES))
+    sizes = [int(size.replace("_", "")) for size in sizes_text.split(",") if size.strip()]
     work = args.work or Path(tempfile.gettempdir())
     work.mkdir(parents=True, exist_ok=True)
     result = Result()
     print(f"syndicate benchmark: {os.cpu_count()} CPU(s), sizes {sizes}, seed {args.seed}")
-    with BoardServer() as board:
-        for n in sizes:
-            result.steps += run_size(
-                n, seed=args.seed, board=board, work=work, keep=args.keep, result=result
-            )
-    for project in result.cleanup:
-        shutil.rmtree(project, ignore_errors=True)
-    print("\n" + table(result))
-    for name, target in TARGETS.items():
-        print(f"target, {name}: {target}")
+    if sizes:
+        with BoardServer(latency=PUSH_LATENCY) as board:
+            for n in sizes:
+                result.steps += run_size(
+                    n, seed=args.seed, board=board, work=work, keep=args.keep, result=result
+                )
+        for project in result.cleanup:
+            shutil.rmtree(project, ignore_errors=True)
+        print("\n" + table(result))
+        for name, target in TARGETS.items():
+            print(f"target, {name}: {target}")
+    runs: list[ClusterRun] = []
+    if args.cluster:
+        counts = [int(n) for n in args.daemons.split(",") if n.strip()]
+        runs = run_cluster(counts, postings=args.cluster_postings, latency=args.latency,
+                           rate_limit=args.rate_limit or None, work=work)  # fmt: skip
+        print("\n" + cluster_table(runs))
+        print("target: three daemons take at most half the time of one; the rate limit holds")
     if args.json:
         args.json.write_text(
             json.dumps(
-                {"steps": [asdict(s) for s in result.steps], "generated": result.generated},
+                {
+                    "steps": [asdict(s) for s in result.steps],
+                    "generated": result.generated,
+                    "cluster": [asdict(run) for run in runs],
+                },
                 indent=2,
             )
         )
