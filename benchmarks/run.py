@@ -11,7 +11,9 @@
    operations sent over the time from the first request to the last answer;
 5. **plan, no change**: ``syndicate publish --plan`` once everything is published;
 6. **publish, one edit**: one posting's title changed, then ``syndicate publish`` end to end
-   (build, plan, push of the one UPDATE to the board, state recorded).
+   (build, plan, push of the one UPDATE to the board, state recorded);
+7. **Indeed feed, coded vs profile**: the per-posting cost of rendering Indeed's feed with the
+   coded target and with the Indeed board profile (`benchmarks.steps` ``render``).
 
 Every step runs in its own process, started fresh; its wall time is measured around the process
 and its peak memory is the larger of the process's ``ru_maxrss`` and the peak of the summed RSS
@@ -29,6 +31,7 @@ of latency, then three with a rate limit.  ``--cluster --sizes 1000`` runs both.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import shutil
@@ -47,7 +50,6 @@ from syndicate.testing.board import DEFAULT_TOKEN, BoardServer
 
 REPO = Path(__file__).resolve().parent.parent
 DEFAULT_SIZES = (1_000, 10_000, 100_000)
-PUSH_LATENCY = 0.05  # seconds the board takes to answer, in the push step
 SETTLE_S = 5.0  # pause before each step, after writing out dirty pages
 CLI = ("-c", "from syndicate.cli import main; main()")
 # Runs argv[2:] and writes its ru_maxrss (KB) to argv[1]; small, so that the step's peak is its
@@ -209,6 +211,7 @@ def run_size(
         return measured, out
 
     board.reset()
+    board.board.config = dataclasses.replace(board.board.config, latency=0.05)
     cold, _ = step("cold build", syndicate("--config", config, "build"))
     cold.note = _output_size(project / "feeds")
     step("warm build, no change", syndicate("--config", config, "build"))
@@ -219,6 +222,9 @@ def run_size(
     posting_id, title = edit_one(project, n, seed)
     edited, _ = step("publish, one posting edited", syndicate("--config", config, "publish"))
     edited.note = _board_has(board, posting_id, title)
+    rendered, out = step("Indeed feed, coded vs profile",
+                         [sys.executable, "-m", "benchmarks.steps", "render", config])  # fmt: skip
+    rendered.note = _render_costs(out)
     board.reset()
     if not keep:
         result.cleanup.append(project)  # removed after the last size, not before the next
@@ -235,6 +241,17 @@ def _output_size(folder: Path) -> str:
             total += os.stat(Path(directory, name)).st_size
             files += 1
     return f"{files:,} files, {total / 1e6:,.0f} MB written"
+
+
+def _render_costs(out: str) -> str:
+    try:
+        figures = json.loads(out.strip().splitlines()[-1])
+    except (ValueError, IndexError):
+        return "no figures"
+    coded, profile = figures["coded_us_per_posting"], figures["profile_us_per_posting"]
+    return (
+        f"coded {coded:.0f} µs/posting, profile {profile:.0f} µs/posting ({profile / coded:.2f}×)"
+    )
 
 
 def _push_rate(out: str, board: BoardServer) -> str:
@@ -326,7 +343,7 @@ def main(argv: list[str] | None = None) -> None:
     result = Result()
     print(f"syndicate benchmark: {os.cpu_count()} CPU(s), sizes {sizes}, seed {args.seed}")
     if sizes:
-        with BoardServer(latency=PUSH_LATENCY) as board:
+        with BoardServer() as board:
             for n in sizes:
                 result.steps += run_size(
                     n, seed=args.seed, board=board, work=work, keep=args.keep, result=result

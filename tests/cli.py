@@ -3,11 +3,20 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 SCRIPT = Path(sys.executable).parent / "syndicate"
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def copy_examples(folder: Path) -> Path:
+    """The repository's config.yaml and example postings, copied into ``folder``."""
+    shutil.copy(ROOT / "config.yaml", folder / "config.yaml")
+    shutil.copytree(ROOT / "postings", folder / "postings")
+    return folder
 
 
 def run(

@@ -145,7 +145,7 @@ def test_preview_prints_one_posting(project: Path) -> None:
     assert result.returncode == 0, result.stderr
     assert "<referencenumber><![CDATA[sixsq-sales-manager]]></referencenumber>" in result.stdout
     unknown = run("preview", "nope", "--target", "indeed", cwd=project)
-    assert unknown.returncode == 1
+    assert unknown.returncode == 2  # a usage error, listing the ids
     assert "no posting with id 'nope'" in unknown.stderr
     assert run("preview", "sixsq-sales-manager", "--target", "nope", cwd=project).returncode == 2
 

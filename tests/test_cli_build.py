@@ -25,11 +25,11 @@ IDS = (
 )
 # The Canonical examples are remote jobs open worldwide; they opt out of Indeed's feed.
 ON_INDEED = tuple(i for i in IDS if not i.startswith("canonical-"))
-# The repository config's pull targets, by the kind their registered type declares.
+# The repository config's enabled pull targets, by the kind their registered type declares.
 PULL_TARGETS = tuple(
     name
     for name, options in load_settings(ROOT / "config.yaml").targets.items()
-    if target_class(options.type).kind is TargetKind.PULL
+    if target_class(options.type).kind is TargetKind.PULL and options.enabled
 )
 ATOM = "{http://www.w3.org/2005/Atom}"
 SITEMAP = "{http://www.sitemaps.org/schemas/sitemap/0.9}"
@@ -165,7 +165,7 @@ def test_build_leaves_a_rule_breaking_posting_out_of_that_target_and_exits_1(
 def test_build_of_an_unknown_target_is_a_usage_error(project: Path) -> None:
     result = run("build", "--target", "nope", cwd=project)
     assert result.returncode == 2
-    assert "'nope' is not a configured target; choose from: indeed, jsonld" in result.stderr
+    assert "'nope' is not a configured target; pull targets: indeed, jsonld" in result.stderr
     assert not (project / "feeds").exists()
 
 
@@ -224,11 +224,11 @@ def test_preview_for_linkedin_prints_the_json_element(project: Path) -> None:
 
 def test_preview_of_an_unknown_posting_or_target_fails_clearly(project: Path) -> None:
     unknown_id = run("preview", "nope", "--target", "indeed", cwd=project)
-    assert unknown_id.returncode == 1
+    assert unknown_id.returncode == 2
     assert "no posting with id 'nope'" in unknown_id.stderr
     assert "sixsq-sales-manager" in unknown_id.stderr  # the ids that do exist
     assert unknown_id.stdout == ""
     unknown_target = run("preview", "sixsq-sales-manager", "--target", "nope", cwd=project)
     assert unknown_target.returncode == 2
-    assert "'nope' is not a configured target; choose from: indeed" in unknown_target.stderr
+    assert "'nope' is not a configured target; pull targets: indeed" in unknown_target.stderr
     assert unknown_target.stdout == ""

@@ -21,6 +21,8 @@ from lxml import html as lxml_html
 
 from syndicate import content
 from syndicate.adapters import REGISTRY, PullTarget, PushTarget, RenderContext, Target, target_class
+from syndicate.adapters.profiles import ProfileOptions, ProfileTarget
+from syndicate.adapters.profiles.loader import available
 from syndicate.config import Settings
 from syndicate.model import Posting
 from syndicate.operations import OperationKind
@@ -43,7 +45,10 @@ HOSTILE_CODE = ("alert(", "steal()", "evil.example")
 
 def target_of(type_name: str, settings: Settings) -> Target:
     """A target of ``type_name``: as the repository's config.yaml configures it, else with its
-    options' defaults."""
+    options' defaults; ``profile:<name>`` is the built-in board profile ``name``."""
+    if type_name.startswith("profile:"):
+        profile = type_name.partition(":")[2]
+        return ProfileTarget(profile, ProfileOptions(profile=profile), settings)
     for name, options in settings.targets.items():
         if options.type == type_name:
             return target_class(type_name)(name, options, settings)
@@ -54,7 +59,8 @@ def target_of(type_name: str, settings: Settings) -> Target:
 def hostile(posting: Posting) -> Posting:
     """``posting`` with a description that tries every trick, still a valid posting."""
     data = posting.model_dump(mode="json", exclude={"description_html"}, exclude_none=True)
-    data["description"] = HOSTILE_DESCRIPTION
+    # The posting's own text follows, so that boards with a minimum length take it still.
+    data["description"] = HOSTILE_DESCRIPTION + "\n\n" + posting.description
     data["title"] = posting.title + " & Co"
     return Posting.model_validate(data, context={"timezone": UTC})
 
@@ -211,7 +217,10 @@ def check_hostile_posting(target: Target, examples: list[Posting], settings: Set
             assert_no_markup(target.payload(OperationKind.CREATE, posting.id, posting, context))
 
 
-TYPES = REGISTRY.names()
+# Every registered type; the profile type once per built-in board profile.
+TYPES = [name for name in REGISTRY.names() if name != "profile"] + [
+    f"profile:{name}" for name in sorted(available(None))
+]
 
 
 @pytest.mark.parametrize("type_name", TYPES)

@@ -24,10 +24,10 @@ from pathlib import Path
 
 import httpx
 import pytest
-from cli import run as run_cli
 from lxml import etree
 
 from syndicate.testing.board import BoardServer
+from tests.cli import run as run_cli
 from tests.helpers import wait_for
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -76,7 +76,7 @@ class Project:
         shutil.copytree(ROOT / "postings", folder / "postings")
         self.client = httpx.Client(base_url=self.url, timeout=5)
 
-    def start(self) -> None:
+    def start(self, log_format: str = "json") -> None:
         env = {
             **os.environ,
             "LINKEDIN_TOKEN": TOKEN,
@@ -86,9 +86,9 @@ class Project:
         }
         self.log = (self.folder / "daemon.log").open("ab")
         self.process = subprocess.Popen(
-            [str(SCRIPT), "daemon", "--log-format", "json"],
+            [str(SCRIPT), "daemon", "--log-format", log_format],
             cwd=self.folder,
-            env=env,
+            env={**env, "COLUMNS": "80"},
             stdout=self.log,
             stderr=self.log,
         )
@@ -182,6 +182,9 @@ def test_edits_and_expiry_reach_the_feeds_and_the_board(
 def test_feed_server_answers_as_documented(project: Project) -> None:
     project.start()
     client = project.client
+    home = client.get("/")  # the server's address leads a person to the jobs
+    assert home.status_code == 302 and home.headers["location"] == "/careers/"
+    assert 'href="jobs/sixsq-sales-manager.html"' in client.get("/", follow_redirects=True).text
     full = client.get("/indeed.xml")
     assert full.status_code == 200 and full.headers["content-type"].startswith("application/xml")
     etag, modified = full.headers["etag"], full.headers["last-modified"]
@@ -335,3 +338,57 @@ def test_a_scheduled_posting_is_listed_nowhere_until_its_moment_then_the_daemon_
     finally:
         if project.process is not None and project.process.poll() is None:
             project.process.kill()
+
+
+def test_a_taken_port_stops_the_daemon_before_anything_is_synced(
+    project: Project, board: BoardServer
+) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", project.port))
+        taken.listen()
+        result = run_cli("daemon", cwd=project.folder, env={"COLUMNS": "80"}, timeout=30)
+    assert result.returncode == 1, result.stderr
+    assert f"cannot serve on 127.0.0.1:{project.port}: address already in use" in result.stderr
+    assert "nothing was synced" in result.stderr
+    assert not (project.folder / "feeds").exists()
+    assert board.state().jobs == {} and board.state().deliveries == []
+
+
+def metric(text: str, name: str, **labels: str) -> float:
+    wanted = ",".join(f'{key}="{value}"' for key, value in sorted(labels.items()))
+    for line in text.splitlines():
+        series, _, value = line.rpartition(" ")
+        if series.split("{")[0] == name and sorted(series[len(name) + 1 : -1].split(",")) == sorted(
+            wanted.split(",")
+        ):
+            return float(value)
+    return 0.0
+
+
+def test_metrics_count_an_operation_queued_through_several_syncs_once(
+    project: Project, board: BoardServer
+) -> None:
+    # 5 webhooks, 2 attempts each per sync: 20 refusals keep them queued through two syncs.
+    board.add_faults({"path": "/hook", "kind": "status", "status": 503, "times": 20})
+    project.start(log_format="text")
+    wait_for(
+        lambda: len({d.idempotency_key for d in board.state().deliveries}) == 5,
+        30,
+        "the queued webhooks delivered by a later sync",
+    )
+
+    def hook_successes() -> str | None:
+        text = project.client.get("/metrics").text
+        done = metric(text, "syndicate_pushes_total", target="hook", outcome="succeeded")
+        return text if done == 5 else None
+
+    text = wait_for(hook_successes, 10, "the successes counted")
+    assert metric(text, "syndicate_syncs_total", result="ok") >= 3
+    assert metric(text, "syndicate_pushes_total", target="hook", outcome="queued") == 5
+    assert project.stop() == 0
+    lines = [line for line in (project.folder / "daemon.log").read_text().splitlines() if line]
+    iso = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}[+-]\d\d:\d\d (INFO|WARNING|ERROR) ")
+    assert all(iso.match(line) for line in lines), lines[:5]  # one line per event, never wrapped
+    assert any(
+        " push " in line and "target=hook" in line and "outcome=queued" in line for line in lines
+    )

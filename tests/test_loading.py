@@ -57,7 +57,9 @@ CORPUS: dict[str, list[tuple[int, str | None, str]]] = {
     "bad-apply-email.md": [(9, "apply.email", "'jobs-at-example.com' is not an email address")],
     "bad-apply-url.md": [(9, "apply.url", "'javascript:alert(1)' is not an http(s) URL")],
     "bad-date.md": [(4, "date_posted", "'20 November 2026' is not an ISO date")],
-    "impossible-date.md": [(4, "date_posted", "'2026-02-30' is not an ISO date")],
+    "impossible-date.md": [
+        (4, "date_posted", "'2026-02-30' does not exist: February has 28 days in 2026")
+    ],
     "yaml-syntax-error.md": [(8, None, "YAML syntax error")],
     "yaml-alias-bomb.md": [(2, None, "YAML aliases expand to more than 10000 values")],
     "not-utf8.md": [(6, None, "is not UTF-8 text (byte 0xfc)")],

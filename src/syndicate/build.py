@@ -48,7 +48,31 @@ from syndicate.references import ReferenceBook
 from syndicate.state import Hold, StateStore
 
 MANIFEST = "build.json"
-Progress = Callable[[str, int], None]
+# Told (target name, postings rendered, postings to render) as a target renders and writes.
+Progress = Callable[[str, int, int], None]
+_PROGRESS_EVERY = 200  # postings between two progress reports
+
+
+class _Counted(PostingList):
+    """The postings a target renders, telling `Progress` how far the rendering has come (the
+    documents are written as they are rendered, so this is the progress of the whole step)."""
+
+    def __init__(self, files: Sequence[LoadedPosting], name: str, progress: Progress | None):
+        super().__init__(files)
+        self.name = name
+        self.progress = progress
+
+    def __iter__(self) -> Iterator[Posting]:
+        if self.progress is None:
+            yield from super().__iter__()
+            return
+        total = len(self.files)
+        for done, posting in enumerate(super().__iter__()):
+            if done % _PROGRESS_EVERY == 0:
+                self.progress(self.name, done, total)
+            yield posting
+
+
 _AHEAD = 500  # postings checked, and whose missing fragments are made, in one go
 _TASK = 100  # postings a worker renders per task
 
@@ -173,11 +197,12 @@ def build(
         runs = [run for run in runs if not manifest.still_written(run, code, settings.output_dir)]
         _make_ahead(runs, on_air, settings)
         for run in runs:
-            documents = run.target.render(PostingList(run.accepted), run.render_context)
+            listed = _Counted(run.accepted, run.target.name, progress)
+            documents = run.target.render(listed, run.render_context)
             _write(run.target, documents, settings.output_dir, run.result)
             manifest.written(run, code, settings.output_dir)
             if progress:
-                progress(run.target.name, len(run.accepted))
+                progress(run.target.name, len(run.accepted), len(run.accepted))
         manifest.save()
         record_media_types(
             settings.output_dir, {k: v for run in runs for k, v in run.result.media_types.items()}

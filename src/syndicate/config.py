@@ -22,6 +22,7 @@ from pydantic import (
     SerializeAsAny,
     ValidationError,
     field_validator,
+    model_validator,
 )
 
 from syndicate.diagnostics import Loc, problems_from_validation_error
@@ -128,13 +129,26 @@ class Guard(_Section):
 
 
 class PrivateFeed(_Section):
-    """A file (or, with a trailing ``/``, a folder) of ``output`` served only with a token.
+    """A file (or, with a trailing ``/``, a folder) of ``output`` served only to partners.
 
-    Requests must carry ``Authorization: Bearer <token>``, the token being the value of the
-    environment variable ``token_env``; while that variable is unset nobody can read the file.
+    Requests carry ``Authorization: Bearer <token>``, the token being the value of the
+    environment variable ``token_env``, or HTTP Basic credentials (RFC 7617): ``username``
+    and the password in the environment variable ``password_env`` (aggregators such as Adzuna
+    crawl "password protected" feed URLs).  Either or both may be set; while a variable is
+    unset, its way in is closed.
     """
 
-    token_env: EnvName
+    token_env: EnvName | None = None
+    username: Annotated[str, Field(min_length=1, pattern=r"^[^:\s]+$")] | None = None
+    password_env: EnvName | None = None
+
+    @model_validator(mode="after")
+    def _one_way_in(self) -> PrivateFeed:
+        if (self.username is None) != (self.password_env is None):
+            raise ValueError("HTTP Basic needs both username and password_env")
+        if self.token_env is None and self.username is None:
+            raise ValueError("needs token_env (bearer) or username and password_env (HTTP Basic)")
+        return self
 
 
 class Cluster(_Section):
@@ -310,6 +324,14 @@ class Settings(_Section):
         if options is None or not options.enabled:
             return None
         return f"{self._careers_folder(options)}{GONE_PAGE}"
+
+    def careers_home(self) -> str | None:
+        """The careers site's index under ``output`` (``careers/``), where the feed server
+        sends ``/``; None without an enabled careers site."""
+        options = self._careers_site()
+        if options is None or not options.enabled:
+            return None
+        return self._careers_folder(options)
 
     def careers_prefix(self) -> str:
         """The careers site's job pages under ``output`` as a URL prefix (``careers/jobs/``)."""

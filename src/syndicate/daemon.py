@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import logging
 import signal
+import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -78,6 +79,7 @@ class Syncer:
         self.on_finished: Callable[[LoadResult | None], None] = lambda _loaded: None
         self._reported: set[str] = set()  # problems logged already
         self.membership = Membership(settings, store, status)
+        self._queued: dict[str, set[int]] = {}  # open operation ids per target, last sync
 
     def __call__(self, reason: str = "schedule") -> None:
         """Run one sync; never raises (a failure is logged, counted and shown in /healthz)."""
@@ -138,10 +140,11 @@ class Syncer:
             self.status.set_queue_depth(queued)
         if report is not None:
             for name, target in report.targets.items():
+                newly_queued = self._newly_queued(name)
                 for outcome, count in (
                     ("succeeded", target.succeeded),
                     ("failed", target.failed),
-                    ("queued", target.queued),
+                    ("queued", newly_queued),
                 ):
                     if count:
                         self.metrics.pushes.inc(count, target=name, outcome=outcome)
@@ -158,6 +161,15 @@ class Syncer:
             queued=queued,
             error=str(error) if error else None,
         )
+
+    def _newly_queued(self, target: str) -> int:
+        """How many of the target's queued operations were not queued after the last sync:
+        an operation waiting through several syncs counts once, when it joins the queue (the
+        report's ``queued`` is the queue's whole depth after each run)."""
+        queued = self.store.open_ids(target)
+        new = queued - self._queued.get(target, set())
+        self._queued[target] = queued
+        return len(new)
 
     def _gone_pages(self, loaded: LoadResult) -> set[str]:
         """Careers pages (paths under output) of known postings that are not listed now, as
@@ -230,6 +242,24 @@ def _problem_text(found: dict[str, Any]) -> str:
     return str(problem)
 
 
+def _listen(host: str, port: int) -> socket.socket:
+    """A socket bound to ``host:port`` and listening, for the feed server."""
+    listening = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
+    try:
+        listening.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listening.bind((host, port))
+        listening.listen(2048)
+    except OSError as error:
+        listening.close()
+        reason = error.strerror or str(error)
+        raise SyndicateError(
+            f"cannot serve on {host}:{port}: {reason.lower()}; is another daemon running? "
+            "Stop it, or set server.port in the config (nothing was synced)"
+        ) from None
+    listening.set_inheritable(True)
+    return listening
+
+
 class _Server(uvicorn.Server):
     """uvicorn, with the daemon's signal handling: a signal stops the scheduler's work too, and
     the process exits normally afterwards (uvicorn itself would re-raise the signal)."""
@@ -272,7 +302,12 @@ class Daemon:
         )
 
     def run(self) -> None:
-        """Sync now and on schedule, serve the output, until SIGTERM or SIGINT."""
+        """Sync now and on schedule, serve the output, until SIGTERM or SIGINT.
+
+        The server's port is taken first: when it cannot be (another daemon holds it), this
+        raises `SyndicateError` before anything is synced.
+        """
+        listening = _listen(self.settings.server.host, self.settings.server.port)
         self.settings.output_dir.mkdir(parents=True, exist_ok=True)
         self.scheduler.add_job(
             self.syncer,
@@ -286,7 +321,7 @@ class Daemon:
         self.syncer.membership.start()
         watcher = self._start_watch() if self.settings.schedule.watch else None
         try:
-            self._serve()
+            self._serve(listening)
         finally:
             self.shutdown()
             if watcher is not None:
@@ -306,7 +341,7 @@ class Daemon:
         self.syncer.membership.stop()
         self.store.close()
 
-    def _serve(self) -> None:
+    def _serve(self, listening: socket.socket) -> None:
         server = self.settings.server
         app = create_app_for(
             self.settings, status=self.status, metrics=self.metrics, gone=self.gone
@@ -321,7 +356,7 @@ class Daemon:
             timeout_graceful_shutdown=5,
         )
         event(log, "serving", url=f"http://{server.host}:{server.port}/")
-        _Server(config, on_signal=self.stop.set).run()  # returns on SIGTERM / SIGINT
+        _Server(config, on_signal=self.stop.set).run(sockets=[listening])  # until a signal
 
     def _schedule_follow_up(self, loaded: LoadResult | None) -> None:
         """Run again when a retry or an expiry is due before the next interval."""

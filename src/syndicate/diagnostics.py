@@ -8,6 +8,7 @@ recruiter rather than a programmer, and a did-you-mean for unknown keys (``tittl
 from __future__ import annotations
 
 import difflib
+import re
 import types
 import typing
 from collections.abc import Callable, Iterable
@@ -17,6 +18,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
+from syndicate import hints
 from syndicate.errors import Problem
 
 Loc = tuple[int | str, ...]
@@ -97,12 +99,11 @@ def _message(detail: ErrorDetails, model: type[BaseModel]) -> str:
         suggestion = difflib.get_close_matches(str(loc[-1]), sorted(known), n=1, cutoff=0.6)
         hint = f"; did you mean '{suggestion[0]}'?" if suggestion else ""
         return f"is not a known field{hint}"
-    if kind == "enum":
-        expected = detail.get("ctx", {}).get("expected", "")
-        return f"{detail['input']!r} is not one of {expected}"
-    if kind == "literal_error":
-        expected = detail.get("ctx", {}).get("expected", "")
-        return f"{detail['input']!r} is not one of {expected}"
+    if kind in ("enum", "literal_error"):
+        expected = str(detail.get("ctx", {}).get("expected", ""))
+        meant = hints.enum_value(detail["input"], re.findall(r"'([^']*)'", expected))
+        fix = f"; write {meant}" if meant else ""
+        return f"{detail['input']!r} is not one of {expected}{fix}"
     if kind == "string_pattern_mismatch":
         return f"{detail['input']!r} does not have the required form"
     if kind in {"value_error", "assertion_error"}:

@@ -14,9 +14,6 @@ import sys
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from rich.console import Console
-from rich.logging import RichHandler
-
 from syndicate.secret import mask
 
 LogFormat = Literal["text", "json"]
@@ -43,7 +40,7 @@ def configure_logging(verbosity: int, log_format: LogFormat = "text") -> None:
         handler = logging.StreamHandler(sys.stderr)
         handler.setFormatter(JsonFormatter())
     else:
-        handler = RichHandler(console=Console(stderr=True), show_path=False, markup=False)
+        handler = logging.StreamHandler(sys.stderr)
         handler.setFormatter(TextFormatter())
     handler.addFilter(MaskSecrets())
     logging.basicConfig(level=level, handlers=[handler], force=True)
@@ -69,14 +66,21 @@ class MaskSecrets(logging.Filter):
 
 
 class TextFormatter(logging.Formatter):
-    """``message key=value key=value``."""
+    """``2026-12-01T18:37:14.120+01:00 INFO message key=value key=value``: one line per event
+    (never wrapped, whatever the width; a line break inside a value is written ``\n``), the
+    time in ISO 8601 with the local offset."""
 
     def format(self, record: logging.LogRecord) -> str:
-        text = super().format(record)
+        moment = datetime.fromtimestamp(record.created).astimezone()
+        text = f"{moment.isoformat(timespec='milliseconds')} {record.levelname:<7} "
+        text += record.getMessage()
         fields = getattr(record, _FIELDS, None)
         if fields:
             text += " " + " ".join(f"{key}={_text(value)}" for key, value in fields.items())
-        return text
+        if record.exc_info:
+            text += "\n" + mask(self.formatException(record.exc_info))
+            return text
+        return text.replace("\n", "\\n")
 
 
 class JsonFormatter(logging.Formatter):
@@ -97,4 +101,6 @@ class JsonFormatter(logging.Formatter):
 
 def _text(value: Any) -> str:
     text = str(value)
-    return json.dumps(text) if (" " in text or not text) else text
+    return (
+        json.dumps(text, ensure_ascii=False) if (" " in text or "\n" in text or not text) else text
+    )

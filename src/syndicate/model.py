@@ -32,7 +32,7 @@ from pydantic import (
 )
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
-from syndicate import content
+from syndicate import content, hints
 
 ID_PATTERN = r"^[a-z0-9_.-]{1,75}$"
 REF_PATTERN = r"^[A-Za-z0-9_.-]{1,100}$"
@@ -91,14 +91,18 @@ def _country(value: Any) -> str:
         raise ValueError(f"must be an ISO 3166-1 alpha-2 code such as CH or US, got {value!r}")
     code = value.strip().upper()
     if code not in COUNTRY_CODES:
-        raise ValueError(f"{value!r} is not an ISO 3166-1 alpha-2 country code (e.g. CH, US, FR)")
+        named = hints.country_code(value)
+        fix = f"; write {named}" if named else " (e.g. CH, US, FR)"
+        raise ValueError(f"{value!r} is not an ISO 3166-1 alpha-2 country code{fix}")
     return code
 
 
 def _currency(value: str) -> str:
     code = value.strip().upper()
     if code not in CURRENCY_CODES:
-        raise ValueError(f"{value!r} is not an ISO 4217 currency code (e.g. CHF, USD, EUR)")
+        named = hints.currency_code(value)
+        fix = f"; write {named}" if named else " (e.g. CHF, USD, EUR)"
+        raise ValueError(f"{value!r} is not an ISO 4217 currency code{fix}")
     return code
 
 
@@ -242,6 +246,9 @@ class Posting(_Strict):
                 try:
                     value = datetime.fromisoformat(text)
                 except ValueError:
+                    impossible = hints.impossible_date(text)
+                    if impossible:
+                        raise ValueError(f"{value!r} does not exist: {impossible}") from None
                     raise ValueError(
                         f"{value!r} is not an ISO date (2026-11-20) or datetime "
                         "(2026-11-20T09:00:00+01:00)"

@@ -19,7 +19,7 @@ from collections.abc import Iterator
 from importlib.metadata import entry_points
 from typing import Annotated, Any, ClassVar, Literal, Protocol, get_args, get_origin
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, field_validator
 
 ENTRY_POINT_GROUP = "syndicate.targets"
 
@@ -45,14 +45,33 @@ def marked(options: type[BaseModel], marker: object) -> frozenset[str]:
     )
 
 
+SELECTABLE = ("department", "category", "company", "country", "remote", "employment_type",
+              "language")  # fmt: skip
+
+
 class TargetOptions(BaseModel):
     """Options every target accepts; each target's own ``Options`` extends this and names its
-    type with a literal: ``type: Literal["indeed_xml"] = "indeed_xml"``."""
+    type with a literal: ``type: Literal["indeed_xml"] = "indeed_xml"``.
+
+    ``select`` maps posting fields to the values a target takes (``{department: [Sales],
+    country: [US, CA]}``): a posting whose field has none of them is left off the target, as
+    with ``boards: {<target>: false}``.  ``country`` is any of the posting's locations' or
+    applicant countries, ``employment_type`` any of its types; values compare case-blind.  It
+    decides which postings a target gets, not what they become (a transport option).
+    """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     type: str
     enabled: Annotated[bool, TRANSPORT] = True
+    select: Annotated[dict[Literal[SELECTABLE], list[str]], TRANSPORT] = {}  # type: ignore[valid-type]
+
+    @field_validator("select", mode="before")
+    @classmethod
+    def _listed(cls, value: Any) -> Any:
+        if isinstance(value, dict):
+            return {key: [v] if isinstance(v, str) else v for key, v in value.items()}
+        return value
 
 
 class TargetType(Protocol):

@@ -8,6 +8,7 @@ from typing import Any
 
 import yaml
 
+from syndicate import hints
 from syndicate.diagnostics import Loc, field_path
 from syndicate.errors import InputError, Problem, SyndicateError
 
@@ -83,6 +84,10 @@ def parse_yaml(
         mark = error.problem_mark or error.context_mark
         line = mark.line + 1 + line_offset if mark else line_offset + 1
         reason = error.problem or error.context or "invalid YAML"
+        if mark is not None and "mapping values are not allowed" in reason:
+            lines = text.splitlines()
+            hint = hints.unquoted_colon(lines[mark.line]) if mark.line < len(lines) else None
+            reason = f"{reason}; {hint}" if hint else reason
         raise error_type(f"YAML syntax error: {reason}", file=file, line=line) from None
     except yaml.YAMLError as error:
         raise error_type(f"YAML error: {error}", file=file, line=line_offset + 1) from None

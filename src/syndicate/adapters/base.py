@@ -97,6 +97,19 @@ class RenderContext:
         return posting.company or self.settings.organization.name
 
 
+def _selected(posting: Posting, key: str, allowed: Sequence[str]) -> bool:
+    """Whether the posting's ``key`` field has one of the ``allowed`` values (`select`)."""
+    if key == "country":
+        values = [loc.country for loc in posting.locations] + list(posting.applicant_locations)
+    elif key == "employment_type":
+        values = [str(kind) for kind in posting.employment_type]
+    else:
+        value = getattr(posting, key)
+        values = [] if value is None else [str(value)]
+    wanted = {value.casefold() for value in allowed}
+    return any(value.casefold() in wanted for value in values)
+
+
 # The settings every target may render from (besides its own options).
 RENDERED_SETTINGS = {"organization", "site", "timezone"}
 _CONNECT_TIMEOUT = 5.0  # seconds; at most the request timeout
@@ -109,6 +122,7 @@ class Target(ABC):
     kind: ClassVar[TargetKind]
     summary: ClassVar[str]
     Options: ClassVar[type[TargetOptions]]
+    spec_url: ClassVar[str | None] = None  # the board's own documentation of what it takes
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -130,6 +144,10 @@ class Target(ABC):
         if posting.opts_out_of(self.name):
             message = f"is left out of this target (boards: {{{self.name}: false}})"
             return [self.problem(posting, "boards", message, omit=True)]
+        for key, allowed in self.options.select.items():
+            if not _selected(posting, key, allowed):
+                message = f"is not selected for this target (select: {key}: {', '.join(allowed)})"
+                return [self.problem(posting, key, message, omit=True)]
         return self.check(posting)
 
     @abstractmethod
@@ -140,9 +158,10 @@ class Target(ABC):
         """What, besides the postings, decides what this target receives (options, templates…).
 
         A build whose postings and fingerprint are unchanged keeps the previous build time; a
-        push target whose fingerprint changes sends every posting again as an UPDATE.
+        push target whose fingerprint changes builds every payload again.  ``select`` decides
+        which postings, not what they become, so it is left out.
         """
-        return self.options.model_dump_json()
+        return self.options.model_dump_json(exclude={"select"})
 
     def rendered_from(self) -> str:
         """One digest of everything besides a posting that decides what this target makes of
@@ -181,8 +200,9 @@ class PullTarget(Target):
 
     kind: ClassVar[TargetKind] = TargetKind.PULL
     # The scheme of the reference numbers it lists a job's places with, for targets that
-    # list a job once per place (`syndicate.references`); None for the others.
-    reference_scheme: ClassVar[str | None] = None
+    # list a job once per place (`syndicate.references`); None for the others.  A profile
+    # target sets its own (so an instance attribute, not a class variable).
+    reference_scheme: str | None = None
     # Set by the build when it has a cache: per-posting fragments made before are reused.
     fragments: FragmentSource | None = None
 

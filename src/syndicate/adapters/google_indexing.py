@@ -224,6 +224,9 @@ class GoogleIndexing(PushTarget):
     """Tells Google when a job page appears, changes (URL_UPDATED) or goes away (URL_DELETED)."""
 
     summary: ClassVar[str] = "Google Indexing API"
+    spec_url: ClassVar[str | None] = (
+        "https://developers.google.com/search/apis/indexing-api/v3/using-api"
+    )
     Options: ClassVar[type[TargetOptions]] = GoogleIndexingOptions
     quota_unit: ClassVar[str] = "notifications"
     options: GoogleIndexingOptions

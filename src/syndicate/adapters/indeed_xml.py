@@ -69,6 +69,7 @@ from lxml import etree
 from syndicate import content
 from syndicate.adapters.base import Document, PullTarget, RenderContext, TargetOptions
 from syndicate.adapters.places import Spot, assign, place_slug, remote_countries
+from syndicate.adapters.xmltext import cdata_sections
 from syndicate.diagnostics import field_path
 from syndicate.errors import Problem
 from syndicate.model import EmploymentType, Posting, Remote, Salary, SalaryPeriod
@@ -123,18 +124,6 @@ class Place:
     country: str
     postal_code: str | None
     street: str | None
-
-
-def cdata_sections(value: str) -> list[str]:
-    """The CDATA sections that carry ``value``: split wherever ``]]>`` would end one early."""
-    parts = value.split("]]>")
-    if len(parts) == 1:
-        return parts
-    # "a]]>b" becomes "a]]" and ">b": no section contains "]]>", their concatenation is value.
-    return [
-        (">" if index else "") + part + ("]]" if index < len(parts) - 1 else "")
-        for index, part in enumerate(parts)
-    ]
 
 
 def indeed_description(posting: Posting) -> str:
@@ -317,8 +306,9 @@ class IndeedXml(PullTarget):
     """Indeed's XML feed: one ``<job>`` per place of every open posting."""
 
     summary: ClassVar[str] = "Indeed XML feed"
+    spec_url: ClassVar[str | None] = "https://docs.indeed.com/indeed-apply/xml-feed"
     Options: ClassVar[type[TargetOptions]] = IndeedXmlOptions
-    reference_scheme: ClassVar[str | None] = REFERENCE_SCHEME
+    reference_scheme: str | None = REFERENCE_SCHEME
     options: IndeedXmlOptions
 
     def check(self, posting: Posting) -> list[Problem]:

@@ -177,6 +177,9 @@ class JsonLd(PullTarget):
     """schema.org JobPosting objects, one per open posting."""
 
     summary: ClassVar[str] = "schema.org JobPosting (JSON-LD)"
+    spec_url: ClassVar[str | None] = (
+        "https://developers.google.com/search/docs/appearance/structured-data/job-posting"
+    )
     Options: ClassVar[type[TargetOptions]] = JsonLdOptions
     options: JsonLdOptions
 

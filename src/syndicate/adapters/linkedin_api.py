@@ -139,6 +139,9 @@ class LinkedInApi(PushTarget):
     """Creates, updates, renews and closes jobs through LinkedIn's Job Posting API."""
 
     summary: ClassVar[str] = "LinkedIn Job Posting API"
+    spec_url: ClassVar[str | None] = (
+        "https://learn.microsoft.com/en-us/linkedin/talent/job-postings/api/job-posting-api-schema"
+    )
     Options: ClassVar[type[TargetOptions]] = LinkedInApiOptions
     max_batch: ClassVar[int] = 100
     operation_keys: ClassVar[frozenset[str]] = frozenset({"jobPostingOperationType", "expireAt"})

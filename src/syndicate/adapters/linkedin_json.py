@@ -362,6 +362,9 @@ class LinkedInJson(PullTarget):
     """The LinkedIn job elements of every open posting, as one JSON file."""
 
     summary: ClassVar[str] = "LinkedIn job elements as JSON"
+    spec_url: ClassVar[str | None] = (
+        "https://learn.microsoft.com/en-us/linkedin/talent/job-postings/api/job-posting-api-schema"
+    )
     Options: ClassVar[type[TargetOptions]] = LinkedInJsonOptions
     options: LinkedInJsonOptions
 

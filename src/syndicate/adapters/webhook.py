@@ -232,6 +232,9 @@ class Webhook(PushTarget):
     """Posts each create, update and close as signed JSON."""
 
     summary: ClassVar[str] = "webhook"
+    spec_url: ClassVar[str | None] = (
+        "https://github.com/standard-webhooks/standard-webhooks/blob/main/spec/standard-webhooks.md"
+    )
     Options: ClassVar[type[TargetOptions]] = WebhookOptions
     options: WebhookOptions
 

@@ -3,7 +3,8 @@
 Each module below registers its commands on `app`; importing them here assembles the command.
 """
 
-from syndicate.cli import commands as _commands  # noqa: F401  (registers the commands)
+from syndicate.cli import boards as _boards  # noqa: F401  (registers the commands)
+from syndicate.cli import commands as _commands  # noqa: F401
 from syndicate.cli import daemon as _daemon  # noqa: F401
 from syndicate.cli import importing as _importing  # noqa: F401
 from syndicate.cli import publishing as _publishing  # noqa: F401

@@ -9,25 +9,29 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
 from rich.markup import escape
 
 from syndicate import __version__
-from syndicate.adapters import PullTarget, PushTarget, create_targets
+from syndicate.cli.group import Group as CommandGroup
+from syndicate.cli.problems import Group, grouped
 from syndicate.config import DEFAULT_CONFIG, Settings, load_settings
 from syndicate.errors import ConfigError, Problem, Severity, SyndicateError
 from syndicate.logs import configure_logging
 from syndicate.secret import mask, mask_values
 
 EXIT_OK, EXIT_INVALID, EXIT_USAGE, EXIT_QUEUED, EXIT_FAILED = 0, 1, 2, 3, 4
+JSON_VERSION = 1  # of every command's --format json document
 
 app = typer.Typer(
     name="syndicate",
+    cls=CommandGroup,
     help="Publish job postings from Markdown files to every job board, feed and careers site.",
     no_args_is_help=True,
     invoke_without_command=True,  # so that `syndicate --version` works alone
@@ -37,7 +41,6 @@ app = typer.Typer(
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 log = logging.getLogger("syndicate")
-_PIPED_WIDTH = 200
 
 
 @dataclass
@@ -49,6 +52,16 @@ class Runtime:
     out: Console
     err: Console
 
+    def apply_option(self, name: str, value: object) -> None:
+        """A global option given after the command name (`syndicate.cli.group`)."""
+        if name == "config" and isinstance(value, Path):
+            self.config_path = value
+        elif name == "verbose" and isinstance(value, int) and self.verbosity >= 0:
+            self.verbosity = max(self.verbosity, 0) + value
+        elif name == "quiet" and value:
+            self.verbosity = -1
+        configure_logging(self.verbosity)
+
     def settings(self) -> Settings:
         return load_settings(self.config_path)
 
@@ -57,14 +70,23 @@ class Runtime:
         if self.verbosity >= 0:
             self.out.print(mask(text), style=style, highlight=False)
 
-    def print_json(self, document: object) -> None:
-        """Print a JSON document to stdout, its values masked of secrets (keys untouched)."""
-        self.out.print_json(json.dumps(mask_values(document)))
+    def print_json(self, command: str, document: dict[str, Any]) -> None:
+        """Print a command's JSON document to stdout, its values masked of secrets (keys
+        untouched), named by its schema first: ``{"schema": "syndicate.status/1", …}`` (the
+        number changes only when a key is removed or changes meaning; docs/cli.md)."""
+        named = {"schema": f"syndicate.{command}/{JSON_VERSION}", **document}
+        self.out.print_json(json.dumps(mask_values(named)), indent=2)
 
-    def problem(self, problem: Problem) -> None:
+    def problem(self, problem: Problem | Group) -> None:
         """Print one problem to stderr as ``file:line: field: message [target]``."""
-        style = "red" if problem.severity is Severity.ERROR else "yellow"
+        error = isinstance(problem, Problem) and problem.severity is Severity.ERROR
+        style = "red" if error else "yellow"
         self.err.print(escape(mask(str(problem))), style=style, highlight=False, soft_wrap=True)
+
+    def problems(self, problems: Iterable[Problem]) -> None:
+        """Print problems in file order, alike warnings of many postings grouped unless -v."""
+        for problem in grouped(problems, verbose=self.verbosity > 0):
+            self.problem(problem)
 
 
 def runtime_of(ctx: typer.Context) -> Runtime:
@@ -75,9 +97,17 @@ def runtime_of(ctx: typer.Context) -> Runtime:
 def options(
     ctx: typer.Context,
     config: Annotated[
-        Path, typer.Option("--config", "-c", help="Configuration file.", show_default=True)
+        Path,
+        typer.Option(
+            "--config", "-c", metavar="PATH", help="Configuration file.", show_default=True
+        ),
     ] = DEFAULT_CONFIG,
-    verbose: Annotated[int, typer.Option("--verbose", "-v", count=True, help="Say more.")] = 0,
+    verbose: Annotated[
+        int,
+        typer.Option(
+            "--verbose", "-v", count=True, show_default=False, help="Say more (-vv: more)."
+        ),
+    ] = 0,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only problems.")] = False,
     version: Annotated[bool, typer.Option("--version", help="Print the version.")] = False,
 ) -> None:
@@ -102,34 +132,14 @@ def options(
 
 
 def _console(*, stderr: bool) -> Console:
-    # Piped into a file or another program, tables are printed whole rather than cut to 80 columns.
-    console = Console(stderr=stderr, soft_wrap=True)
-    if not console.is_terminal:
-        console.width = _PIPED_WIDTH
-    return console
+    # Lines of text are never wrapped (a problem stays one line for grep); tables fit the width:
+    # the terminal's, else $COLUMNS, else 80.  Rich honours NO_COLOR and colours terminals only.
+    return Console(stderr=stderr, soft_wrap=True)
 
 
 def check_format(output_format: str) -> None:
     if output_format not in {"text", "json"}:
         raise typer.BadParameter(f"{output_format!r}: use text or json", param_hint="--format")
-
-
-def check_target_name(
-    settings: Settings, name: str | None, *, pull_only: bool = False, push_only: bool = False
-) -> None:
-    if name is None:
-        return
-    kinds = (PullTarget,) if pull_only else (PushTarget,) if push_only else (PullTarget, PushTarget)
-    candidates = [t.name for t in create_targets(settings) if isinstance(t, kinds)]
-    if name not in candidates:
-        raise typer.BadParameter(
-            f"{name!r} is not a configured target; choose from: {', '.join(candidates)}",
-            param_hint="--target",
-        )
-
-
-def problem_order(problem: Problem) -> tuple[str, int]:
-    return (str(problem.file or ""), problem.line or 0)
 
 
 def main() -> None:

@@ -12,21 +12,21 @@ from typing import Annotated
 
 import typer
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn
-from rich.table import Table
 
 from syndicate.adapters import PullTarget, RenderContext, Target, create_targets
 from syndicate.build import BuildReport, TargetBuild, build
+from syndicate.cli import tables
 from syndicate.cli.base import (
     EXIT_INVALID,
     EXIT_OK,
     Runtime,
     app,
     check_format,
-    check_target_name,
-    problem_order,
     runtime_of,
 )
+from syndicate.cli.choices import check_posting_ids, check_target_name
+from syndicate.cli.group import Command
+from syndicate.cli.progress import step_progress
 from syndicate.config import Settings
 from syndicate.errors import Problem, Severity, SyndicateError
 from syndicate.listing import Lister
@@ -40,12 +40,13 @@ from syndicate.state import StateStore, state_exists
 # ---------------------------------------------------------------------------------------- init
 
 
-@app.command()
+@app.command(cls=Command)
 def init(
     ctx: typer.Context,
-    directory: Annotated[Path, typer.Argument(help="Folder to set up.")] = Path("."),
+    directory: Annotated[Path, typer.Argument(metavar="DIR", help="Folder to set up.")] = Path("."),
 ) -> None:
-    """Write a commented config.yaml and postings/ with one example posting.
+    """Write a commented config.yaml, postings/ with one example posting, and a .gitignore
+    for the generated feeds/ and the state in .syndicate/.
 
     Refuses to overwrite anything that exists.
 
@@ -56,6 +57,7 @@ def init(
     planned = {
         directory / "config.yaml": scaffold / "config.yaml",
         directory / "postings" / "example.md": scaffold / "example.md",
+        directory / ".gitignore": scaffold / "gitignore",
     }
     existing = [path for path in planned if path.exists()]
     if existing:
@@ -72,7 +74,7 @@ def init(
 # ------------------------------------------------------------------------------------ validate
 
 
-@app.command()
+@app.command(cls=Command)
 def validate(
     ctx: typer.Context,
     output_format: Annotated[
@@ -106,15 +108,15 @@ def validate(
     summary = _validate_summary(loaded, valid, problems)
     if output_format == "json":
         runtime.print_json(
+            "validate",
             {
                 "valid": [{"id": f.posting_id, "file": str(display_path(f.path))} for f in valid],
                 "problems": [p.to_dict() for p in problems],
                 "summary": summary,
-            }
+            },
         )
     else:
-        for problem in sorted(problems, key=problem_order):
-            runtime.problem(problem)
+        runtime.problems(problems)
         if runtime.verbosity > 0:
             for posting_file in valid:
                 runtime.say(f"ok {display_path(posting_file.path)} ({posting_file.posting.id})")
@@ -261,10 +263,13 @@ def _summary_line(summary: dict[str, int]) -> str:
 # --------------------------------------------------------------------------------------- build
 
 
-@app.command("build")
+@app.command("build", cls=Command)
 def build_command(
     ctx: typer.Context,
     target: Annotated[str | None, typer.Option("--target", "-t", help="Only this target.")] = None,
+    output_format: Annotated[
+        str, typer.Option("--format", "-f", help="text or json.", show_default=True)
+    ] = "text",
 ) -> None:
     """Render every enabled pull target (feeds, careers site) into the output folder.
 
@@ -274,14 +279,19 @@ def build_command(
     [b]Example[/b]: syndicate build && ls feeds/
     """
     runtime = runtime_of(ctx)
+    check_format(output_format)
     settings = runtime.settings()
     loaded = load_project(settings)
-    check_target_name(settings, target, pull_only=True)
-    for problem in loaded.problems:
-        runtime.problem(problem)
+    check_target_name(settings, target, "pull")
+    if output_format == "text":
+        for problem in loaded.problems:
+            runtime.problem(problem)
     with StateStore(settings.state_url) as store, store.publish_lock(wait=True):
         report = _build_with_progress(runtime, settings, loaded, target, store)
-    _print_build(runtime, report, loaded)
+    if output_format == "json":
+        runtime.print_json("build", _build_json(report, loaded))
+    else:
+        _print_build(runtime, report, loaded)
     failed = loaded.problems or not report.ok
     raise typer.Exit(EXIT_INVALID if failed else EXIT_OK)
 
@@ -289,34 +299,55 @@ def build_command(
 def _build_with_progress(
     runtime: Runtime, settings: Settings, loaded: LoadResult, only: str | None, store: StateStore
 ) -> BuildReport:
-    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn())
-    with Progress(*columns, console=runtime.err, disable=runtime.verbosity < 0) as bar:
-        tasks: dict[str, TaskID] = {}
-
-        def advance(name: str, done: int) -> None:
-            if name not in tasks:
-                tasks[name] = bar.add_task(f"rendering {name}", total=None)
-            bar.update(tasks[name], completed=done)
-
+    with step_progress(runtime.err, quiet=runtime.verbosity < 0) as advance:
         return build(settings, loaded, only=only, progress=advance, store=store)
 
 
-def _print_build(runtime: Runtime, report: BuildReport, loaded: LoadResult) -> None:
+def _build_problems(report: BuildReport, loaded: LoadResult) -> list[Problem]:
+    """What the build found, each at its file and line: postings a target left out or warned
+    about, files kept at their last good version, refused mass closes."""
     by_file = loaded.by_id()
+    found: list[Problem] = []
     for target in report.targets:
         for problem in target.left_out:
             located = by_file.get(problem.posting_id or "")
-            runtime.problem(_located(located, [problem])[0] if located else problem)
-    for problem in report.kept:
-        runtime.problem(problem)
+            found.append(_located(located, [problem])[0] if located else problem)
+    found.extend(report.kept)
+    found.extend(t.refusal.problem() for t in report.targets if t.refusal is not None)
+    return found
+
+
+def _build_json(report: BuildReport, loaded: LoadResult) -> dict[str, object]:
+    return {
+        "targets": [
+            {
+                "target": target.name,
+                "included": target.included,
+                "left_out": len(_left_out(target)),
+                "opted_out": target.opted_out,
+                "files": target.files,
+                "rewritten": target.changed,
+                "disabled": target.disabled,
+            }
+            for target in report.targets
+        ],
+        "problems": [p.to_dict() for p in [*loaded.problems, *_build_problems(report, loaded)]],
+    }
+
+
+def _left_out(target: TargetBuild) -> set[str | None]:
+    return {p.posting_id for p in target.left_out if p.severity is Severity.ERROR}
+
+
+def _print_build(runtime: Runtime, report: BuildReport, loaded: LoadResult) -> None:
+    runtime.problems(_build_problems(report, loaded))
+    table = tables.table(
+        "build",
+        *("target", "included", "left out", "files", "rewritten", "note"),
+        caption="rewritten: files replaced by this build (a folder counts once; 0: up to date)",
+    )
     for target in report.targets:
-        if target.refusal is not None:
-            runtime.problem(target.refusal.problem())
-    table = Table(title="build", title_justify="left")
-    for column in ("target", "included", "left out", "files", "changed", "note"):
-        table.add_column(column)
-    for target in report.targets:
-        left_out = {p.posting_id for p in target.left_out if p.severity is Severity.ERROR}
+        left_out = _left_out(target)
         table.add_row(
             target.name,
             str(target.included),
@@ -341,7 +372,7 @@ def _note(target: TargetBuild) -> str:
 # ------------------------------------------------------------------------------------- preview
 
 
-@app.command()
+@app.command(cls=Command)
 def preview(
     ctx: typer.Context,
     posting_id: Annotated[str, typer.Argument(metavar="ID", help="The posting's id.")],
@@ -360,8 +391,9 @@ def preview(
         for problem in loaded.problems:
             if problem.posting_id == posting_id:
                 runtime.problem(problem)
-        known = ", ".join(sorted(loaded.by_id())) or "none"
-        raise SyndicateError(f"no posting with id {posting_id!r} loaded (ids: {known})")
+        failed = {p.posting_id for p in loaded.problems if p.posting_id}
+        check_posting_ids([posting_id], {*loaded.by_id(), *failed}, hint="ID")
+        raise SyndicateError(f"no posting with id {posting_id!r} loaded")  # it failed to load
     chosen = next(t for t in create_targets(settings) if t.name == target)
     for problem in _located(found, chosen.rules(found.posting)):
         runtime.problem(problem)

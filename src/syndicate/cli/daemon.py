@@ -7,10 +7,11 @@ from typing import Annotated
 import typer
 
 from syndicate.cli.base import EXIT_OK, app, runtime_of
+from syndicate.cli.group import Command
 from syndicate.logs import LogFormat, configure_logging
 
 
-@app.command()
+@app.command(cls=Command)
 def daemon(
     ctx: typer.Context,
     log_format: Annotated[

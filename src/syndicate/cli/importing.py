@@ -8,21 +8,23 @@ from typing import Annotated
 
 import typer
 from rich.markup import escape
-from rich.table import Table
 
-from syndicate.cli.base import EXIT_INVALID, EXIT_OK, Runtime, app, problem_order, runtime_of
+from syndicate.cli import tables
+from syndicate.cli.base import EXIT_INVALID, EXIT_OK, Runtime, app, runtime_of
+from syndicate.cli.group import Command
+from syndicate.cli.problems import problem_order
 from syndicate.config import Settings
 from syndicate.errors import Severity
 from syndicate.importing import FORMATS, ImportOptions, ImportReport, import_sources
 from syndicate.importing.report import PostingResult
 
 
-@app.command("import")
+@app.command("import", cls=Command)
 def import_command(
     ctx: typer.Context,
     sources: Annotated[
         list[Path],
-        typer.Argument(metavar="SRC...", help="Files or folders to import (folders: every file)."),
+        typer.Argument(metavar="SRC", help="Files or folders to import (folders: every file)."),
     ],
     source_format: Annotated[
         str | None,
@@ -79,7 +81,7 @@ def import_command(
     )
     report = import_sources(sources, options)
     if report_format == "json":
-        runtime.print_json(report.to_dict())
+        runtime.print_json("import", report.to_dict())
     else:
         _print(runtime, report, settings)
     raise typer.Exit(EXIT_OK if report.ok else EXIT_INVALID)
@@ -101,9 +103,9 @@ def _print(runtime: Runtime, report: ImportReport, settings: Settings | None) ->
                 runtime.problem(posting.problem)
     if runtime.verbosity < 0:
         return
-    table = Table(title="import", title_justify="left")
-    for column in ("source", "format", "posting", "file", "result", "filled", "still needed"):
-        table.add_column(column)
+    table = tables.table(
+        "import", "source", "format", "posting", "file", "result", "filled", "still needed"
+    )
     for source in report.sources:
         if source.skipped and runtime.verbosity <= 0:
             continue

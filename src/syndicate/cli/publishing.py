@@ -11,6 +11,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from syndicate.adapters import PushTarget, create_targets
+from syndicate.cli import summary, tables
 from syndicate.cli.base import (
     EXIT_FAILED,
     EXIT_INVALID,
@@ -19,10 +20,11 @@ from syndicate.cli.base import (
     Runtime,
     app,
     check_format,
-    check_target_name,
     runtime_of,
 )
+from syndicate.cli.choices import check_posting_ids, check_target_name
 from syndicate.cli.commands import _located, _print_build
+from syndicate.cli.group import Command
 from syndicate.errors import Problem
 from syndicate.loading import LoadResult, load_project
 from syndicate.plan import Reason
@@ -41,7 +43,7 @@ from syndicate.status import (
 )
 
 
-@app.command("publish")
+@app.command("publish", cls=Command)
 def publish_command(
     ctx: typer.Context,
     plan: Annotated[
@@ -90,11 +92,13 @@ def publish_command(
     runtime = runtime_of(ctx)
     check_format(output_format)
     settings = runtime.settings()
-    check_target_name(settings, target, push_only=True)
+    check_target_name(settings, target, "push")
     loaded = load_project(settings)
-    for problem in loaded.problems:
-        runtime.problem(problem)
+    runtime.problems(loaded.problems)
     with StateStore(settings.state_url) as store:
+        if posting:
+            known = {*loaded.by_id(), *(pid for pid, _ in store.deliveries())}
+            check_posting_ids(posting, known)
         report = publish(
             settings,
             loaded,
@@ -116,7 +120,7 @@ def publish_command(
     for refusal in report.refusals:
         runtime.problem(refusal.problem())
     if output_format == "json":
-        runtime.print_json(_publish_json(report, waiting))
+        runtime.print_json("publish", _publish_json(report, waiting))
     else:
         _print_publish(
             runtime, report, loaded, waiting, any_ready=bool(push_targets(settings, target)[0])
@@ -208,17 +212,16 @@ def _print_publish(
         runtime.say(f"{name}: disabled ({reason})", style="yellow")
     if report.build is not None and report.targets:
         _print_build(runtime, report.build, loaded)
-    table = Table(title="plan" if not report.targets else "publish", title_justify="left")
-    for column in ("target", "operation", "posting", "reason"):
-        table.add_column(column)
+    title = "plan" if not report.targets else "publish"
+    table = tables.table(title, "target", "operation", "posting", "reason")
     upgrades: dict[tuple[str, str], int] = {}
     for op in report.plan.operations:
         if op.reason is Reason.UPGRADE:  # one line per target, with its count
             upgrades[(op.target, str(op.kind))] = upgrades.get((op.target, str(op.kind)), 0) + 1
         else:
-            table.add_row(op.target, str(op.kind), op.posting_id, escape(op.why))
+            table.add_row(op.target, tables.kind(str(op.kind)), op.posting_id, escape(op.why))
     for (target_name, kind), count in upgrades.items():
-        table.add_row(target_name, kind, f"{count:,} posting(s)", str(Reason.UPGRADE))
+        table.add_row(target_name, tables.kind(kind), f"{count:,} posting(s)", str(Reason.UPGRADE))
     if runtime.verbosity >= 0:
         if report.plan.operations:
             runtime.out.print(table)
@@ -238,12 +241,16 @@ def _print_publish(
         runtime.say(line, style="red" if result.failed else "yellow" if result.queued else None)
         for error in result.errors[:10]:
             runtime.err.print(escape(mask(f"  {error}")), style="red", highlight=False)
+    if any_ready:
+        runtime.say(summary.plan_line(report.plan), style="bold")
+    if report.targets:
+        runtime.say(summary.publish_line(report), style=summary.style_of(report))
 
 
 def _waiting_table(waiting: list[dict[str, Any]]) -> Table:
-    table = Table(title="queued and failed", title_justify="left")
-    for column in ("target", "operation", "posting", "state", "next attempt", "reason"):
-        table.add_column(column)
+    table = tables.table(
+        "queued and failed", "target", "operation", "posting", "state", "next attempt", "reason"
+    )
     for row in waiting:
         table.add_row(
             row["target"],
@@ -259,7 +266,7 @@ def _waiting_table(waiting: list[dict[str, Any]]) -> Table:
 # -------------------------------------------------------------------------------------- status
 
 
-@app.command()
+@app.command(cls=Command)
 def status(
     ctx: typer.Context,
     output_format: Annotated[str, typer.Option("--format", "-f", help="text or json.")] = "text",
@@ -277,6 +284,7 @@ def status(
     runtime = runtime_of(ctx)
     check_format(output_format)
     settings = runtime.settings()
+    check_target_name(settings, target)
     scheduled = scheduled_rows(load_project(settings), settings.timezone)
     with StateStore(settings.state_url) as store:
         rows = status_rows(store, target)
@@ -304,29 +312,26 @@ def status(
             "cluster": cluster,
             "summary": summary,
         }
-        runtime.print_json(document)
+        runtime.print_json("status", document)
         raise typer.Exit(code)
-    table = Table(title="status", title_justify="left")
-    for column in (
-        "posting",
-        "target",
-        "state",
-        "version",
-        "last attempt",
-        "queued until",
-        "error",
-    ):
-        table.add_column(column)
-    for row in rows:
-        table.add_row(
-            row["posting"],
-            row["target"],
-            row["state"],
-            str(row["version"]),
-            row["last_attempt"] or "",
-            row["queued_until"] or "",
-            escape(row["error"] or ""),
-        )
+    table = tables.filled(
+        "status",
+        ("posting", "target", "state", "version", "last attempt", "queued until", "error"),
+        [
+            (
+                row["posting"],
+                row["target"],
+                row["state"],
+                str(row["version"]),
+                tables.short_time(row["last_attempt"]),
+                tables.short_time(row["queued_until"]),
+                escape(row["error"] or ""),
+            )
+            for row in rows
+        ],
+        ids=("posting",),
+        caption="times in UTC; --format json gives them in full",
+    )
     if rows:
         runtime.out.print(table)
     for row in held:

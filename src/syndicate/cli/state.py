@@ -8,12 +8,15 @@ import typer
 from sqlalchemy.engine import make_url
 
 from syndicate.cli.base import EXIT_OK, app, runtime_of
+from syndicate.cli.group import Command, Group
 
-state_app = typer.Typer(help="Work on the publish state store itself.", no_args_is_help=True)
+state_app = typer.Typer(
+    cls=Group, help="Work on the publish state store itself.", no_args_is_help=True
+)
 app.add_typer(state_app, name="state")
 
 
-@state_app.command("copy")
+@state_app.command("copy", cls=Command)
 def copy_command(
     ctx: typer.Context,
     source: Annotated[

@@ -25,7 +25,13 @@ from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.responses import JSONResponse, PlainTextResponse, Response, StreamingResponse
+from starlette.responses import (
+    JSONResponse,
+    PlainTextResponse,
+    RedirectResponse,
+    Response,
+    StreamingResponse,
+)
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -64,8 +70,12 @@ def create_app(
     max_age: int = PUBLIC_MAX_AGE,
     stream_above: int = STREAM_ABOVE,
     gone_page: str | None = None,
+    home: str | None = None,
 ) -> Starlette:
     """The feed server for ``output_dir``.
+
+    ``home`` (a folder under output, ``careers/``) is where ``/`` redirects when the output
+    has no ``index.html`` of its own: a person opening the server's address finds the jobs.
 
     ``gone`` tells which paths under output answer 410 (a `GonePaths` the daemon updates), with
     the file ``gone_page`` under output as their body when it exists;
@@ -93,8 +103,14 @@ def create_app(
         text = await run_in_threadpool(metrics.render)
         return Response(text, media_type=CONTENT_TYPE, headers={"Cache-Control": "no-store"})
 
+    async def root(request: Request) -> Response:
+        if home and not (output_dir / "index.html").is_file():
+            return RedirectResponse(f"/{home}", status_code=302)
+        return await files.serve(request)
+
     app = Starlette(
         routes=[
+            Route("/", root, methods=["GET", "HEAD"]),
             Route("/healthz", healthz, methods=["GET", "HEAD"]),
             Route("/metrics", metrics_text, methods=["GET", "HEAD"]),
             Route("/{path:path}", files.serve, methods=["GET", "HEAD"]),
@@ -123,6 +139,7 @@ def create_app_for(
         gone=gone,
         private=PrivateFiles.from_config(settings.server.private),
         gone_page=settings.careers_gone_page(),
+        home=settings.careers_home(),
     )
 
 
@@ -162,7 +179,7 @@ class FeedFiles:
         authorization = request.headers.get("authorization")
         rule = self.private.rule_for(path.relative)
         if rule is not None and not rule.allows(authorization):
-            return _unauthorized(authorization)
+            return _unauthorized(rule, authorization)
         opened = await run_in_threadpool(open_served, self.output, path)
         if opened is None:
             if path.relative in self.gone:
@@ -174,7 +191,7 @@ class FeedFiles:
             rule = rule or self._rule_after_resolving(opened)
             if rule is not None and not rule.allows(authorization):
                 opened.close()
-                return _unauthorized(authorization)
+                return _unauthorized(rule, authorization)
             return await self._respond(request, opened, private=rule is not None)
         except BaseException:
             opened.close()
@@ -277,10 +294,8 @@ def _not_found() -> Response:
     return PlainTextResponse("Not Found\n", status_code=404)
 
 
-def _unauthorized(authorization: str | None) -> Response:
-    challenge = 'Bearer realm="syndicate"'
-    if authorization:
-        challenge += ', error="invalid_token"'
+def _unauthorized(rule: PrivateRule, authorization: str | None) -> Response:
+    challenge = rule.challenge(authorization)
     return PlainTextResponse(
         "Unauthorized\n",
         status_code=401,

@@ -327,6 +327,13 @@ class StateStore:
         with self._read() as conn:
             return int(conn.execute(query).scalar_one())
 
+    def open_ids(self, target: str) -> set[int]:
+        """The ids of a target's operations still to be done, due now or later."""
+        table = operations_table
+        query = sa.select(table.c.id).where(table.c.status.in_(OPEN), table.c.target == target)
+        with self._read() as conn:
+            return {int(row.id) for row in conn.execute(query)}
+
     def next_retry_at(self, target: str | None = None) -> datetime | None:
         """When the earliest queued operation (of one target) is due, or None if none is."""
         table = operations_table

@@ -55,6 +55,9 @@ class CareersSite(PullTarget):
     """Static careers pages rendered from Jinja2 templates users may override."""
 
     summary: ClassVar[str] = "careers site"
+    spec_url: ClassVar[str | None] = (
+        "https://developers.google.com/search/docs/crawling-indexing/sitemaps/large-sitemaps"
+    )
     Options: ClassVar[type[TargetOptions]] = CareersSiteOptions
     options: CareersSiteOptions
     sitemap_limit: ClassVar[int] = sitemap.SITEMAP_LIMIT

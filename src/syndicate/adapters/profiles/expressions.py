@@ -1,0 +1,160 @@
+"""Profile expressions: Jinja2 expressions in its immutable sandbox, with a few filters.
+
+An expression (``expr:`` in a profile) is one Jinja2 *expression*, not a template: it gives a
+value (text, a number, a list, None), evaluated against the item's record (see
+docs/profiles.md for the names it holds).  The sandbox refuses attribute access to Python
+internals and any mutation, so a profile cannot run code.  Filters, besides Jinja's own:
+
+- ``money_range(salary, symbols={'USD': '$'}, per=true)``: ``CHF 120,000 - 150,000 per year``;
+- ``date(value, format)``: a date written as a field's ``format`` would write it;
+- ``add_params(url, source='talent')``: the URL with query parameters added (kept if present);
+- ``country_name(code)``: ``US`` → ``United States``;
+- ``number(value, decimals)``: ``0.2`` → ``0.20``.
+"""
+
+from __future__ import annotations
+
+import email.utils
+from collections.abc import Callable, Mapping
+from datetime import UTC, date, datetime, time, tzinfo
+from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from jinja2 import ChainableUndefined, TemplateSyntaxError
+from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+from syndicate.adapters.places import country_name
+
+PERIOD_WORDS: dict[str, str] = {
+    "HOUR": "hour",
+    "DAY": "day",
+    "WEEK": "week",
+    "MONTH": "month",
+    "YEAR": "year",
+}
+
+Expression = Callable[..., Any]
+
+
+class ExpressionError(ValueError):
+    """An expression that does not compile."""
+
+
+def make_environment(timezone: tzinfo) -> ImmutableSandboxedEnvironment:
+    """A sandbox whose ``date`` filter writes local dates in ``timezone``."""
+    environment = ImmutableSandboxedEnvironment(undefined=ChainableUndefined, autoescape=False)
+    environment.filters.update(
+        {
+            "money_range": money_range,
+            "date": lambda value, fmt="iso", zone="local": format_date(
+                value, fmt, UTC if zone == "utc" else timezone, timezone
+            ),
+            "add_params": add_params,
+            "country_name": lambda code: country_name(str(code)) if code else code,
+            "number": format_number,
+        }
+    )
+    return environment
+
+
+def compile_expression(environment: ImmutableSandboxedEnvironment, source: str) -> Expression:
+    """``source`` compiled; raises `ExpressionError` with Jinja's reason."""
+    try:
+        return environment.compile_expression(source, undefined_to_none=True)
+    except TemplateSyntaxError as error:
+        raise ExpressionError(f"expression does not compile: {error.message}") from None
+
+
+def syntax_problem(source: str) -> str | None:
+    """Why ``source`` is no valid expression (None when it compiles)."""
+    try:
+        compile_expression(make_environment(UTC), source)
+    except ExpressionError as error:
+        return str(error)
+    return None
+
+
+def money_range(
+    salary: Mapping[str, Any] | None,
+    symbols: Mapping[str, str] | None = None,
+    per: bool = True,
+    separator: str = " - ",
+) -> str | None:
+    """A salary as one string: ``CHF 120,000 - 150,000 per year``, ``$10 - $20 per hour`` when
+    ``symbols`` gives the currency a symbol; None without a salary."""
+    if not salary:
+        return None
+    low, high = float(salary["min"]), salary.get("max")
+    figures = [low] if high is None or high == low else [low, float(high)]
+    symbol = (symbols or {}).get(salary["currency"])
+    if symbol:
+        amount = separator.join(symbol + _amount(figure) for figure in figures)
+    else:
+        amount = salary["currency"] + " " + separator.join(_amount(figure) for figure in figures)
+    if not per:
+        return amount
+    return f"{amount} per {PERIOD_WORDS[str(salary['period'])]}"
+
+
+def _amount(value: float) -> str:
+    return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.2f}"
+
+
+def add_params(url: str | None, **params: Any) -> str | None:
+    """``url`` with ``params`` added to its query; a parameter it already has is kept."""
+    if not url:
+        return url
+    parts = urlsplit(url)
+    query = parse_qsl(parts.query, keep_blank_values=True)
+    present = {key for key, _ in query}
+    query.extend((key, str(value)) for key, value in params.items() if key not in present)
+    return urlunsplit(parts._replace(query=urlencode(query)))
+
+
+def format_number(value: Any, decimals: int | None = None) -> str | None:
+    """A number as text: fixed ``decimals``, else whole numbers without a fraction."""
+    if value is None or value == "" or isinstance(value, bool):
+        return None
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None  # not a number: the rules of the value's own field say so
+    if decimals is not None:
+        return f"{number:.{decimals}f}"
+    return f"{number:.0f}" if number.is_integer() else repr(number)
+
+
+def format_date(value: Any, fmt: str | None, zone: tzinfo, local: tzinfo) -> str | None:
+    """A date or datetime as a profile's date ``format`` writes it.
+
+    A plain date stands for the start of that day in the configured timezone (``local``);
+    ``zone`` is the timezone the result is written in.  Formats: ``iso`` (a plain date as
+    ``2026-11-20``, a datetime as ``2026-11-20T09:00:00+01:00``), ``date`` (the day only),
+    ``utc`` (``2026-11-19T23:00:00Z``), ``rfc822`` (``Fri, 20 Nov 2026 00:00:00 +0100``; ``GMT``
+    in UTC), or a strftime pattern.
+    """
+    if value is None or value == "":
+        return None
+    if not isinstance(value, date):
+        return str(value)
+    fmt = fmt or "iso"
+    if fmt == "iso" and not isinstance(value, datetime):
+        return value.isoformat()
+    instant = _instant(value, local).astimezone(zone)
+    if fmt == "iso":
+        return instant.isoformat(timespec="seconds")
+    if fmt == "date":
+        if not isinstance(value, datetime):
+            return value.isoformat()
+        return instant.date().isoformat()
+    if fmt == "utc":
+        return instant.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    if fmt == "rfc822":
+        return email.utils.format_datetime(instant, usegmt=zone is UTC)
+    return instant.strftime(fmt)
+
+
+def _instant(value: date, local: tzinfo) -> datetime:
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=local)
+    return datetime.combine(value, time.min, tzinfo=local)

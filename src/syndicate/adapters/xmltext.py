@@ -1,0 +1,38 @@
+"""XML text as feeds write it: CDATA sections or escaped text, never a forbidden character."""
+
+from __future__ import annotations
+
+from syndicate import content
+
+_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;"})
+_ATTRIBUTE_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;"})
+
+
+def cdata_sections(value: str) -> list[str]:
+    """The CDATA sections that carry ``value``: split wherever ``]]>`` would end one early."""
+    parts = value.split("]]>")
+    if len(parts) == 1:
+        return parts
+    # "a]]>b" becomes "a]]" and ">b": no section contains "]]>", their concatenation is value.
+    return [
+        (">" if index else "") + part + ("]]" if index < len(parts) - 1 else "")
+        for index, part in enumerate(parts)
+    ]
+
+
+def cdata(value: str) -> str:
+    """``value`` as CDATA sections (nothing for an empty value)."""
+    text = content.xml_safe(value)
+    if not text:
+        return ""
+    return "".join(f"<![CDATA[{section}]]>" for section in cdata_sections(text))
+
+
+def escaped(value: str) -> str:
+    """``value`` as element text with ``&``, ``<`` and ``>`` escaped."""
+    return content.xml_safe(value).translate(_ESCAPES)
+
+
+def attribute(value: str) -> str:
+    """``value`` as a double-quoted attribute's text."""
+    return content.xml_safe(value).translate(_ATTRIBUTE_ESCAPES)

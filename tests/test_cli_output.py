@@ -1,0 +1,139 @@
+"""What publish, status and build print at 80 columns: the Terraform-style summary lines
+(golden text), colour only where asked for, grouped warnings, tables that wrap rather than cut
+ids, progress as one line per step when not on a terminal, and --format json everywhere."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from syndicate.testing.board import BoardServer
+from tests.cli import copy_examples
+from tests.cli import run as run_cli
+from tests.conftest import Golden
+from tests.test_status import HOOK_SECRET, TOKEN, project  # noqa: F401
+
+SECRETS = {"LINKEDIN_TOKEN": TOKEN, "GOOGLE_INDEXING_TOKEN": TOKEN, "HOOK_SECRET": HOOK_SECRET}
+ANSI = re.compile(r"\x1b\[[0-9;]*m")
+
+
+def run(*args: str, cwd: Path, **env: str) -> subprocess.CompletedProcess[str]:
+    return run_cli(*args, cwd=cwd, env={**SECRETS, "COLUMNS": "80", **env}, timeout=120)
+
+
+def summary_lines(output: str) -> str:
+    return "".join(
+        f"{line}\n" for line in output.splitlines() if line.startswith(("Plan:", "Publish:"))
+    )
+
+
+def test_plan_and_publish_end_with_terraform_style_summary_lines(
+    project: Path,  # noqa: F811
+    board: BoardServer,
+    golden: Golden,
+) -> None:
+    plan = run("publish", "--plan", cwd=project)
+    assert plan.returncode == 0, plan.stderr
+    published = run("publish", cwd=project)
+    assert published.returncode == 0, published.stderr
+    (project / "postings" / "sixsq-sales-manager.md").unlink()
+    closing = run("publish", "--plan", cwd=project)
+    golden.check(
+        "cli/publish-summary.txt",
+        summary_lines(plan.stdout)
+        + summary_lines(published.stdout)
+        + summary_lines(closing.stdout),
+    )
+
+
+def test_colour_only_on_a_terminal_and_never_with_no_color(project: Path) -> None:  # noqa: F811
+    piped = run("publish", "--plan", cwd=project)
+    assert not ANSI.search(piped.stdout + piped.stderr)
+    forced = run("publish", "--plan", cwd=project, FORCE_COLOR="1", TTY_COMPATIBLE="1")
+    assert ANSI.search(forced.stdout), "CREATE is coloured where colour is on"
+    assert "\x1b[32mCREATE" in forced.stdout
+    no_color = run("publish", "--plan", cwd=project, FORCE_COLOR="1", NO_COLOR="1")
+    assert "\x1b[32m" not in no_color.stdout and "\x1b[31m" not in no_color.stdout
+
+
+def test_tables_wrap_ids_and_times_at_80_columns(project: Path, board: BoardServer) -> None:  # noqa: F811
+    assert run("publish", cwd=project).returncode == 0
+    status = run("status", cwd=project)
+    assert status.returncode == 0, status.stderr
+    lines = [line for line in status.stdout.splitlines() if line[:1] in "┏┃┡│└"]
+    assert lines and all(len(line) <= 80 for line in lines), status.stdout
+    assert "…" not in status.stdout  # nothing cut short
+    ids: list[str] = []
+    for line in lines:
+        if line.startswith("│"):  # a row's first line names its target; others continue it
+            posting, target = (cell.strip() for cell in line.split("│")[1:3])
+            ids.append(posting) if target else ids.__setitem__(-1, ids[-1] + posting)
+    rows = json.loads(run("status", "--format", "json", cwd=project).stdout)["deliveries"]
+    assert ids == [row["posting"] for row in rows]  # every id whole, folded where too long
+    for row in rows:  # each time to the minute, in UTC
+        assert row["last_attempt"][:16].replace("T", " ") in status.stdout
+
+
+@pytest.fixture
+def examples(tmp_path: Path) -> Path:
+    """The example project with eight more postings that each hold two employment types, of
+    which LinkedIn's feed sends the first only (a warning, the same for each)."""
+    (tmp_path / "examples").mkdir()
+    folder = copy_examples(tmp_path / "examples")
+    source = (folder / "postings" / "sixsq-sales-manager.md").read_text()
+    for n in range(8):
+        text = source.replace("id: sixsq-sales-manager", f"id: twin-{n}")
+        text = re.sub(r"(?m)^employment_type: .*$", "employment_type: [FULL_TIME, PART_TIME]", text)
+        (folder / "postings" / f"twin-{n}.md").write_text(text)
+    return folder
+
+
+def test_warnings_many_postings_share_are_one_line_and_v_lists_them(examples: Path) -> None:
+    quiet = run("-q", "build", cwd=examples)
+    assert quiet.returncode == 0, quiet.stderr
+    grouped = [line for line in quiet.stderr.splitlines() if "employment status" in line]
+    assert grouped == [
+        "8 postings: employment_type: LinkedIn takes one employment status per job; only the "
+        "first … is sent [linkedin_feed] (-v lists them)"
+    ]
+    verbose = run("build", "-v", cwd=examples)
+    each = [line for line in verbose.stderr.splitlines() if "employment status" in line]
+    assert len(each) == 8 and all(line.startswith("postings/twin-") for line in each)
+
+
+def test_build_progress_is_one_line_per_step_when_piped(examples: Path) -> None:
+    result = run("build", cwd=examples)
+    steps = [line for line in result.stderr.splitlines() if line.startswith("rendered ")]
+    assert [line.split(":")[0] for line in steps] == [
+        "rendered indeed",
+        "rendered jsonld",
+        "rendered linkedin_feed",
+        "rendered careers",
+    ]
+    assert all(re.search(r": \d+ posting\(s\) in \d+\.\ds", line) for line in steps)
+    assert "rendered " not in run("-q", "build", cwd=examples).stderr
+
+
+def test_build_json_lists_every_target(examples: Path) -> None:
+    result = run("build", "--format", "json", cwd=examples)
+    assert result.returncode == 0, result.stderr
+    document = json.loads(result.stdout)
+    assert document["schema"] == "syndicate.build/1"
+    by_name = {t["target"]: t for t in document["targets"]}
+    # The example config's board profile (jooble) is listed, disabled.
+    assert set(by_name) == {"indeed", "jsonld", "linkedin_feed", "careers", "jooble"}
+    assert by_name["linkedin_feed"]["included"] == 13
+    twins = [p for p in document["problems"] if "employment status" in p["message"]]
+    assert sorted(p["file"] for p in twins) == [f"postings/twin-{n}.md" for n in range(8)]
+    assert all(p["line"] == 8 and p["severity"] == "warning" for p in twins)
+
+
+@pytest.mark.parametrize("command", ["validate", "status", "publish", "build"])
+def test_every_json_document_names_its_schema(project: Path, command: str) -> None:  # noqa: F811
+    args = [command, "--format", "json"] + (["--plan"] if command == "publish" else [])
+    document = json.loads(run(*args, cwd=project).stdout)
+    assert document["schema"] == f"syndicate.{command}/1"
