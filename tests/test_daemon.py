@@ -218,7 +218,8 @@ def test_feed_server_answers_as_documented(project: Project) -> None:
     right = {"Authorization": f"Bearer {PARTNER_TOKEN}"}
     assert client.get("/linkedin.json", headers=right).status_code == 200
     metrics = client.get("/metrics").text
-    assert re.search(r'(?m)^syndicate_syncs_total\{result="ok"\} [1-9]', metrics)
+    # Every series names the daemon (its id: host-pid without SYNDICATE_DAEMON_ID).
+    assert re.search(r'(?m)^syndicate_syncs_total\{daemon="[^"]+",result="ok"\} [1-9]', metrics)
     assert project.stop() == 0
     assert PARTNER_TOKEN not in project.logs() and TOKEN not in project.logs()
 
@@ -355,11 +356,14 @@ def test_a_taken_port_stops_the_daemon_before_anything_is_synced(
 
 
 def metric(text: str, name: str, **labels: str) -> float:
-    wanted = ",".join(f'{key}="{value}"' for key, value in sorted(labels.items()))
+    """One series' value, whichever daemon it is labelled with (0 when absent)."""
+    wanted = sorted(f'{key}="{value}"' for key, value in labels.items())
     for line in text.splitlines():
         series, _, value = line.rpartition(" ")
-        if series.split("{")[0] == name and sorted(series[len(name) + 1 : -1].split(",")) == sorted(
-            wanted.split(",")
+        found = series[len(name) + 1 : -1].split(",")
+        if (
+            series.split("{")[0] == name
+            and sorted(label for label in found if not label.startswith("daemon=")) == wanted
         ):
             return float(value)
     return 0.0
