@@ -29,6 +29,10 @@ sampled every 20 ms (the two differ only when a step uses worker processes).  Th
 started by a small launcher process (`LAUNCHER`) that reads its ``ru_maxrss`` with ``wait4``: a
 process started directly from this one would report this one's peak, board server included,
 since Linux carries the peak of the memory a process replaces by ``exec`` over to it.
+
+``python -m benchmarks --cluster`` runs the several-daemons step instead (`benchmarks.cluster`;
+it needs PostgreSQL): 1, 2 and 3 daemons converging 400 postings against the board with 100 ms
+of latency, then three with a rate limit.  ``--cluster --sizes 1000`` runs both.
 """
 
 from __future__ import annotations
@@ -48,6 +52,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from benchmarks import hugo_site
+from benchmarks.cluster import ClusterRun, cluster_table, run_cluster
 from benchmarks.generate import DEFAULT_SEED, SHAPES, postings_folder, write_project
 from syndicate.testing.board import DEFAULT_TOKEN, BoardServer
 
@@ -400,8 +405,17 @@ def main(argv: list[str] | None = None) -> None:
     )
     parser.add_argument(
         "--sizes",
-        default=",".join(map(str, DEFAULT_SIZES)),
-        help="comma-separated numbers of postings (default 1000,10000,100000)",
+        default=None,
+        help="comma-separated numbers of postings (default 1000,10000,100000; none with --cluster)",
+    )
+    parser.add_argument(
+        "--cluster", action="store_true", help="time several daemons on one PostgreSQL state"
+    )
+    parser.add_argument("--daemons", default="1,2,3", help="with --cluster: how many daemons")
+    parser.add_argument("--cluster-postings", type=int, default=400)
+    parser.add_argument("--latency", type=float, default=0.1, help="seconds, with --cluster")
+    parser.add_argument(
+        "--rate-limit", type=float, default=8.0, help="the webhook's, with --cluster (0: none)"
     )
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED)
     parser.add_argument("--work", type=Path, default=None, help="where projects are generated")
@@ -415,7 +429,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--no-hugo", action="store_true", help="leave Hugo's build out")
     args = parser.parse_args(argv)
     shapes = [shape.strip() for shape in args.shapes.split(",") if shape.strip()]
-    sizes = [int(size.replace("_", "")) for size in args.sizes.split(",") if size.strip()]
+    sizes_text = args.sizes
+    if sizes_text is None:
+        sizes_text = "" if args.cluster else ",".join(map(str, DEFAULT_SIZES))
+    sizes = [int(size.replace("_", "")) for size in sizes_text.split(",") if size.strip()]
     work = args.work or Path(tempfile.gettempdir())
     work.mkdir(parents=True, exist_ok=True)
     result = Result()
@@ -423,33 +440,45 @@ def main(argv: list[str] | None = None) -> None:
         f"syndicate benchmark: {os.cpu_count()} CPU(s), sizes {sizes}, shapes {shapes}, "
         f"seed {args.seed}, load average {os.getloadavg()[0]:.2f}"
     )
-    hugo_program = None if args.no_hugo else hugo_site.hugo()
-    if hugo_program is None and not args.no_hugo:
-        print("hugo is not installed (run benchmarks/install-hugo.sh as root): no Hugo column")
-    print("\nstart-up (the CLI in a fresh process)")
-    result.steps += start_up(work)
-    with BoardServer(latency=0.05) as board:
-        for n in sizes:
-            for shape in shapes:
-                result.steps += run_size(
-                    n,
-                    seed=args.seed,
-                    board=board,
-                    work=work,
-                    keep=args.keep,
-                    result=result,
-                    shape=shape,
-                    hugo_program=hugo_program,
-                )
-    for project in result.cleanup:
-        shutil.rmtree(project, ignore_errors=True)
-    print("\n" + table(result))
-    for name, target in TARGETS.items():
-        print(f"target, {name}: {target}")
+    if sizes:
+        hugo_program = None if args.no_hugo else hugo_site.hugo()
+        if hugo_program is None and not args.no_hugo:
+            print("hugo is not installed (run benchmarks/install-hugo.sh as root): no Hugo column")
+        print("\nstart-up (the CLI in a fresh process)")
+        result.steps += start_up(work)
+        with BoardServer(latency=0.05) as board:
+            for n in sizes:
+                for shape in shapes:
+                    result.steps += run_size(
+                        n,
+                        seed=args.seed,
+                        board=board,
+                        work=work,
+                        keep=args.keep,
+                        result=result,
+                        shape=shape,
+                        hugo_program=hugo_program,
+                    )
+        for project in result.cleanup:
+            shutil.rmtree(project, ignore_errors=True)
+        print("\n" + table(result))
+        for name, target in TARGETS.items():
+            print(f"target, {name}: {target}")
+    runs: list[ClusterRun] = []
+    if args.cluster:
+        counts = [int(n) for n in args.daemons.split(",") if n.strip()]
+        runs = run_cluster(counts, postings=args.cluster_postings, latency=args.latency,
+                           rate_limit=args.rate_limit or None, work=work)  # fmt: skip
+        print("\n" + cluster_table(runs))
+        print("target: three daemons take at most half the time of one; the rate limit holds")
     if args.json:
         args.json.write_text(
             json.dumps(
-                {"steps": [asdict(s) for s in result.steps], "generated": result.generated},
+                {
+                    "steps": [asdict(s) for s in result.steps],
+                    "generated": result.generated,
+                    "cluster": [asdict(run) for run in runs],
+                },
                 indent=2,
             )
         )

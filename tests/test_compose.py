@@ -11,7 +11,7 @@ from typing import Any
 
 import yaml
 
-from syndicate.testing.cluster import DAEMON_ENVIRONMENT
+from syndicate.testing.cluster import DAEMON_COMMAND, DAEMON_ENVIRONMENT
 
 ROOT = Path(__file__).resolve().parent.parent
 DAEMONS = ("d1", "d2", "d3")  # as DaemonCluster names the three of tests/test_daemons.py
@@ -30,7 +30,7 @@ def test_compose_runs_postgresql_and_three_daemons_with_their_own_ids() -> None:
     assert services["postgres"]["environment"]["POSTGRES_USER"] == "syndicate"
     for name in DAEMONS:
         daemon = services[name]
-        assert daemon["command"][:2] == ["syndicate", "daemon"]
+        assert tuple(daemon["command"]) == DAEMON_COMMAND  # as the tests start them
         assert daemon["environment"]["SYNDICATE_DAEMON_ID"] == name
         assert set(daemon["environment"]) == set(DAEMON_ENVIRONMENT)
         assert daemon["depends_on"]["postgres"]["condition"] == "service_healthy"

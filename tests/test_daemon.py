@@ -224,7 +224,8 @@ def test_feed_server_answers_as_documented(project: Project) -> None:
     right = {"Authorization": f"Bearer {PARTNER_TOKEN}"}
     assert client.get("/linkedin.json", headers=right).status_code == 200
     metrics = client.get("/metrics").text
-    assert re.search(r'(?m)^syndicate_syncs_total\{result="ok"\} [1-9]', metrics)
+    # Every series names the daemon (its id: host-pid without SYNDICATE_DAEMON_ID).
+    assert re.search(r'(?m)^syndicate_syncs_total\{daemon="[^"]+",result="ok"\} [1-9]', metrics)
     assert project.stop() == 0
     assert PARTNER_TOKEN not in project.logs() and TOKEN not in project.logs()
 
@@ -329,12 +330,17 @@ def test_a_scheduled_posting_is_listed_nowhere_until_its_moment_then_the_daemon_
             "the scheduled job at the board when its moment came",
         )
         assert datetime.now(UTC) >= starts
+        # The daemon builds beside its push: the feeds follow within the sync.
         wait_for(
             lambda: "sixsq-sales-manager" in project.indeed_titles(),
             10,
             "the scheduled job in the served Indeed feed",
         )
-        assert project.client.get("/careers/jobs/sixsq-sales-manager.html").status_code == 200
+        wait_for(
+            lambda: project.client.get("/careers/jobs/sixsq-sales-manager.html").status_code == 200,
+            10,
+            "the scheduled job's careers page",
+        )
         assert project.stop() == 0
     finally:
         if project.process is not None and project.process.poll() is None:
@@ -356,11 +362,14 @@ def test_a_taken_port_stops_the_daemon_before_anything_is_synced(
 
 
 def metric(text: str, name: str, **labels: str) -> float:
-    wanted = ",".join(f'{key}="{value}"' for key, value in sorted(labels.items()))
+    """One series' value, whichever daemon it is labelled with (0 when absent)."""
+    wanted = sorted(f'{key}="{value}"' for key, value in labels.items())
     for line in text.splitlines():
         series, _, value = line.rpartition(" ")
-        if series.split("{")[0] == name and sorted(series[len(name) + 1 : -1].split(",")) == sorted(
-            wanted.split(",")
+        found = series[len(name) + 1 : -1].split(",")
+        if (
+            series.split("{")[0] == name
+            and sorted(label for label in found if not label.startswith("daemon=")) == wanted
         ):
             return float(value)
     return 0.0

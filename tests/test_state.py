@@ -9,7 +9,7 @@ import sys
 import textwrap
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime, timedelta, timezone
 from pathlib import Path
 
@@ -410,6 +410,15 @@ def test_an_in_memory_store_works_for_quick_use() -> None:
 # -- quota ----------------------------------------------------------------------------------------
 
 
+def in_threads(work: Callable[[], None], count: int) -> None:
+    """``work`` in ``count`` threads at once, until each has finished."""
+    workers = [threading.Thread(target=work) for _ in range(count)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+
+
 def test_quota_is_counted_per_target_and_utc_day(store: StateStore) -> None:
     day = date(2026, 11, 23)
     assert store.quota_used("google", day) == 0
@@ -433,13 +442,35 @@ def test_quota_counts_from_concurrent_writers_add_up(state_url: str) -> None:
             for _ in range(40):
                 own.use_quota("google", day)
 
-    workers = [threading.Thread(target=count) for _ in range(3)]
-    for worker in workers:
-        worker.start()
-    for worker in workers:
-        worker.join()
+    in_threads(count, 3)
     with StateStore(state_url) as store:
         assert store.quota_used("google", day) == 120
+
+
+def test_quota_reserved_by_concurrent_daemons_never_exceeds_the_limit(state_url: str) -> None:
+    """Three stores (as three daemons) reserve pages of operations of cost 1 or 2 at once: what
+    they get adds up to at most the limit, and what they give back is free again."""
+    StateStore(state_url).close()
+    day, limit = date(2026, 11, 23), 50
+    granted: list[int] = []
+
+    def reserve() -> None:
+        with StateStore(state_url) as own:
+            for _ in range(10):
+                costs = [1, 2, 1, 1]
+                allowed = own.reserve_quota("google", day, costs, limit)
+                granted.append(sum(costs[:allowed]))
+
+    in_threads(reserve, 3)
+    with StateStore(state_url) as store:
+        assert sum(granted) == store.quota_used("google", day) <= limit
+        assert store.quota_used("google", day) >= limit - 1  # only a cost of 2 may not fit
+        assert store.reserve_quota("google", day, [1], limit) == (
+            1 if store.quota_used("google", day) < limit else 0
+        )
+        store.use_quota("google", day, n=-10)  # given back: not accepted by the board
+        assert store.reserve_quota("google", day, [2, 2, 2, 2, 2, 2], limit) == 5
+        assert store.reserve_quota("google", day + timedelta(days=1), [3], limit) == 1
 
 
 # -- the publish lock -----------------------------------------------------------------------------

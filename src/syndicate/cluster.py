@@ -34,6 +34,7 @@ from syndicate.revision import Revision, is_older, revision_of
 from syndicate.serving import ServerStatus
 from syndicate.state import StateStore
 from syndicate.state.coordination import PLANNING
+from syndicate.status import cluster_view
 from syndicate.worker import Worker
 
 log = logging.getLogger("syndicate.cluster")
@@ -147,29 +148,7 @@ class Membership:
 
     def snapshot(self) -> dict[str, Any]:
         """This daemon, the planning lease, the push leases and every daemon's last sync."""
-        coordination = self.store.coordination
-        lease = coordination.lease(PLANNING)
-        now = coordination.now()
-        held = lease is not None and lease.expires_at > now
-        return {
-            "daemon": self.worker.id,
-            "planner": lease.holder if held and lease else None,
-            "planning_lease_expires_at": _iso(lease.expires_at) if held and lease else None,
-            "push_leases": [
-                {**row, "until": _iso(row["until"])} for row in self.store.push_leases()
-            ],
-            "daemons": [
-                {
-                    "id": d.id,
-                    "host": d.host,
-                    "seen_at": _iso(d.seen_at),
-                    "last_sync_at": _iso(d.last_sync_at),
-                    "last_sync_result": d.last_sync_outcome,
-                    "revision": d.revision,
-                }
-                for d in coordination.daemons()
-            ],
-        }
+        return cluster_view(self.store, self.worker.id)
 
     def _beat(self) -> None:
         every = self.worker.lease_time.total_seconds() / 3
@@ -188,7 +167,3 @@ class Membership:
             synced=synced,
             revision=revision,
         )
-
-
-def _iso(moment: datetime | None) -> str | None:
-    return moment.isoformat(timespec="seconds") if moment else None

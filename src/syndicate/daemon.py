@@ -49,6 +49,7 @@ from syndicate.model import Phase, expires_at
 from syndicate.publish import PublishReport, publish
 from syndicate.serving import GonePaths, Metrics, ServerStatus, create_app_for, job_page_path
 from syndicate.state import StateStore
+from syndicate.worker import Worker
 
 log = logging.getLogger("syndicate.daemon")
 SYNC_JOB, FOLLOW_UP_JOB, EDITED_JOB = "sync", "follow-up", "edited"
@@ -290,7 +291,7 @@ class Daemon:
         self.stop = threading.Event()
         self._shut_down = False
         self.status = ServerStatus(settings.schedule.sync_every)
-        self.metrics = Metrics(self.status, settings.output_dir)
+        self.metrics = Metrics(self.status, settings.output_dir, daemon=Worker.of(settings).id)
         self.gone = GonePaths()
         self.syncer = Syncer(settings, self.store, self.status, self.metrics, self.gone, self.stop)
         self.syncer.on_finished = self._schedule_follow_up

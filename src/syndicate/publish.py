@@ -30,8 +30,8 @@ import time
 from collections import Counter
 from collections.abc import Callable, Collection, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from dataclasses import dataclass, field, replace
+from datetime import UTC, date, datetime, timedelta
 
 import httpx
 from tenacity import (
@@ -60,6 +60,7 @@ from syndicate.worker import LeaseKeeper, Worker
 
 log = logging.getLogger("syndicate.publish")
 _EVERYTHING = datetime.max.replace(tzinfo=UTC)
+SEND_MARGIN = timedelta(seconds=5)  # beyond the longest request, for the steps around it
 PUBLISH_ROLE = "publish"  # the worker ids of publish runs: publish-<host>-<pid>
 TransportFactory = Callable[[PushTarget], httpx.BaseTransport | None]
 # Waits for a retry: (target name, seconds, why); it returns once the time has passed.
@@ -208,19 +209,34 @@ def publish(
     run_id = None
     if planning:
         with store.publish_lock(wait=True):
-            report, run_id = _plan(settings, loaded, store, lister, targets, plan_args)
+            # The daemon builds beside its push, below, not before enqueueing: the operations
+            # are there for every daemon as soon as they are planned.
+            daemon_args = replace(plan_args, with_build=with_build and plan_only)
+            report, run_id = _plan(settings, loaded, store, lister, targets, daemon_args)
             if revision is not None and posting_ids is None and not plan_only:
                 store.coordination.record_plan(
                     revision.value, revision.kind, revision.time, worker.id
                 )
     else:
         report = PublishReport(plan=Plan())
-        if with_build:
-            report.build = build(settings, loaded, now=now, lister=lister, dry_run=plan_only)
     report.disabled = disabled
-    if not plan_only:
-        pusher = _Pusher(settings, store, worker, transport)
-        pusher.push(report, targets, now, should_stop, waiter, retry_now, run_id)
+    if plan_only:
+        if with_build and report.build is None:
+            report.build = build(settings, loaded, now=now, lister=lister, dry_run=True)
+        return report
+    pusher = _Pusher(settings, store, worker, transport)
+    with ThreadPoolExecutor(1, thread_name_prefix="push") as pushing:
+        # The push waits on the boards, the build on the CPU: side by side, neither waits for
+        # the other (the feeds are not held back by a long push, nor the push by the build).
+        pushed = pushing.submit(
+            pusher.push, report, targets, now, should_stop, waiter, retry_now, run_id
+        )
+        try:
+            if with_build:
+                report.build = build(settings, loaded, now=now, lister=lister)
+                report.kept = lister.kept_notes(_listings(report))
+        finally:
+            pushed.result()
     return report
 
 
@@ -356,6 +372,7 @@ class _Applier:
         self.worker = Worker("publish", timedelta(minutes=1), 4)
         self._start = (now, time.monotonic())
         self._lock = threading.Lock()  # the result is counted from several threads
+        self._reserved: dict[int, tuple[date, int]] = {}  # quota held per operation, by day
         self._auth_failed = threading.Event()  # the board refused our credentials
 
     def now(self) -> datetime:
@@ -370,13 +387,16 @@ class _Applier:
         limiter = (
             SharedRateLimiter(self.store.coordination, self.target.name, rate) if rate else None
         )
-        with self.target.client(transport, limiter=limiter) as client:
-            if self._probe(client):
-                if workers == 1:
-                    for batch in self._due_batches(page=self._page(1)):
-                        self._batch_unless_stopped(client, batch)
-                else:
-                    self._run_concurrently(client, workers)
+        try:
+            with self.target.client(transport, limiter=limiter) as client:
+                if self._probe(client):
+                    if workers == 1:
+                        for batch in self._due_batches(page=self._page(1)):
+                            self._batch_unless_stopped(client, batch)
+                    else:
+                        self._run_concurrently(client, workers)
+        finally:
+            self._give_back_quota()
         self.store.release_leases(self.worker.id, self.target.name)
         self.result.queued = self.store.open_count(self.target.name)
         return self.result
@@ -423,7 +443,7 @@ class _Applier:
         """The due operations in batches of ``max_batch``, leased from the store a page at a
         time, within the target's daily quota."""
         size = self.target.max_batch
-        quota = self._quota_left()
+        quota = self.target.daily_quota()
         after_id = 0
         while fetched := self.store.lease_due(
             self.target.name,
@@ -437,7 +457,7 @@ class _Applier:
             after_id = fetched[-1].id
             due = fetched
             if quota is not None:
-                due, quota = self._within_quota(fetched, quota)
+                due = self._within_quota(fetched, quota)
             for start in range(0, len(due), size):
                 yield due[start : start + size]
             if len(fetched) < page:
@@ -453,36 +473,39 @@ class _Applier:
             return
         self._batch(client, ops)
 
-    def _quota_left(self) -> int | None:
-        quota = self.target.daily_quota()
-        if quota is None:
-            return None
-        used = self.store.quota_used(self.target.name, self.target.quota_day(self.now()))
-        return max(0, quota - used)
-
-    def _within_quota(self, due: list[Operation], left: int) -> tuple[list[Operation], int]:
-        """The operations the daily quota still allows; the others are carried to the board's
-        next quota day."""
-        tomorrow = self.target.quota_resets_at(self.now())
-        allowed: list[Operation] = []
-        for op in due:  # in order, each at its cost (a moved job's two notifications, say)
-            cost = self.target.quota_cost(op)
-            if cost > left:
-                break
-            allowed.append(op)
-            left -= cost
+    def _within_quota(self, due: list[Operation], quota: int) -> list[Operation]:
+        """The operations the daily quota still allows, reserved in the state (so that every
+        daemon together stays within it); the others are carried to the board's next quota
+        day.  What is reserved and not accepted is given back at the end of the run."""
+        now = self.now()
+        day = self.target.quota_day(now)
+        costs = [self.target.quota_cost(op) for op in due]  # a moved job's two notifications
+        allowed = due[: self.store.reserve_quota(self.target.name, day, costs, quota)]
+        with self._lock:
+            for op, cost in zip(allowed, costs, strict=False):
+                self._reserved[op.id] = (day, cost)
         carried = due[len(allowed) :]
         if carried:
-            quota = self.target.daily_quota()
+            tomorrow = self.target.quota_resets_at(now)
             message = f"daily quota of {quota} reached; carried to {tomorrow.isoformat()}"
             failures = [
                 Failed(op.id, message, retry_at=tomorrow, not_before=tomorrow) for op in carried
             ]
-            self.store.record(failures, now=self.now())
+            self.store.record(failures, now=now)
             log.info(
                 "%s: %d operation(s) carried to tomorrow (quota)", self.target.name, len(carried)
             )
-        return allowed, 0 if carried else left
+        return allowed
+
+    def _give_back_quota(self) -> None:
+        """Return the quota reserved for operations the board did not accept in this run."""
+        with self._lock:
+            left, self._reserved = self._reserved, {}
+        by_day: dict[date, int] = {}
+        for day, cost in left.values():
+            by_day[day] = by_day.get(day, 0) + cost
+        for day, cost in by_day.items():
+            self.store.use_quota(self.target.name, day, n=-cost)
 
     def _batch(self, client: httpx.Client, ops: Sequence[Operation]) -> None:
         ids = [op.id for op in ops]
@@ -534,12 +557,20 @@ class _Applier:
             wait=self._wait,
             sleep=sleep,
             before=lambda _state: self.store.start_attempts(
-                ids, now=self.now(), holder=self.worker.id
+                ids, now=self.now(), holder=self.worker.id, hold=self._send_hold()
             ),
             before_sleep=before_sleep,
             reraise=True,
         )
         return retrying(self.target.send, client, outgoing)
+
+    def _send_hold(self) -> timedelta:
+        """How long the leases of a batch about to be sent must still last: the lease time, and
+        at least the longest request plus `SEND_MARGIN`, so that the request ends before any
+        other worker could take the batch over, even if this one can renew nothing meanwhile
+        (docs/scaling.md, "A daemon that pauses")."""
+        longest = timedelta(seconds=self.target.longest_request()) + SEND_MARGIN
+        return max(self.worker.lease_time, longest)
 
     def _backoff(self, state: RetryCallState) -> float:
         """The backoff before the next attempt, without jitter, and at least Retry-After."""
@@ -581,10 +612,10 @@ class _Applier:
                 records.append(Failed(op.id, outcome.error or "refused by the board"))
         self.store.record(records, now=now)
         succeeded = sum(isinstance(record, Succeeded) for record in records)
-        if succeeded and self.target.daily_quota() is not None:
-            used = sum(self.target.quota_cost(op) for op, outcome in answered if outcome.ok)
-            self.store.use_quota(self.target.name, self.target.quota_day(now), n=used)
         with self._lock:
+            for op, outcome in answered:
+                if outcome.ok:  # its reserved quota is used for good
+                    self._reserved.pop(op.id, None)
             self.result.sent += len(answered)
             self.result.succeeded += succeeded
             self.result.done.update(op.kind for op, outcome in answered if outcome.ok)

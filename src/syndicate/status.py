@@ -11,6 +11,7 @@ from syndicate.loading import LoadResult
 from syndicate.model import Phase
 from syndicate.secret import mask
 from syndicate.state import StateStore
+from syndicate.state.coordination import PLANNING
 
 if TYPE_CHECKING:
     from syndicate.adapters import PushTarget
@@ -139,3 +140,56 @@ def quota_rows(
 
 def _iso(moment: datetime | None) -> str | None:
     return moment.isoformat(timespec="seconds") if moment else None
+
+
+def cluster_view(store: StateStore, daemon: str | None = None) -> dict[str, Any]:
+    """The daemons on this state as the state tells: who holds the planning lease (and until
+    when), which push leases are held, and each daemon's last word (seen, last sync and how it
+    went, revision).  ``daemon`` names the daemon asking (``/healthz``), if any."""
+    coordination = store.coordination
+    lease = coordination.lease(PLANNING)
+    now = coordination.now()
+    held = lease if lease is not None and lease.expires_at > now else None
+    return {
+        **({"daemon": daemon} if daemon is not None else {}),
+        "planner": held.holder if held else None,
+        "planning_lease_expires_at": _iso(held.expires_at) if held else None,
+        "push_leases": [{**row, "until": _iso(row["until"])} for row in store.push_leases()],
+        "daemons": [
+            {
+                "id": d.id,
+                "host": d.host,
+                "seen_at": _iso(d.seen_at),
+                "last_sync_at": _iso(d.last_sync_at),
+                "last_sync_result": d.last_sync_outcome,
+                "revision": d.revision,
+            }
+            for d in coordination.daemons()
+        ],
+    }
+
+
+def cluster_lines(view: dict[str, Any]) -> list[str]:
+    """`cluster_view` as lines for people (none when no daemon ever ran on the state)."""
+    if not view["daemons"] and not view["planner"] and not view["push_leases"]:
+        return []
+    planner = view["planner"]
+    lines = [
+        f"planning: {planner} (lease until {view['planning_lease_expires_at']})"
+        if planner
+        else "planning: no daemon holds the planning lease"
+    ]
+    lines += [
+        f"push lease: {row['holder']} has {row['operations']} operation(s) of {row['target']} "
+        f"until {row['until']}"
+        for row in view["push_leases"]
+    ]
+    for d in view["daemons"]:
+        synced = (
+            f"last synced {d['last_sync_at']} ({d['last_sync_result']})"
+            if d["last_sync_at"]
+            else "never synced"
+        )
+        revision = f", revision {d['revision'][:12]}" if d["revision"] else ""
+        lines.append(f"daemon {d['id']} on {d['host']}: {synced}, seen {d['seen_at']}{revision}")
+    return lines

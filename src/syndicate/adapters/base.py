@@ -419,6 +419,13 @@ class PushTarget(Target):
         """Whether the board knows this kind of operation (RENEW is not universal)."""
         return kind is not OperationKind.RENEW
 
+    def longest_request(self) -> float:
+        """Seconds one request may take before the client gives up on it: connecting, sending
+        and waiting for the answer, each within its timeout (an answer trickling in byte by
+        byte, each within the timeout, could take longer; no board answers so)."""
+        seconds = self.options.timeout.total_seconds()
+        return min(seconds, _CONNECT_TIMEOUT) + 2 * seconds
+
     def client(
         self, transport: httpx.BaseTransport | None = None, *, limiter: Limiter | None = None
     ) -> httpx.Client:

@@ -32,6 +32,8 @@ from syndicate.publish import PublishReport, Waiter, publish, push_targets
 from syndicate.secret import mask
 from syndicate.state import StateStore
 from syndicate.status import (
+    cluster_lines,
+    cluster_view,
     held_rows,
     quota_rows,
     scheduled_rows,
@@ -272,7 +274,9 @@ def status(
     target: Annotated[str | None, typer.Option("--target", "-t", help="Only this target.")] = None,
 ) -> None:
     """Show each posting × push target: state, version, last attempt, error, queued until;
-    then the postings held at their last good version and the targets refusing our credentials.
+    then the postings held at their last good version, the targets refusing our credentials,
+    and the daemons on the state: who holds the planning lease and the push leases, and when
+    each daemon last synced.
 
     Exits 4 when a delivery has failed.
 
@@ -293,6 +297,7 @@ def status(
         }
         pushed = [t for t in create_targets(settings) if isinstance(t, PushTarget)]
         quota = quota_rows(store, [t for t in pushed if target is None or t.name == target])
+        cluster = cluster_view(store)
     summary = status_summary(rows) | {
         "held": len({row["file"] for row in held}),
         "scheduled": len(scheduled),
@@ -305,6 +310,7 @@ def status(
             "scheduled": scheduled,
             "auth_failures": auth,
             "quota": quota,
+            "cluster": cluster,
             "summary": summary,
         }
         runtime.print_json("status", document)
@@ -347,6 +353,8 @@ def status(
             f"{name}: {used['used']} of {used['limit']} {used['unit']} used today "
             f"(resets {used['resets_at']})"
         )
+    for line in cluster_lines(cluster):
+        runtime.say(line)
     runtime.say(
         f"{summary['deliveries']} posting × target: {summary['published']} published, "
         f"{summary['pending']} pending, {summary['failed']} failed, {summary['closed']} closed; "

@@ -171,6 +171,12 @@ class ServerStatus:
             self._cluster = cluster
 
     @property
+    def cluster(self) -> dict[str, Any] | None:
+        """What `set_cluster` last said (None for a daemon that never reported)."""
+        with self._lock:
+            return self._cluster
+
+    @property
     def held(self) -> int:
         """Postings held at their last good version after the last sync."""
         with self._lock:

@@ -25,6 +25,16 @@ The series:
 ``syndicate_http_requests_total{code, method}``, counter
     HTTP responses of the feed server, by status code and method (``GET``, ``HEAD``, ``other``).
 
+``syndicate_planning``, gauge (read when scraped; daemons on a shared state)
+    1 while this daemon holds the planning lease, else 0.
+``syndicate_leased_operations``, gauge (read when scraped; daemons on a shared state)
+    Open operations leased to this daemon now (being pushed by it).
+
+Every series of a daemon's metrics carries a ``daemon`` label, its id (``cluster.id``,
+``$SYNDICATE_DAEMON_ID``, else ``<host>-<pid>``: set one for series that outlive a restart), so
+that the metrics of daemons sharing one state add up and tell apart; `Metrics` made without an
+id (tests, a bare feed server) has none.
+
 ``prometheus_client`` also gives each counter a ``<name>_created`` gauge with the same labels
 (the Unix time each series started); ``PROMETHEUS_DISABLE_CREATED_SERIES=True`` in the
 environment turns those off for the whole process.
@@ -57,51 +67,87 @@ LAST_SYNC = (
     "When the last sync finished (Unix time; absent before the first).",
 )
 FEED_BYTES = ("syndicate_feed_bytes", "Size of each served feed file, by path under output.")
+PLANNING = ("syndicate_planning", "1 while this daemon holds the planning lease, else 0.")
+LEASED = ("syndicate_leased_operations", "Open operations leased to this daemon now.")
 
 
 class LabelledCounter:
     """A `prometheus_client.Counter` whose labels are given as keywords to `inc`."""
 
     def __init__(
-        self, name: str, help_text: str, labels: tuple[str, ...], registry: CollectorRegistry
+        self,
+        name: str,
+        help_text: str,
+        labels: tuple[str, ...],
+        registry: CollectorRegistry,
+        constant: dict[str, str] | None = None,
     ) -> None:
         self.name = name
         self._registry = registry
-        self._counter = Counter(name, help_text, labels, registry=registry)
+        self._constant = constant or {}  # labels every series carries (the daemon's id)
+        names = (*self._constant, *labels)
+        self._counter = Counter(name, help_text, names, registry=registry)
 
     def inc(self, amount: float = 1.0, **labels: str) -> None:
         """Add ``amount`` (0 declares the series so that it shows before its first event)."""
+        labels = {**self._constant, **labels}
         (self._counter.labels(**labels) if labels else self._counter).inc(amount)
 
     def value(self, **labels: str) -> float:
         """The current value of one series (0 when it was never touched)."""
-        return self._registry.get_sample_value(self.name, labels) or 0.0
+        return self._registry.get_sample_value(self.name, {**self._constant, **labels}) or 0.0
 
 
 class ScrapeCollector(Collector):
-    """The gauges read when scraped: queued operations, held postings, last sync, feed sizes."""
+    """The gauges read when scraped: queued operations, held postings, last sync, feed sizes,
+    and for a daemon on a shared state whether it plans and how many operations it leases."""
 
-    def __init__(self, status: ServerStatus, output: Path) -> None:
+    def __init__(self, status: ServerStatus, output: Path, daemon: str | None = None) -> None:
         self.status = status
         self.output = output
+        self.daemon = daemon
+        self._names = ["daemon"] if daemon else []
+        self._values = [daemon] if daemon else []
+
+    def _family(self, name: str, help_text: str, *labels: str) -> GaugeMetricFamily:
+        return GaugeMetricFamily(name, help_text, labels=[*self._names, *labels])
 
     def describe(self) -> Iterator[GaugeMetricFamily]:
         """The families without samples, for the registry's check of duplicate names."""
-        for name, help_text in (QUEUED, HELD, LAST_SYNC):
-            yield GaugeMetricFamily(name, help_text)
-        yield GaugeMetricFamily(*FEED_BYTES, labels=["path"])
+        for name, help_text in (QUEUED, HELD, LAST_SYNC, PLANNING, LEASED):
+            yield self._family(name, help_text)
+        yield self._family(*FEED_BYTES, "path")
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
-        yield GaugeMetricFamily(*QUEUED, value=self.status.queue_depth)
-        yield GaugeMetricFamily(*HELD, value=self.status.held)
-        last_sync = GaugeMetricFamily(*LAST_SYNC)
+        values = self._values
+        for family, value in ((QUEUED, self.status.queue_depth), (HELD, self.status.held)):
+            gauge = self._family(*family)
+            gauge.add_metric(values, value)
+            yield gauge
+        last_sync = self._family(*LAST_SYNC)
         if (last := self.status.last_sync) is not None:
-            last_sync.add_metric([], last.finished_at.timestamp())
+            last_sync.add_metric(values, last.finished_at.timestamp())
         yield last_sync
-        feeds = GaugeMetricFamily(*FEED_BYTES, labels=["path"])
+        yield from self._cluster()
+        feeds = self._family(*FEED_BYTES, "path")
         for path, size in sorted(feed_sizes(self.output).items()):
-            feeds.add_metric([path], size)
+            feeds.add_metric([*values, path], size)
         yield feeds
+
+    def _cluster(self) -> Iterator[GaugeMetricFamily]:
+        """Whether this daemon plans and what it leases, from its last heartbeat."""
+        cluster = self.status.cluster
+        if cluster is None:
+            return
+        me = cluster.get("daemon")
+        planning = self._family(*PLANNING)
+        planning.add_metric(self._values, 1.0 if cluster.get("planner") == me else 0.0)
+        yield planning
+        leased = self._family(*LEASED)
+        leases = cluster.get("push_leases", ())
+        mine = sum(row["operations"] for row in leases if row["holder"] == me)
+        leased.add_metric(self._values, mine)
+        yield leased
 
 
 def feed_sizes(output: Path) -> dict[str, int]:
@@ -153,15 +199,19 @@ def _entries(folder: str, base: str, prefix: str) -> Iterator[tuple[os.DirEntry[
 
 
 class Metrics:
-    """The daemon's metrics: syncs, pushes, queued operations, feed sizes, HTTP requests."""
+    """The daemon's metrics: syncs, pushes, queued operations, feed sizes, HTTP requests;
+    every series labelled ``daemon`` with ``daemon`` when given (see the module docstring)."""
 
-    def __init__(self, status: ServerStatus, output: Path) -> None:
+    def __init__(self, status: ServerStatus, output: Path, daemon: str | None = None) -> None:
         self.registry = CollectorRegistry()
+        self.daemon = daemon
+        constant = {"daemon": daemon} if daemon else None
         self.syncs = LabelledCounter(
             "syndicate_syncs_total",
             "Syncs finished, by result (ok, failed).",
             ("result",),
             self.registry,
+            constant,
         )
         for result in ("ok", "failed"):
             self.syncs.inc(0, result=result)
@@ -170,14 +220,16 @@ class Metrics:
             "Operations pushed to boards, by target and outcome.",
             ("target", "outcome"),
             self.registry,
+            constant,
         )
-        self.scraped = ScrapeCollector(status, output)
+        self.scraped = ScrapeCollector(status, output, daemon)
         self.registry.register(self.scraped)
         self.requests = LabelledCounter(
             "syndicate_http_requests_total",
             "HTTP requests answered by the feed server, by status code and method.",
             ("code", "method"),
             self.registry,
+            constant,
         )
 
     def render(self) -> str:

@@ -42,6 +42,8 @@ _WHERE_OP = _OPS.id == sa.bindparam("k_id")
 _WHERE_DELIVERY = sa.and_(
     _DELS.posting_id == sa.bindparam("k_posting"), _DELS.target == sa.bindparam("k_target")
 )
+# An outcome recorded ends the operation's lease, in the same statement.
+_LEASE_ENDED: dict[str, None] = {"lease_holder": None, "lease_expires_at": None}
 _SUCCEED_OPERATION = (
     sa.update(operations_table)
     .where(_WHERE_OP)
@@ -50,6 +52,7 @@ _SUCCEED_OPERATION = (
         remote_id=sa.bindparam("v_remote"),
         next_attempt_at=None,
         finished_at=sa.bindparam("v_now"),
+        **_LEASE_ENDED,
     )
 )
 # A delivery takes what the board accepted; content hash and remote id are kept when the
@@ -84,7 +87,9 @@ _SUCCEED_DELIVERY = (
     )
 )
 _FAIL_SUPERSEDED = (
-    sa.update(operations_table).where(_WHERE_OP).values(last_error=sa.bindparam("v_error"))
+    sa.update(operations_table)
+    .where(_WHERE_OP)
+    .values(last_error=sa.bindparam("v_error"), **_LEASE_ENDED)
 )
 _FAIL_OPERATION = (
     sa.update(operations_table)
@@ -95,6 +100,7 @@ _FAIL_OPERATION = (
         not_before=sa.bindparam("v_not_before"),
         last_error=sa.bindparam("v_error"),
         finished_at=sa.bindparam("v_finished"),
+        **_LEASE_ENDED,
     )
 )
 _FAIL_DELIVERY = (
@@ -113,8 +119,8 @@ _FAIL_DELIVERY = (
 class OutcomeUpdates:
     """The rows that recording a set of outcomes changes, written by a few executemany calls.
 
-    Each operation row changes once; delivery rows change in outcome order, so that two
-    outcomes for one delivery apply as if recorded one after the other.
+    Each operation row changes once (and its lease ends); delivery rows change in outcome
+    order, so that two outcomes for one delivery apply as if recorded one after the other.
     """
 
     done: set[int] = field(default_factory=set)

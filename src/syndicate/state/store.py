@@ -42,6 +42,7 @@ from syndicate.state.schema import (
     SCHEMA_VERSION,
     DeliveryState,
     OperationStatus,
+    UTCDateTime,
     deliveries_table,
     meta_table,
     metadata,
@@ -355,19 +356,28 @@ class StateStore:
         return self.operation(op_id)
 
     def start_attempts(
-        self, op_ids: Sequence[int], *, now: datetime | None = None, holder: str | None = None
+        self,
+        op_ids: Sequence[int],
+        *,
+        now: datetime | None = None,
+        holder: str | None = None,
+        hold: timedelta | None = None,
     ) -> None:
         """`start_attempt` for a batch, in one transaction (e.g. one board request).
 
         With ``holder``, every operation must be leased to it, unexpired (`lease_due`):
-        `LeaseLostError` otherwise, and nothing is counted (the batch must not be sent).
+        `LeaseLostError` otherwise, and nothing is counted (the batch must not be sent).  With
+        ``hold`` too, the leases are extended to at least ``hold`` from now on the database's
+        clock, in the same statement: a holder that sends within ``hold`` after this check
+        and whose request ends within it can never be sending while another holds the lease.
         """
         now = now_utc(now)
         ops_t, dels_t = operations_table, deliveries_table
         with self._write() as conn:
-            if holder is not None:
-                self._check_leases(conn, op_ids, holder)
-            ops = self._operation_heads(conn, op_ids)
+            if holder is None:
+                ops = self._operation_heads(conn, op_ids)
+            else:
+                ops = self._leased_heads(conn, op_ids, holder)
             for op in ops:
                 if not op.status.open:
                     raise StateError(
@@ -377,6 +387,7 @@ class StateStore:
                     )
             if not ops:
                 return
+            held = {} if holder is None or hold is None else {"lease_expires_at": _held(conn, hold)}
             conn.execute(
                 sa.update(ops_t)
                 .where(ops_t.c.id == sa.bindparam("k_id"))
@@ -385,6 +396,7 @@ class StateStore:
                     status=OperationStatus.PENDING,
                     next_attempt_at=None,
                     last_attempt_at=now,
+                    **held,
                 ),
                 [{"k_id": op.id} for op in ops],
             )
@@ -447,7 +459,8 @@ class StateStore:
             return [from_row(Operation, row) for row in rows]
 
     def renew_leases(self, holder: str, duration: timedelta) -> int:
-        """Extend every unexpired lease of ``holder`` to ``duration`` from now; how many."""
+        """Extend every unexpired lease of ``holder`` to ``duration`` from now (never
+        shortening one held longer for a request in flight, see `start_attempts`); how many."""
         table = operations_table
         with self._db.write(concurrent=True) as conn:
             moment = database_now(conn)
@@ -458,7 +471,7 @@ class StateStore:
                     table.c.lease_expires_at > moment,
                     table.c.status.in_(OPEN),
                 )
-                .values(lease_expires_at=moment + duration)
+                .values(lease_expires_at=_at_least(sa.literal(moment + duration, UTCDateTime())))
             )
             return int(renewed.rowcount)
 
@@ -506,31 +519,29 @@ class StateStore:
             ]  # fmt: skip
 
     @staticmethod
-    def _check_leases(conn: Connection, op_ids: Sequence[int], holder: str) -> None:
+    def _leased_heads(conn: Connection, op_ids: Sequence[int], holder: str) -> list[OperationHead]:
+        """`_operation_heads`, each checked in the same query to be leased to ``holder`` and
+        unexpired on the database's clock: `LeaseLostError` otherwise."""
         table = operations_table
-        moment = database_now(conn)
+        columns = [table.c[name] for name in OperationHead._fields]
+        postgres = conn.dialect.name == "postgresql"
+        clock = sa.func.clock_timestamp() if postgres else sa.literal(database_now(conn))
+        found: dict[int, OperationHead] = {}
         for chunk in chunks(list(op_ids)):
-            query = sa.select(table.c.id, table.c.lease_holder, table.c.lease_expires_at).where(
-                table.c.id.in_(chunk)
-            )
+            query = sa.select(
+                *columns,
+                table.c.lease_holder,
+                sa.or_(table.c.lease_expires_at.is_(None), table.c.lease_expires_at > clock)
+                .label("unexpired"),
+            ).where(table.c.id.in_(chunk))  # fmt: skip
             for row in conn.execute(query):
-                if row.lease_holder != holder or (
-                    row.lease_expires_at is not None and row.lease_expires_at <= moment
-                ):
+                if row.lease_holder != holder or not row.unexpired:
                     raise LeaseLostError(
                         f"operation {row.id} is no longer leased to {holder} "
                         f"(now {row.lease_holder or 'nobody'}'s): not sent"
                     )
-
-    @staticmethod
-    def _clear_leases(conn: Connection, op_ids: Sequence[int]) -> None:
-        table = operations_table
-        for chunk in chunks(list(op_ids)):
-            conn.execute(
-                sa.update(table)
-                .where(table.c.id.in_(chunk))
-                .values(lease_holder=None, lease_expires_at=None)
-            )
+                found[row.id] = OperationHead(*row[: len(columns)])
+        return [found[op_id] for op_id in op_ids if op_id in found]
 
     def succeed(
         self, op_id: int, remote_id: str | None = None, *, now: datetime | None = None
@@ -593,8 +604,7 @@ class StateStore:
                     updates.failure(
                         op, error_text(outcome.error), retry_at, now=now, not_before=not_before
                     )
-            updates.execute(conn)
-            self._clear_leases(conn, [o.op_id for o in outcomes])
+            updates.execute(conn)  # which also ends the operations' leases
 
     def await_task(
         self, op_id: int, task_id: str, retry_at: datetime, *, now: datetime | None = None
@@ -741,6 +751,30 @@ class StateStore:
             if updated.rowcount == 0:
                 conn.execute(sa.insert(table).values(target=target, day=day_text, used=n))
             return int(conn.execute(sa.select(table.c.used).where(*where)).scalar_one())
+
+    def reserve_quota(self, target: str, day: date, costs: Sequence[int], limit: int) -> int:
+        """Count, in one step for every process sharing the state, the quota of as many of
+        ``costs`` (in order, each one operation's) as ``target``'s ``limit`` on ``day`` still
+        allows; how many.  The caller sends those and gives back (`use_quota` with a negative
+        ``n``) what it did not get accepted."""
+        day_text = day.isoformat()
+        table = quota_table
+        where = (table.c.target == target, table.c.day == day_text)
+        # A writer's turn (SQLite's lock, PostgreSQL's advisory one): read and add as one.
+        with self._write() as conn:
+            used = conn.execute(sa.select(table.c.used).where(*where)).scalar()
+            if used is None:
+                conn.execute(sa.insert(table).values(target=target, day=day_text, used=0))
+                used = 0
+            allowed = total = 0
+            for cost in costs:
+                if used + total + cost > limit:
+                    break
+                total += cost
+                allowed += 1
+            if total:
+                conn.execute(sa.update(table).where(*where).values(used=table.c.used + total))
+            return allowed
 
     # -- the publish lock ------------------------------------------------------------------------
 
@@ -946,6 +980,19 @@ class StateStore:
             for row in conn.execute(query):
                 found.setdefault((row.posting_id, row.target), set()).add(row.id)
         return found
+
+
+def _at_least(until: sa.ColumnElement[Any]) -> sa.ColumnElement[Any]:
+    """An operation's lease expiry moved to ``until``, unless it is later already."""
+    expires = operations_table.c.lease_expires_at
+    return sa.case((expires > until, expires), else_=until)
+
+
+def _held(conn: Connection, hold: timedelta) -> sa.ColumnElement[Any]:
+    """A lease expiry at least ``hold`` from now, on the database's clock."""
+    if conn.dialect.name == "postgresql":
+        return _at_least(sa.func.clock_timestamp() + sa.literal(hold, sa.Interval()))
+    return _at_least(sa.literal(database_now(conn) + hold, UTCDateTime()))
 
 
 def _advisory_holder(conn: Connection) -> str:

@@ -9,11 +9,13 @@ board, and starts, kills and stops the daemons as real processes::
         cluster.wait(lambda: cluster.converged(), timeout=60)
         cluster.kill("d2")                                                 # SIGKILL
 
-`DAEMON_ENVIRONMENT` and `daemon_config` are what ``deploy/compose.yaml`` must match.
+`DAEMON_COMMAND`, `DAEMON_ENVIRONMENT` and `daemon_config` are what ``deploy/compose.yaml``
+must match.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import signal
@@ -35,7 +37,9 @@ from syndicate.testing.postgres import free_port
 ROOT = Path(__file__).resolve().parents[3]
 EXAMPLES = Path(__file__).resolve().parents[3] / "postings"
 TOKEN, HOOK_SECRET = "cluster-token", "cluster-hook-secret"
-# The environment every daemon of a shared state gets (besides its secrets).
+# How every daemon is started (as deploy/compose.yaml does), and the environment it gets
+# (besides its secrets).
+DAEMON_COMMAND = ("syndicate", "daemon", "--log-format", "json")
 DAEMON_ENVIRONMENT = ("SYNDICATE_DAEMON_ID", "PGPASSWORD", "LINKEDIN_TOKEN",
                       "GOOGLE_INDEXING_TOKEN", "HOOK_SECRET")  # fmt: skip
 
@@ -145,7 +149,7 @@ class DaemonCluster:
         }
         log = (self.root / f"{name}.log").open("ab")
         self.processes[name] = subprocess.Popen(
-            [str(Path(sys.executable).parent / "syndicate"), "daemon"],
+            [str(Path(sys.executable).parent / "syndicate"), *DAEMON_COMMAND[1:]],
             cwd=self.root / name,
             env=env,
             stdout=log,
@@ -173,6 +177,18 @@ class DaemonCluster:
 
     def log(self, name: str) -> str:
         return (self.root / f"{name}.log").read_text(encoding="utf-8", errors="replace")
+
+    def events(self, name: str, message: str) -> list[dict[str, Any]]:
+        """The JSON log events of daemon ``name`` whose message is ``message``."""
+        found = []
+        for line in self.log(name).splitlines():
+            try:
+                entry = json.loads(line)
+            except ValueError:
+                continue  # not an event (a library's own print)
+            if isinstance(entry, dict) and entry.get("message") == message:
+                found.append(entry)
+        return found
 
     # -- postings ------------------------------------------------------------------------------
 
