@@ -6,6 +6,7 @@ packaged ones, the W3C Nu checker on every page and a real headless Chromium on 
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import json
 import re
@@ -22,11 +23,11 @@ from test_jsonld import assert_google_job_posting, make_posting
 from syndicate.adapters import RenderContext
 from syndicate.adapters.careers import CareersSite, CareersSiteOptions
 from syndicate.adapters.careers.templates import PACKAGED_TEMPLATES
-from syndicate.adapters.careers.view import nest_headings
+from syndicate.adapters.careers.view import nest_headings, place
 from syndicate.adapters.jsonld import job_posting
 from syndicate.config import Settings
 from syndicate.errors import RenderError, Severity
-from syndicate.model import Posting, starts_at
+from syndicate.model import Location, Posting, starts_at
 
 GOLDEN_SITE = Path(__file__).resolve().parent / "golden" / "careers"
 SITEMAP_NS = "{http://www.sitemaps.org/schemas/sitemap/0.9}"
@@ -442,6 +443,42 @@ def test_colours_contrast_enough_and_focus_is_visible(built) -> None:
     assert "@media (max-width:" in css, "the layout adapts to narrow screens"
 
 
+def test_header_shows_the_configured_logo(built, settings, target, examples, context) -> None:
+    logo = str(settings.organization.logo)
+    for path in ("careers/index.html", page_of(examples[0]), "careers/gone.html"):
+        page = parse_html(built[path][1])
+        (img,) = page.xpath("//header[@class='site-header']//p[@class='brand']/a/img")
+        assert img.get("src") == logo
+        # The name beside it says who it is: the image is decorative.
+        assert img.get("alt") == ""
+        assert "SixSq careers" in img.getparent().text_content()
+    without = settings.model_copy(
+        update={"organization": settings.organization.model_copy(update={"logo": None})}
+    )
+    site = render(careers(without), examples, dataclasses.replace(context, settings=without))
+    assert not parse_html(site["careers/index.html"][1]).xpath("//img")
+
+
+@pytest.mark.parametrize(
+    ("location", "shown"),
+    [
+        ({"city": "Berlin", "region": "BE", "country": "DE"}, "Berlin, Germany"),
+        ({"city": "Geneva", "region": "GE", "country": "CH"}, "Geneva, Switzerland"),
+        ({"city": "Brussels", "region": "Brussels-Capital", "country": "BE"}, "Brussels, Belgium"),
+        ({"city": "Munich", "region": "BY", "country": "DE"}, "Munich, Bayern, Germany"),
+        ({"city": "Paris", "region": "IDF", "country": "FR"}, "Paris, Île-de-France, France"),
+        (
+            {"city": "Minneapolis", "region": "MN", "country": "US"},
+            "Minneapolis, Minnesota, United States",
+        ),
+        ({"city": "Springfield", "region": "ZZ", "country": "US"}, "Springfield, United States"),
+        ({"region": "Île-de-France", "country": "FR"}, "Île-de-France, France"),
+    ],
+)
+def test_places_name_regions_or_leave_out_codes_that_confuse(location, shown) -> None:
+    assert place(Location(**location)) == shown
+
+
 # -- hostile postings -----------------------------------------------------------------------------
 
 
@@ -454,7 +491,10 @@ def assert_inert(page: lxml.html.HtmlElement, scripts: int) -> None:
             if name in {"href", "src", "action", "formaction"}:
                 assert not value.strip().lower().startswith("javascript:"), value
     for tag in ("img", "iframe", "style", "svg", "object", "embed", "input"):
-        assert not page.xpath(f"//{tag}"), f"a <{tag}> survived"
+        # The one image of the page's own is the configured logo in the header.
+        found = page.xpath(f"//{tag}[not(ancestor::header[@class='site-header'])]")
+        assert not found, f"a <{tag}> survived"
+    assert len(page.xpath("//header//img")) <= 1
     assert not page.xpath("//body//b | //body//i"), "markup from a title or name survived"
 
 
@@ -632,6 +672,10 @@ def test_site_in_a_real_browser(target, examples, hostile, context, tmp_path) ->
     for page in [index, remote_only, *attacked]:
         assert page.get("data-pwned") is None
         assert page.xpath("//title")[0].text_content() != "pwned"
-        assert not page.xpath("//img | //iframe | //svg")
+        # The header's logo is the one image of the page's own.
+        assert not page.xpath("//main//img | //iframe | //svg")
+        assert [img.get("src") for img in page.xpath("//img")] == [
+            str(context.settings.organization.logo)
+        ]
     for page, posting in zip(attacked, hostile, strict=True):
         assert page.xpath("//h1")[0].text_content() == posting.title.replace("\x07", "")

@@ -42,12 +42,27 @@ def test_plan_and_publish_end_with_terraform_style_summary_lines(
     assert published.returncode == 0, published.stderr
     (project / "postings" / "sixsq-sales-manager.md").unlink()
     closing = run("publish", "--plan", cwd=project)
+    closed = run("publish", cwd=project)
+    assert closed.returncode == 0, closed.stderr
+    edited = project / "postings" / "8x8-inside-sales-manager.md"
+    edited.write_text(
+        edited.read_text(encoding="utf-8").replace(
+            "title: Inside Sales Manager", "title: Inside Sales Lead", 1
+        ),
+        encoding="utf-8",
+    )
+    updated = run("publish", cwd=project)
+    assert updated.returncode == 0, updated.stderr
+    # The Publish: line says what the boards accepted, by kind.
     golden.check(
         "cli/publish-summary.txt",
-        summary_lines(plan.stdout)
-        + summary_lines(published.stdout)
-        + summary_lines(closing.stdout),
+        "".join(
+            summary_lines(output.stdout)
+            for output in (plan, published, closing, closed, updated)
+        ),
     )
+    report = json.loads(run("publish", "--format", "json", cwd=project).stdout)
+    assert all(target["done"] == {} for target in report["targets"].values())
 
 
 def test_colour_only_on_a_terminal_and_never_with_no_color(project: Path) -> None:  # noqa: F811

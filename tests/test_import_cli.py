@@ -183,3 +183,30 @@ def test_help_has_an_example(project: Path) -> None:
     assert "Example" in result.stdout
     for name in ("jekyll", "text", "html", "indeed-xml", "jsonld", "greenhouse", "lever"):
         assert name in result.stdout
+
+
+def problem_lines(text: str) -> set[str]:
+    """The ``file:line: field: message`` lines of a command's output."""
+    return {line.strip() for line in text.splitlines() if line.strip().startswith("postings/")}
+
+
+def test_the_report_and_validate_give_the_same_line_for_a_missing_field(project: Path) -> None:
+    imported = run("import", str(SEEDS), cwd=project)
+    assert imported.returncode == 0, imported.stderr
+    reported = problem_lines(imported.stdout + imported.stderr)
+    validated = run("validate", cwd=project)
+    assert validated.returncode == 1
+    found = problem_lines(validated.stdout + validated.stderr)
+    # Each missing field at the commented line the import left for it, in both.
+    required = {line for line in reported if line.endswith(": is required")}
+    assert required == {line for line in found if line.endswith(": is required")}
+    assert len(required) == 9  # date_posted of the five, apply of four
+    for line in required:
+        file, number, name, _ = line.split(":", 3)
+        written = (project / file).read_text(encoding="utf-8").splitlines()
+        assert written[int(number) - 1].startswith(f"# {name.strip()}:   (to fill in"), line
+    # And whatever else validate says is word for word in the report.
+    assert found <= reported, sorted(found - reported)
+    # A second run reads the files through the cache: the same lines.
+    again = run("validate", cwd=project)
+    assert problem_lines(again.stdout + again.stderr) == found

@@ -62,16 +62,21 @@ SEED_CASES = [
         "jekyll",
         unstated=(
             *NOT_IN_ANY_SEED,
-            # The page never names its employer as such (SixSq is organization.name anyway).
-            "company",
-            # "Paris, Brussels or our head office in Geneva": cities without countries.
-            "locations",
             # The page names no way to apply; the author took the other SixSq page's address.
             "apply",
             # Summaries of list items by the author.
             "experience",
             "education",
         ),
+        # "Paris, Brussels or our head office in Geneva": the cities, their countries from
+        # GeoNames; the author added the regions, which Indeed needs.
+        differs={
+            "locations": [
+                Location(city="Paris", country="FR"),
+                Location(city="Brussels", country="BE"),
+                Location(city="Geneva", country="CH"),
+            ]
+        },
     ),
     Seed(
         "002_6aebdd235807e1b9.txt",

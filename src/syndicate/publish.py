@@ -27,6 +27,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable, Collection, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
@@ -98,6 +99,8 @@ class TargetResult:
     failed: int = 0
     queued: int = 0
     errors: list[str] = field(default_factory=list)
+    # The operations the board accepted in this run, by kind (CREATE, UPDATE, RENEW, CLOSE).
+    done: Counter[OperationKind] = field(default_factory=Counter)
     stopped: bool = False  # asked to stop before everything was sent
     auth_error: str | None = None  # the board refused our credentials in this run
 
@@ -584,6 +587,7 @@ class _Applier:
         with self._lock:
             self.result.sent += len(answered)
             self.result.succeeded += succeeded
+            self.result.done.update(op.kind for op, outcome in answered if outcome.ok)
             for op, outcome in answered:
                 if not (outcome.ok or outcome.task_id or outcome.retryable):
                     self.result.failed += 1

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -31,6 +32,8 @@ def _timestamp_or_text(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> Any:
 
 _Loader.add_constructor("tag:yaml.org,2002:timestamp", _timestamp_or_text)
 
+_COMMENTED_KEY = re.compile(r"^#\s?(?P<key>[A-Za-z_][\w-]*):")
+
 MAX_YAML_VALUES = 10_000
 """At most this many values once aliases are expanded: a few lines of aliases can stand for
 billions of values ("billion laughs"), which nothing that walks the data would survive."""
@@ -47,14 +50,20 @@ class YamlDocument:
     lines: dict[Loc, int]
     first_line: int
     duplicates: list[Problem] = field(default_factory=list)
+    # Top-level keys that are only written as comments (``# date_posted:   (to fill in)``, as
+    # `syndicate import` leaves them): the last such line of each.
+    commented: dict[str, int] = field(default_factory=dict)
 
     def line_of(self, loc: Loc) -> int:
         """The line of ``loc``, or of its nearest enclosing key when it is absent (a missing
-        field is reported at its parent)."""
+        field is reported at its parent); a top-level key that is absent but written as a
+        comment is reported at that comment, where it is to be filled in."""
         for end in range(len(loc), 0, -1):
             line = self.lines.get(tuple(loc[:end]))
             if line is not None:
                 return line
+        if loc and isinstance(loc[0], str) and loc[0] in self.commented:
+            return self.commented[loc[0]]
         return self.first_line
 
 
@@ -100,6 +109,10 @@ def parse_yaml(
     document = YamlDocument(data=data, lines={}, first_line=max(line_offset, 1))
     if node is not None:
         _index(node, (), document, file, line_offset)
+    for number, written in enumerate(text.splitlines(), start=line_offset + 1):
+        commented = _COMMENTED_KEY.match(written)
+        if commented:
+            document.commented[commented["key"]] = number
     return document
 
 

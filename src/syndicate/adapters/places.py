@@ -4,6 +4,7 @@ remembers them)."""
 
 from __future__ import annotations
 
+import difflib
 import functools
 import hashlib
 import re
@@ -25,6 +26,39 @@ def country_name(code: str) -> str:
     if country is None:
         return code
     return getattr(country, "common_name", None) or country.name
+
+
+_CODE = re.compile(r"^[A-Z0-9]{1,3}$")
+
+
+@functools.cache
+def region_name(region: str, country: str, city: str | None = None) -> str | None:
+    """How a page names ``region`` of ``country``: its ISO 3166-2 subdivision name (``FR``,
+    ``IDF`` → Île-de-France), or None where a region would only confuse: a code that names no
+    subdivision of the country (``BE`` alone reads as Belgium) and a subdivision named after
+    its city (``Berlin``, ``BE`` → Berlin; ``Geneva``, ``GE`` → Genève). A region written out
+    (``Brussels-Capital``) is kept as written, unless it is the city's own name."""
+    subdivision = pycountry.subdivisions.get(code=f"{country}-{region}".upper())
+    if subdivision is not None:
+        name = str(subdivision.name)
+    elif _CODE.match(region):
+        return None
+    else:
+        name = region
+    if city and same_place(name, city):
+        return None
+    return name
+
+
+def same_place(one: str, other: str) -> bool:
+    """Whether two names spell one place (``Genève`` and ``Geneva``, ``Basel-Stadt`` and
+    ``Basel``): one slug starts the other, or they differ by a letter or two."""
+    first, second = slug(one), slug(other)
+    if not first or not second:
+        return False
+    if first.startswith(second) or second.startswith(first):
+        return True
+    return difflib.SequenceMatcher(None, first, second).ratio() >= 0.8
 
 
 def remote_countries(posting: Posting) -> list[str]:

@@ -188,6 +188,7 @@ def _publish_json(report: PublishReport, waiting: list[dict[str, Any]]) -> dict[
             name: {
                 "sent": r.sent,
                 "succeeded": r.succeeded,
+                "done": {str(kind): count for kind, count in sorted(r.done.items())},
                 "failed": r.failed,
                 "queued": r.queued,
                 "errors": r.errors,

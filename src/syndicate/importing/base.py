@@ -43,6 +43,8 @@ class Draft:
     # Markdown is kept exactly as written.
     read_facts: bool = True
     markdown: str | None = None
+    # Values a person should choose from, written as commented lines in place of the field.
+    offers: dict[str, Any] = field(default_factory=dict)
 
     def set(self, name: str, value: Any) -> None:
         """Set a posting field; an empty value leaves the field unset."""
@@ -61,6 +63,12 @@ class Draft:
             return False
         self.set(name, value)
         return True
+
+    def offer(self, name: str, value: Any) -> None:
+        """Offer ``value`` for a field the source leaves unsure: written commented out."""
+        if name not in Posting.model_fields:
+            raise KeyError(f"{name!r} is not a posting field")
+        self.offers[name] = _one_line(value)
 
     def has(self, name: str) -> bool:
         return self.fields.get(name) not in _EMPTY

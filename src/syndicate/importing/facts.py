@@ -20,6 +20,8 @@ from dataclasses import dataclass
 
 from syndicate.importing.base import Draft
 from syndicate.importing.blocks import Line
+from syndicate.importing.cities import read_cities
+from syndicate.importing.employer import employer_in_text
 from syndicate.importing.places import Place, PlaceReading, places_in_text, read_place_phrase
 from syndicate.model import CURRENCY_CODES, EmploymentType, Remote, SalaryPeriod
 
@@ -72,7 +74,7 @@ _TYPE_WORDS: tuple[tuple[re.Pattern[str], EmploymentType], ...] = tuple(
         (r"\bfull[\s-]?time\b", EmploymentType.FULL_TIME),
         (r"\bpart[\s-]?time\b", EmploymentType.PART_TIME),
         (r"\bcontract(?:or)?\b|\bfreelance\b", EmploymentType.CONTRACTOR),
-        (r"\btemporary\b|\btemp\b|\bseasonal\b", EmploymentType.TEMPORARY),
+        (r"\btemporary\b|\btemp\b|\bseasonal\b|\bfixed[\s-]?term\b", EmploymentType.TEMPORARY),
         (r"\bintern(?:ship)?\b", EmploymentType.INTERN),
         (r"\bvolunteer\b", EmploymentType.VOLUNTEER),
         (r"\bper[\s-]?diem\b", EmploymentType.PER_DIEM),
@@ -83,6 +85,22 @@ _TYPE_SENTENCE = re.compile(
     r"(full[\s-]?time|part[\s-]?time|temporary|contract)\b|\bthis is an? "
     r"(full[\s-]?time|part[\s-]?time|temporary|contract) (?:role|position|job|opportunity)\b",
     re.I,
+)
+
+# A type word beside what it qualifies: "a full-time position", "on a part-time basis",
+# "6-month contract role", "Full-time or part-time job"; never "customer contracts".
+_TYPE_WORD = (
+    r"(?:full[\s-]?time|part[\s-]?time|freelance|temporary|fixed[\s-]term|contract|contractor|"
+    r"internship|intern|seasonal|per[\s-]?diem|volunteer)"
+)
+_TYPE_PHRASE = re.compile(
+    rf"\b(?P<types>{_TYPE_WORD}(?:\s*(?:,|/|or|and)\s*{_TYPE_WORD})*)\s+(?:role|position|job|post|vacancy|"
+    r"opportunity|employment|contract|assignment|basis|hire|placement)s?\b",
+    re.I,
+)
+# A line that is only the type, as a job board prints it: "Full-time", "Part-time, Contract".
+_TYPE_LINE = re.compile(
+    rf"^\s*{_TYPE_WORD}(?:\s*(?:,|/|or|and|\|)\s*{_TYPE_WORD})*\s*\.?\s*$", re.I
 )
 
 # LinkedIn's tags for recruiters (#LI-Remote); the export may have lost the '#'.
@@ -443,6 +461,21 @@ def _complete_company(draft: Draft, lines: list[Line], items: list[Labelled], te
         route = draft.fields.get("apply") or apply_route(lines, items)
         address = route.get("email") or route.get("url") if isinstance(route, dict) else None
         name = name_from_domain(address, text) if address else None
+    if name is None:
+        employer = employer_in_text(text)
+        if employer is not None and employer.sure:
+            name = employer.name
+            draft.note(
+                f"read from how the text speaks of {name} ({employer.mentions} times as its "
+                "company: its team, its CEO, for or at it); check it is the employer",
+                "company",
+            )
+        elif employer is not None:
+            draft.note(
+                f"the text may be {employer.name}'s ({employer.mentions} mention(s) as a "
+                f"company); if so, set company: {employer.name}",
+                "company",
+            )
     draft.fill("company", name)
 
 
@@ -488,10 +521,16 @@ def _complete_places(draft: Draft, lines: list[Line], items: list[Labelled]) -> 
             reading = _merge(reading, phrase)
             if not phrase.places and not phrase.countries:
                 reading = _merge(reading, PlaceReading(places=tuple(places_in_text(item.value))))
+    bare: list[str] = []
     for sentence in place_sentences(lines):
         if sentence not in stated and not any(sentence in s for s in stated):
             stated.append(sentence)
-            reading = _merge(reading, PlaceReading(places=tuple(places_in_text(sentence))))
+            found = places_in_text(sentence)
+            if not found:
+                bare.append(sentence)
+            reading = _merge(reading, PlaceReading(places=tuple(found)))
+    if not reading.places and bare and draft.fields.get("remote") != Remote.REMOTE:
+        reading = _merge(reading, _named_cities(draft, bare))
     locations = [place.as_location() for place in reading.places]
     filled = draft.fill("locations", locations)
     remote = draft.fields.get("remote")
@@ -505,12 +544,44 @@ def _complete_places(draft: Draft, lines: list[Line], items: list[Labelled]) -> 
                 + "list the countries applicants may live in (ISO codes, e.g. [US, CA])",
                 "applicant_locations",
             )
-    elif not filled and not draft.has("locations") and stated:
+    elif not filled and not draft.has("locations") and stated and "locations" not in draft.offers:
         draft.note(
             f"the source says {'; '.join(repr(s) for s in stated[:2])} without a country for "
             "each place; add them as locations (city and ISO country code)",
             "locations",
         )
+
+
+def _named_cities(draft: Draft, sentences: list[str]) -> PlaceReading:
+    """The cities ``sentences`` name without a country (`cities.read_cities`): the sure ones
+    as places, noted; the unsure ones offered as commented candidates."""
+    sure: list[Place] = []
+    unsure: list[Place] = []
+    quoted: list[str] = []
+    for sentence in sentences:
+        cue = _PLACE_CUE.search(sentence)
+        found = read_cities(sentence[cue.end() :] if cue else sentence)
+        if found is None or not found.names:
+            continue
+        quoted.append(repr(sentence))
+        sure.extend(place for place in found.places if place not in sure)
+        unsure.extend(place for place in found.unsure if place not in unsure)
+    where = "; ".join(quoted[:2])
+    if unsure:
+        draft.offer("locations", [place.as_location() for place in [*sure, *unsure]])
+        draft.note(
+            f"the source says {where}; more than one country has a city of some of these "
+            "names (GeoNames): keep the right ones below, add their regions, and uncomment",
+            "locations",
+        )
+        return PlaceReading()
+    if sure:
+        draft.note(
+            f"the cities of {where}, with the country GeoNames knows each in; check them and "
+            "add their regions",
+            "locations",
+        )
+    return PlaceReading(places=tuple(sure))
 
 
 def _merge(one: PlaceReading, other: PlaceReading) -> PlaceReading:
@@ -570,3 +641,17 @@ def _complete_type(draft: Draft, lines: list[Line], items: list[Labelled]) -> No
         if match:
             draft.fill("employment_type", employment_types(match[1] or match[2]))
             return
+    for line in lines:
+        words = _type_words(line.text)
+        if words:
+            draft.fill("employment_type", employment_types(words))
+            return
+
+
+def _type_words(text: str) -> str | None:
+    """The employment type words of a phrase or a line that states the type, if any."""
+    phrase = _TYPE_PHRASE.search(text)
+    if phrase:
+        return phrase["types"]
+    line = _TYPE_LINE.match(text)
+    return line[0] if line else None

@@ -9,6 +9,7 @@ than one round at a time.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date
 from pathlib import Path
@@ -18,10 +19,12 @@ from pydantic import ValidationError
 
 from syndicate.adapters import create_targets
 from syndicate.config import Settings
-from syndicate.diagnostics import problems_from_validation_error
+from syndicate.diagnostics import Loc, problems_from_validation_error
 from syndicate.errors import Problem, Severity
 from syndicate.importing.writer import PostingText
+from syndicate.loading import split_front_matter
 from syndicate.model import Posting
+from syndicate.yamlsource import parse_yaml
 
 # What stands in for a required field the source did not state, to run the targets' checks.
 _STAND_INS: dict[str, Any] = {
@@ -136,11 +139,8 @@ def needs(
     context = {"timezone": timezone}
     posting_id = fields.get("id") if isinstance(fields.get("id"), str) else None
 
-    def line_of(loc: tuple[int | str, ...]) -> int:
-        head = str(loc[0]) if loc else ""
-        if head == "description":
-            return written.body_line
-        return written.lines.get(head, 1)
+    # Lines as `syndicate validate` finds them in the written file, so that both say the same.
+    line_of = _line_finder(written, path)
 
     def located(error: ValidationError) -> list[Problem]:
         return problems_from_validation_error(
@@ -183,3 +183,28 @@ def needs(
                 )
             )
     return problems
+
+
+def located_note(note: Problem, written: PostingText, path: Path) -> Problem:
+    """A draft's note as a warning of the report, at the line of its field in the file."""
+    line_of = _line_finder(written, path)
+    return Problem(
+        note.message,
+        file=path,
+        line=line_of((note.field,)) if note.field else 1,
+        field=note.field,
+        severity=Severity.WARNING,
+    )
+
+
+def _line_finder(written: PostingText, path: Path) -> Callable[[Loc], int]:
+    """The line of a field's location in the written file, found the way loading finds it."""
+    front, _, offset = split_front_matter(written.text, path)
+    document = parse_yaml(front, file=path, line_offset=offset)
+
+    def line_of(loc: Loc) -> int:
+        if loc and loc[0] == "description":
+            return written.body_line
+        return document.line_of(loc)
+
+    return line_of

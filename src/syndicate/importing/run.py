@@ -22,6 +22,7 @@ from syndicate.importing.report import (
     PostingResult,
     SourceResult,
     filled_fields,
+    located_note,
     needs,
 )
 from syndicate.importing.sources import MAX_INPUT_BYTES, find_sources, read_source
@@ -104,6 +105,7 @@ def _finish(draft: Draft, run: _Run) -> PostingResult:
         facts.complete(draft)
     if options.company:
         draft.fill("company", options.company)
+    borrowed = _company_from_config(draft, options.settings)
     draft.set("description", draft.description())
     posting_id = _assign_id(draft, run)
     if not draft.has("apply") and draft.page_url:
@@ -120,17 +122,34 @@ def _finish(draft: Draft, run: _Run) -> PostingResult:
         header.append(f"Not stated by the source, to fill in: {', '.join(missing)}.")
     written = posting_text(draft, header)
     action, refusal = _write(path, written.text, options)
+    needed = needs(draft.fields, written, shown, options.settings)
+    if borrowed is not None:
+        needed.insert(0, located_note(borrowed, written, shown))
     return PostingResult(
         id=posting_id,
         title=draft.fields.get("title"),
         path=shown,
         action=action,
         filled=filled_fields(draft.fields),
-        needs=needs(draft.fields, written, shown, options.settings),
+        needs=needed,
         notes=list(draft.notes),
         problem=refusal,
         fields=dict(draft.fields),
     )
+
+
+def _company_from_config(draft: Draft, settings: Settings | None) -> Problem | None:
+    """The note that the posting goes out under the configuration's organization, because
+    the source names no employer (the report flags it: the source may be another's)."""
+    if draft.has("company") or settings is None:
+        return None
+    organization = settings.organization.name
+    draft.note(
+        f"the source names no employer, so the posting goes out as {organization}'s (the "
+        "configuration's organization); set company if the job is another employer's",
+        "company",
+    )
+    return draft.notes[-1]
 
 
 def _assign_id(draft: Draft, run: _Run) -> str:

@@ -68,6 +68,9 @@ def posting_text(draft: Draft, header: list[str]) -> PostingText:
         if draft.has(name):
             lines[name] = len(out) + 1
             out.extend(_yaml_field(name, draft.fields[name]).split("\n"))
+        elif name in draft.offers:
+            lines[name] = len(out) + 1
+            out.extend("# " + line for line in _yaml_field(name, draft.offers[name]).split("\n"))
         elif name in required or _needed(draft, name):
             lines[name] = len(out) + 1
             out.append(f"# {name}:   (to fill in: the source does not say)")

@@ -249,7 +249,10 @@ def _remember(
         return None
     posting = loaded.posting
     document = loaded.document
-    lines = {str(loc[0]): line for loc, line in document.lines.items() if len(loc) == 1}
+    # Keys only written as comments too, so that a cached file's problems sit where the
+    # uncached file's do (`YamlDocument.line_of`).
+    lines = dict(document.commented)
+    lines.update({str(loc[0]): line for loc, line in document.lines.items() if len(loc) == 1})
     return ParsedFile(
         path=key,
         size=stat.st_size,

@@ -18,7 +18,7 @@ from markupsafe import Markup
 
 from syndicate.adapters import jsonld
 from syndicate.adapters.base import RenderContext
-from syndicate.adapters.places import country_name
+from syndicate.adapters.places import country_name, region_name
 from syndicate.model import EmploymentType, Location, Posting, Remote, Salary, starts_at
 from syndicate.postings import LoadedPosting
 
@@ -228,8 +228,13 @@ def _local_date(when: date, tz: tzinfo) -> date:
 
 
 def place(location: Location) -> str:
-    """``Geneva, GE, Switzerland``: the known parts of a location, country spelled out."""
-    parts = (location.city, location.region, country_name(location.country))
+    """``Paris, Île-de-France, France`` or ``Geneva, Switzerland``: the known parts of a
+    location, the region by its name where it helps (see `region_name`), the country spelled
+    out."""
+    region = (
+        region_name(location.region, location.country, location.city) if location.region else None
+    )
+    parts = (location.city, region, country_name(location.country))
     return ", ".join(part for part in parts if part)
 
 
