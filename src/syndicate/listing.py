@@ -254,9 +254,14 @@ class Lister:
         sources: dict[str, str] = {}
         for listing in self.store.listings.all().values():
             sources.setdefault(listing.posting_id, listing.source)
-        for (posting_id, _), delivery in self.store.deliveries().items():
-            if delivery.source_path and delivery.live:
-                sources.setdefault(posting_id, self.settings.posting_key(delivery.source_path))
+        delivered = [
+            (posting_id, delivery.source_path)
+            for (posting_id, _), delivery in self.store.deliveries().items()
+            if delivery.source_path and delivery.live
+        ]
+        keys = self.settings.posting_keys([path for _, path in delivered])
+        for (posting_id, _), key in zip(delivered, keys, strict=True):
+            sources.setdefault(posting_id, key)
         warnings = []
         for old_id, source in sorted(sources.items()):
             new_id = self.id_at.get(source)
