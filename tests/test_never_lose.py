@@ -484,7 +484,8 @@ def test_a_watching_daemon_keeps_serving_a_broken_job_and_reports_degraded(
             assert BROKEN in project.indeed_titles()
             assert daemon_board.state().jobs[BROKEN].state == "LISTED"
             metrics = project.client.get("/metrics").text
-            assert re.search(r"(?m)^syndicate_held_postings 1(?:\.0)?$", metrics)
+            held = r'(?m)^syndicate_held_postings\{daemon="[^"]+"\} 1(?:\.0)?$'
+            assert re.search(held, metrics), metrics
 
             retitle(project.posting("sixsq-sales-manager"), "Sales: Manager")
             (project.folder / "postings" / "new.md").write_text("not a posting\n")
