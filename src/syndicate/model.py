@@ -73,6 +73,11 @@ class Remote(StrEnum):
     REMOTE = "remote"
 
 
+def amount_text(value: float) -> str:
+    """A salary figure as boards and pages show it: ``120,000``, or ``25.50`` with cents."""
+    return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.2f}"
+
+
 class SalaryPeriod(StrEnum):
     """schema.org ``unitText`` values for a salary."""
 

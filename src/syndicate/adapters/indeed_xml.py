@@ -72,7 +72,7 @@ from syndicate.adapters.places import Spot, assign, place_slug, remote_countries
 from syndicate.adapters.xmltext import cdata_sections
 from syndicate.diagnostics import field_path
 from syndicate.errors import Problem
-from syndicate.model import EmploymentType, Posting, Remote, Salary, SalaryPeriod
+from syndicate.model import EmploymentType, Posting, Remote, Salary, SalaryPeriod, amount_text
 
 MEDIA_TYPE = "application/xml"
 REFERENCE_SCHEME = "indeed"
@@ -233,9 +233,9 @@ def salary_text(salary: Salary) -> str:
     if salary.max is not None and salary.max != salary.min:
         figures.append(salary.max)
     if symbol:
-        amount = " - ".join(symbol + _amount(figure) for figure in figures)
+        amount = " - ".join(symbol + amount_text(figure) for figure in figures)
     else:
-        amount = salary.currency + " " + " - ".join(_amount(figure) for figure in figures)
+        amount = salary.currency + " " + " - ".join(amount_text(figure) for figure in figures)
     return f"{amount} per {PERIODS[salary.period]}"
 
 
@@ -456,10 +456,6 @@ def _drain(buffer: io.BytesIO) -> bytes:
     buffer.seek(0)
     buffer.truncate()
     return data
-
-
-def _amount(value: float) -> str:
-    return f"{value:,.0f}" if value.is_integer() else f"{value:,.2f}"
 
 
 def _expiration(posting: Posting, context: RenderContext) -> str | None:

@@ -19,7 +19,15 @@ from markupsafe import Markup
 from syndicate.adapters import jsonld
 from syndicate.adapters.base import RenderContext
 from syndicate.adapters.places import country_name, region_name
-from syndicate.model import EmploymentType, Location, Posting, Remote, Salary, starts_at
+from syndicate.model import (
+    EmploymentType,
+    Location,
+    Posting,
+    Remote,
+    Salary,
+    amount_text,
+    starts_at,
+)
 from syndicate.postings import LoadedPosting
 
 UNGROUPED = "Other jobs"
@@ -240,14 +248,10 @@ def place(location: Location) -> str:
 
 def salary_text(salary: Salary) -> str:
     """``CHF 120,000–150,000 per year`` or ``USD 25 per hour``."""
-    amount = _amount(salary.min)
+    amount = amount_text(salary.min)
     if salary.max is not None and salary.max != salary.min:
-        amount = f"{amount}–{_amount(salary.max)}"
+        amount = f"{amount}–{amount_text(salary.max)}"
     return f"{salary.currency} {amount} per {salary.period.lower()}"
-
-
-def _amount(value: float) -> str:
-    return f"{value:,.0f}" if value.is_integer() else f"{value:,.2f}"
 
 
 def long_date(when: date) -> str:

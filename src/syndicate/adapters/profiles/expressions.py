@@ -24,6 +24,7 @@ from jinja2 import ChainableUndefined, TemplateSyntaxError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from syndicate.adapters.places import country_name
+from syndicate.model import amount_text
 
 PERIOD_WORDS: dict[str, str] = {
     "HOUR": "hour",
@@ -88,16 +89,14 @@ def money_range(
     figures = [low] if high is None or high == low else [low, float(high)]
     symbol = (symbols or {}).get(salary["currency"])
     if symbol:
-        amount = separator.join(symbol + _amount(figure) for figure in figures)
+        amount = separator.join(symbol + amount_text(figure) for figure in figures)
     else:
-        amount = salary["currency"] + " " + separator.join(_amount(figure) for figure in figures)
+        amount = (
+            salary["currency"] + " " + separator.join(amount_text(figure) for figure in figures)
+        )
     if not per:
         return amount
     return f"{amount} per {PERIOD_WORDS[str(salary['period'])]}"
-
-
-def _amount(value: float) -> str:
-    return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.2f}"
 
 
 def add_params(url: str | None, **params: Any) -> str | None:
