@@ -61,6 +61,7 @@ class Reason(StrEnum):
     RENEWAL = "renewal due"
     RETRY = "retry of a failed delivery"
     UPGRADE = "payload changed by an upgrade or a configuration change"
+    TAGGING = "payload changed: source tagging turned on"
 
 
 class DeliveryView(Protocol):
@@ -184,6 +185,14 @@ def setup_digest(target: PushTarget) -> bytes:
     return hashlib.sha256(target.rendered_from().encode() + code_fingerprint().encode()).digest()
 
 
+def untagged(target: PushTarget) -> PushTarget | None:
+    """The target as it is with its source tagging off (None: it is off already)."""
+    if target.url_tags() is None:
+        return None
+    options = target.options.model_copy(update={"tagging": False})
+    return type(target)(target.name, options, target.settings)
+
+
 def make_plan(
     targets: Iterable[PushTarget],
     loaded: LoadResult,
@@ -264,6 +273,7 @@ class _TargetPlanner:
         self.retry_failed = False
         self.delivered: Callable[[str, str], Any] | None = None
         self.listing = TargetListing(target.name)
+        self._untagged: PushTarget | None = untagged(target)
 
     def run(self, loaded: LoadResult, posting_ids: Collection[str] | None) -> None:
         name = self.target.name
@@ -455,8 +465,19 @@ class _TargetPlanner:
             )
             return
         edited = delivery.posting_hash != loaded.content_hash
-        reason = Reason.EDITED if edited else Reason.UPGRADE
+        reason = Reason.EDITED if edited else self.change_reason(loaded, delivery)
         self.add(OperationKind.UPDATE, loaded, version, reason, source, payload=payload)
+
+    def change_reason(self, loaded: PostingFile, delivery: DeliveryView) -> Reason:
+        """Why the payload of an unedited posting changed: the target's source tagging, when
+        the payload without it is what the board has; else an upgrade or configuration."""
+        plain = self._untagged
+        if plain is not None:
+            kind = OperationKind.UPDATE
+            payload = plain.payload(kind, loaded.posting_id, loaded.posting, self.context)
+            if plain.payload_digest(payload, loaded.posting) == delivery.payload_hash:
+                return Reason.TAGGING
+        return Reason.UPGRADE
 
     def payload(self, kind: OperationKind, posting_id: str, loaded: LoadedPosting | None) -> Any:
         """The target's payload for one operation, with what it was last sent when it asks."""

@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Protocol
 import httpx
 from pydantic import Field, SecretStr
 
+from syndicate.adapters import tagging
 from syndicate.adapters.auth import Credentials, StaticBearer
 from syndicate.durations import Duration
 from syndicate.errors import Problem, Severity
@@ -123,6 +124,9 @@ class Target(ABC):
     summary: ClassVar[str]
     Options: ClassVar[type[TargetOptions]]
     spec_url: ClassVar[str | None] = None  # the board's own documentation of what it takes
+    # The source-tagging parameters the board's documentation asks for (`url_tags`); None:
+    # it documents none, so ``tagging: true`` uses our default (`tagging.our_default`).
+    documented_tags: ClassVar[Mapping[str, str] | None] = None
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -137,6 +141,12 @@ class Target(ABC):
     def check(self, posting: Posting) -> list[Problem]:
         """Problems that keep ``posting`` off this target, tagged with the target name."""
         return []
+
+    def url_tags(self) -> dict[str, str] | None:
+        """The query parameters this target adds to the job and apply URLs it sends (None:
+        its ``tagging`` option is off, or it has none: `syndicate.adapters.tagging`)."""
+        option = getattr(self.options, "tagging", False)
+        return tagging.params_for(option, self.documented_tags, self.name)
 
     def rules(self, posting: Posting) -> list[Problem]:
         """What decides whether ``posting`` goes to this target: the posting's own opt-out

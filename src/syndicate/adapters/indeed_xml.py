@@ -58,7 +58,7 @@ import functools
 import hashlib
 import io
 import re
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -69,6 +69,7 @@ from lxml import etree
 from syndicate import content
 from syndicate.adapters.base import Document, PullTarget, RenderContext, TargetOptions
 from syndicate.adapters.places import Spot, assign, place_slug, remote_countries
+from syndicate.adapters.tagging import TaggingOptions, tagged
 from syndicate.adapters.xmltext import cdata_sections
 from syndicate.diagnostics import field_path
 from syndicate.errors import Problem
@@ -107,8 +108,9 @@ _RENAMED_TAGS = re.compile(r"<(/?)(ol|i)>")
 _RENAMES = {"ol": "ul", "i": "em"}
 
 
-class IndeedXmlOptions(TargetOptions):
-    """``{type: indeed_xml, file: indeed.xml}``"""
+class IndeedXmlOptions(TaggingOptions):
+    """``{type: indeed_xml, file: indeed.xml}``; ``tagging: true`` adds ``source=Indeed`` to
+    each job's ``url`` ("Include the source=Indeed token to track clicks from Indeed", [M21])."""
 
     type: Literal["indeed_xml"]
     file: str = "indeed.xml"
@@ -258,15 +260,21 @@ def apply_email(posting: Posting, context: RenderContext) -> str | None:
     return None
 
 
-def job_fields(posting: Posting, place: Place, context: RenderContext) -> list[tuple[str, str]]:
-    """The elements of one ``<job>``, in order, as (name, text) pairs; empty text stays empty."""
+def job_fields(
+    posting: Posting,
+    place: Place,
+    context: RenderContext,
+    tags: Mapping[str, str] | None = None,
+) -> list[tuple[str, str]]:
+    """The elements of one ``<job>``, in order, as (name, text) pairs; empty text stays empty
+    (``tags``: the target's source tagging of ``url``)."""
     organization = context.settings.organization
     fields: list[tuple[str, str | None]] = [
         ("title", posting.title),
         ("date", local_date(posting.date_posted, context)),
         ("referencenumber", place.reference),
         ("requisitionid", posting.id),
-        ("url", context.job_url(posting)),
+        ("url", tagged(context.job_url(posting), tags)),
         ("company", context.company(posting)),
         ("sourcename", organization.name),
         ("city", place.city),
@@ -310,6 +318,8 @@ class IndeedXml(PullTarget):
     Options: ClassVar[type[TargetOptions]] = IndeedXmlOptions
     reference_scheme: str | None = REFERENCE_SCHEME
     options: IndeedXmlOptions
+    # "Include the source=Indeed token to track clicks from Indeed" ([M21], the url row).
+    documented_tags: ClassVar[Mapping[str, str] | None] = {"source": "Indeed"}
 
     def check(self, posting: Posting) -> list[Problem]:
         """What Indeed requires of every job that the posting model leaves optional."""
@@ -341,7 +351,7 @@ class IndeedXml(PullTarget):
         for place in places(posting, numbers_of(posting, context)):
             buffer = io.BytesIO()
             with etree.xmlfile(buffer, encoding="utf-8") as writer:
-                write_job(writer, job_fields(posting, place, context))
+                write_job(writer, job_fields(posting, place, context, self.url_tags()))
             pieces.append(buffer.getvalue().decode("utf-8").strip())
         return "\n".join(pieces) + "\n"
 
@@ -436,11 +446,12 @@ class IndeedXml(PullTarget):
         buffer = io.BytesIO()
         # Written inside a stand-in for <source> (text may not stand outside an element), whose
         # tags are then cut off.
+        tags = self.url_tags()
         with etree.xmlfile(buffer, encoding="utf-8") as writer, writer.element("source"):
             writer.write("")
             for place in places(posting, numbers_of(posting, context)):
                 writer.write("\n  ")
-                write_job(writer, job_fields(posting, place, context), indent="  ")
+                write_job(writer, job_fields(posting, place, context, tags), indent="  ")
         return buffer.getvalue().removeprefix(b"<source>").removesuffix(b"</source>")
 
 

@@ -33,12 +33,13 @@ from __future__ import annotations
 
 import functools
 import json
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import date, datetime, time
 from typing import Any, ClassVar, Literal
 
 from syndicate.adapters.base import Document, PullTarget, RenderContext, TargetOptions
 from syndicate.adapters.places import country_name
+from syndicate.adapters.tagging import TaggingOptions, tagged
 from syndicate.diagnostics import field_path
 from syndicate.errors import Problem
 from syndicate.model import Location, Posting, Remote, Salary
@@ -58,8 +59,10 @@ _SCRIPT_SAFE: tuple[tuple[str, str], ...] = (
 )
 
 
-class JsonLdOptions(TargetOptions):
-    """``{type: jsonld, file: jobs.jsonld}``"""
+class JsonLdOptions(TaggingOptions):
+    """``{type: jsonld, file: jobs.jsonld}``; ``tagging`` tags each JobPosting's ``url`` (the
+    file's readers are partners: schema.org and Google document no parameter, so ``true`` is
+    our default ``utm_source=<target name>``)."""
 
     type: Literal["jsonld"]
     file: str = "jobs.jsonld"
@@ -188,8 +191,9 @@ class JsonLd(PullTarget):
         yield Document(self.options.file, MEDIA_TYPE, self._chunks(postings, context))
 
     def preview(self, posting: Posting, context: RenderContext) -> str:
-        """The posting's JobPosting object, as embedded in its careers page."""
-        return dumps(job_posting(posting, context), indent=2)
+        """The posting's JobPosting object, as embedded in its careers page (its ``url``
+        tagged when the target's ``tagging`` is on)."""
+        return dumps(_tagged_node(posting, context, self.url_tags()), indent=2)
 
     def check(self, posting: Posting) -> list[Problem]:
         """Google's rules that the posting model does not already enforce."""
@@ -236,7 +240,7 @@ class JsonLd(PullTarget):
 
     def fragment_makers(self, context: RenderContext) -> dict[str, Callable[[Posting], bytes]]:
         """A posting's node of the graph."""
-        return {"node": functools.partial(_graph_node, context=context)}
+        return {"node": functools.partial(_graph_node, context=context, tags=self.url_tags())}
 
     def _chunks(self, postings: Iterable[Posting], context: RenderContext) -> Iterator[bytes]:
         yield b'{"@context":"https://schema.org","@graph":['
@@ -248,7 +252,18 @@ class JsonLd(PullTarget):
         yield b"\n]}\n"
 
 
-def _graph_node(posting: Posting, context: RenderContext) -> bytes:
+def _tagged_node(
+    posting: Posting, context: RenderContext, tags: Mapping[str, str] | None
+) -> dict[str, Any]:
+    """`job_posting`, its ``url`` tagged with the file target's ``tags`` (the careers pages
+    embed the untagged object: they are the page the URL leads to)."""
     node = job_posting(posting, context)
+    if tags:
+        node["url"] = tagged(node["url"], tags)
+    return node
+
+
+def _graph_node(posting: Posting, context: RenderContext, tags: Mapping[str, str] | None) -> bytes:
+    node = _tagged_node(posting, context, tags)
     del node["@context"]  # the graph's context applies to every node
     return dumps(node).encode()

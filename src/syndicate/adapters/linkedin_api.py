@@ -72,6 +72,7 @@ from syndicate.adapters.linkedin_json import (
     element_problems,
     job_element,
 )
+from syndicate.adapters.tagging import TaggingOptions
 from syndicate.durations import Duration
 from syndicate.errors import AuthenticationError, Problem, PushError
 from syndicate.model import Email, HttpUrl, Posting
@@ -87,10 +88,11 @@ RENEWAL = timedelta(days=30)  # what one RENEW adds to a listing's expiry
 RENEW_BEFORE = timedelta(days=7)  # how long before it lapses a listing is renewed
 
 
-class LinkedInApiOptions(PushOptions):
+class LinkedInApiOptions(PushOptions, TaggingOptions):
     """``{type: linkedin_api, organization: urn:li:organization:…, token_env: LINKEDIN_TOKEN}``
     or, with LinkedIn's OAuth, ``client_id_env`` and ``client_secret_env`` instead of
-    ``token_env``."""
+    ``token_env``.  ``tagging`` tags ``companyApplyUrl`` (the API documents no parameter:
+    ``true`` is our default, ``utm_source=<target name>``)."""
 
     type: Literal["linkedin_api"]
     endpoint: Annotated[HttpUrl, TRANSPORT] = "https://api.linkedin.com/rest"
@@ -201,7 +203,9 @@ class LinkedInApi(PushTarget):
         """The element of ``posting`` for ``kind``; for a CLOSE without the posting (its file
         is gone and the state has no version of it), the element last sent, closing."""
         if posting is not None:
-            setup = ElementSetup(self.options.organization, self.options.poster_email)
+            setup = ElementSetup(
+                self.options.organization, self.options.poster_email, self.url_tags()
+            )
             return job_element(posting, context, operation=kind, setup=setup)
         element = dict(previous or {})
         element["externalJobPostingId"] = posting_id

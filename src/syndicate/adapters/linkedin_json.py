@@ -60,13 +60,14 @@ from __future__ import annotations
 
 import functools
 import json
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from typing import Any, ClassVar, Literal
 
 from syndicate.adapters.base import Document, PullTarget, RenderContext, Target, TargetOptions
 from syndicate.adapters.places import country_name, remote_countries
+from syndicate.adapters.tagging import TaggingOptions, tagged
 from syndicate.content import xml_safe
 from syndicate.diagnostics import field_path
 from syndicate.errors import Problem
@@ -107,8 +108,8 @@ WORKPLACE_TYPES: dict[Remote, str] = {
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
-class LinkedInJsonOptions(TargetOptions):
-    """``{type: linkedin_json, file: linkedin.json}``"""
+class LinkedInJsonOptions(TaggingOptions):
+    """``{type: linkedin_json, file: linkedin.json}``; ``tagging`` tags ``companyApplyUrl``."""
 
     type: Literal["linkedin_json"]
     file: str = "linkedin.json"
@@ -120,6 +121,7 @@ class ElementSetup:
 
     organization_urn: str | None = None
     poster_email: str | None = None
+    tags: Mapping[str, str] | None = None  # the target's source tagging of companyApplyUrl
 
 
 def job_element(
@@ -139,7 +141,7 @@ def job_element(
     else:
         element["companyName"] = xml_safe(company)
     element |= {
-        "companyApplyUrl": apply_url(posting, context),
+        "companyApplyUrl": tagged(apply_url(posting, context), setup.tags),
         "externalJobPostingId": posting.id,
         "jobPostingOperationType": str(OperationKind(operation)),
         "title": title_text(posting),
@@ -372,17 +374,22 @@ class LinkedInJson(PullTarget):
         """LinkedIn's rules (errors) and what LinkedIn will receive differently (warnings)."""
         return element_problems(self, posting, ElementSetup())
 
+    def setup(self) -> ElementSetup:
+        """What its elements are built with besides the posting: its source tagging."""
+        return ElementSetup(tags=self.url_tags())
+
     def render(self, postings: Iterable[Posting], context: RenderContext) -> Iterator[Document]:
         """One file, ``{"elements": [...]}``, streamed one element per chunk."""
         yield Document(self.options.file, MEDIA_TYPE, self._chunks(postings, context))
 
     def preview(self, posting: Posting, context: RenderContext) -> str:
         """The posting's element, as pretty JSON."""
-        return json.dumps(job_element(posting, context), indent=2, ensure_ascii=False) + "\n"
+        element = job_element(posting, context, setup=self.setup())
+        return json.dumps(element, indent=2, ensure_ascii=False) + "\n"
 
     def fragment_makers(self, context: RenderContext) -> dict[str, Callable[[Posting], bytes]]:
         """A posting's element."""
-        return {"element": functools.partial(_element, context=context)}
+        return {"element": functools.partial(_element, context=context, setup=self.setup())}
 
     def _chunks(self, postings: Iterable[Posting], context: RenderContext) -> Iterator[bytes]:
         yield b'{"elements":['
@@ -394,5 +401,6 @@ class LinkedInJson(PullTarget):
         yield b"\n]}\n"
 
 
-def _element(posting: Posting, context: RenderContext) -> bytes:
-    return json.dumps(job_element(posting, context), ensure_ascii=False).encode("utf-8")
+def _element(posting: Posting, context: RenderContext, setup: ElementSetup) -> bytes:
+    element = job_element(posting, context, setup=setup)
+    return json.dumps(element, ensure_ascii=False).encode("utf-8")

@@ -73,6 +73,7 @@ from syndicate.adapters.base import (
     TargetOptions,
 )
 from syndicate.adapters.http import request
+from syndicate.adapters.tagging import TaggingOptions, tagged
 from syndicate.errors import AuthenticationError
 from syndicate.model import HttpUrl, Posting
 from syndicate.registry import SECRET, TRANSPORT
@@ -91,10 +92,11 @@ log = logging.getLogger("syndicate.webhook")
 _WARNED: set[str] = set()
 
 
-class WebhookOptions(PushOptions):
+class WebhookOptions(PushOptions, TaggingOptions):
     """``{type: webhook, url: https://…, secret_env: HOOK_SECRET}``, plus ``signature:
     standard | legacy | both`` (default ``both``) and, while keys are rotated,
-    ``previous_secret_env: HOOK_SECRET_OLD``."""
+    ``previous_secret_env: HOOK_SECRET_OLD``; ``tagging`` tags ``url`` and the posting's
+    ``apply.url`` (the receiver is ours to agree with: ``true`` is ``utm_source=<target name>``)."""
 
     type: Literal["webhook"]
     url: Annotated[HttpUrl, TRANSPORT]
@@ -249,10 +251,11 @@ class Webhook(PushTarget):
         *,
         previous: dict[str, Any] | None = None,
     ) -> dict[str, Any]:
+        tags = self.url_tags()
         body: dict[str, Any] = {
             "operation": str(kind),
             "id": posting_id,
-            "url": context.settings.job_url(posting_id),
+            "url": tagged(context.settings.job_url(posting_id), tags),
         }
         if posting is not None and kind is not OperationKind.CLOSE:
             body["posting"] = posting.model_dump(mode="json", exclude={"description"}) | {
@@ -260,6 +263,8 @@ class Webhook(PushTarget):
                 "description_html": posting.description_html,
                 "description_text": posting.description_text,
             }
+            apply = body["posting"]["apply"]
+            apply["url"] = tagged(apply["url"], tags)
         return body
 
     def make_credentials(self) -> None:

@@ -201,6 +201,10 @@ def _publish_json(report: PublishReport, waiting: list[dict[str, Any]]) -> dict[
     }
 
 
+# Reasons that change every payload of a target at once: counted on one line per target.
+_COUNTED = frozenset({Reason.UPGRADE, Reason.TAGGING})
+
+
 def _print_publish(
     runtime: Runtime,
     report: PublishReport,
@@ -215,14 +219,15 @@ def _print_publish(
         _print_build(runtime, report.build, loaded)
     title = "plan" if not report.targets else "publish"
     table = tables.table(title, "target", "operation", "posting", "reason")
-    upgrades: dict[tuple[str, str], int] = {}
+    upgrades: dict[tuple[str, str, Reason], int] = {}
     for op in report.plan.operations:
-        if op.reason is Reason.UPGRADE:  # one line per target, with its count
-            upgrades[(op.target, str(op.kind))] = upgrades.get((op.target, str(op.kind)), 0) + 1
+        if op.reason in _COUNTED:  # one line per target and reason, with its count
+            key = (op.target, str(op.kind), op.reason)
+            upgrades[key] = upgrades.get(key, 0) + 1
         else:
             table.add_row(op.target, tables.kind(str(op.kind)), op.posting_id, escape(op.why))
-    for (target_name, kind), count in upgrades.items():
-        table.add_row(target_name, tables.kind(kind), f"{count:,} posting(s)", str(Reason.UPGRADE))
+    for (target_name, kind, reason), count in upgrades.items():
+        table.add_row(target_name, tables.kind(kind), f"{count:,} posting(s)", str(reason))
     if runtime.verbosity >= 0:
         if report.plan.operations:
             runtime.out.print(table)

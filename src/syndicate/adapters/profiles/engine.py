@@ -23,7 +23,6 @@ from syndicate import content
 from syndicate.adapters import xmltext
 from syndicate.adapters.profiles.expressions import (
     Expression,
-    add_params,
     compile_expression,
     format_date,
     format_number,
@@ -40,6 +39,7 @@ from syndicate.adapters.profiles.spec import (
     TextMode,
     ValueType,
 )
+from syndicate.adapters.tagging import tagged
 from syndicate.model import Posting, Remote
 
 _SOURCE_IN_EXPR = re.compile(r"\b(posting|location|board|description_html|description_text)\b"
@@ -139,8 +139,8 @@ class Engine:
         places = place_records(posting)
         base: Record = {
             "posting": _posting_record(posting, company),
-            "url": _tagged(job_url, url_params),
-            "apply_url": _tagged(posting.apply.url, url_params),
+            "url": tagged(job_url, url_params),
+            "apply_url": tagged(posting.apply.url, url_params),
             "description_html": posting.description_html,
             "description_text": posting.description_text if self.wants_text else None,
             "organization": organization,
@@ -334,10 +334,6 @@ def _posting_record(posting: Posting, company: str) -> Record:
         "language": posting.language,
     }
     return record
-
-
-def _tagged(url: str | None, params: Mapping[str, str] | None) -> str | None:
-    return add_params(url, **params) if params and url else url
 
 
 def _path_getter(path: str) -> Getter:

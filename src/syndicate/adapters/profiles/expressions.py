@@ -18,12 +18,12 @@ import email.utils
 from collections.abc import Callable, Mapping
 from datetime import UTC, date, datetime, time, tzinfo
 from typing import Any
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from jinja2 import ChainableUndefined, TemplateSyntaxError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from syndicate.adapters.places import country_name
+from syndicate.adapters.tagging import add_params
 from syndicate.model import amount_text
 
 PERIOD_WORDS: dict[str, str] = {
@@ -97,17 +97,6 @@ def money_range(
     if not per:
         return amount
     return f"{amount} per {PERIOD_WORDS[str(salary['period'])]}"
-
-
-def add_params(url: str | None, **params: Any) -> str | None:
-    """``url`` with ``params`` added to its query; a parameter it already has is kept."""
-    if not url:
-        return url
-    parts = urlsplit(url)
-    query = parse_qsl(parts.query, keep_blank_values=True)
-    present = {key for key, _ in query}
-    query.extend((key, str(value)) for key, value in params.items() if key not in present)
-    return urlunsplit(parts._replace(query=urlencode(query)))
 
 
 def format_number(value: Any, decimals: int | None = None) -> str | None:

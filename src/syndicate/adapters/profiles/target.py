@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from pydantic import Field
 
+from syndicate.adapters import tagging
 from syndicate.adapters.base import Document, PullTarget, RenderContext, TargetOptions
 from syndicate.adapters.indeed_xml import spots as place_spots
 from syndicate.adapters.places import Spot, assign
@@ -27,6 +28,7 @@ from syndicate.adapters.profiles import loader
 from syndicate.adapters.profiles.engine import Engine, Record
 from syndicate.adapters.profiles.rules import Finding, findings, override_findings
 from syndicate.adapters.profiles.spec import Per, Profile
+from syndicate.adapters.tagging import TaggingOptions
 from syndicate.errors import Problem
 from syndicate.model import Posting
 
@@ -41,17 +43,17 @@ GZIP_TYPE = "application/gzip"
 _COUNT_END = b"\0"
 
 
-class ProfileOptions(TargetOptions):
+class ProfileOptions(TaggingOptions):
     """``{type: profile, profile: adzuna, file: adzuna.xml, tagging: true}``
 
-    ``tagging`` adds the profile's ``url_params`` (``utm_source=adzuna``) to the job and apply
-    URLs of this target's items, or ``url_params`` given here instead.
+    ``tagging: true`` adds the profile's ``url_params`` (``utm_source=adzuna``) to the job and
+    apply URLs of this target's items, or ``url_params`` given here instead; ``tagging:
+    {source: x}`` adds exactly those (`syndicate.adapters.tagging`).
     """
 
     type: Literal["profile"] = "profile"
     profile: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,39}$")
     file: str | None = None
-    tagging: bool = False
     url_params: dict[str, str] | None = None
     gzip: bool | None = None  # the profile's limits.gzip, unless given here
 
@@ -88,11 +90,13 @@ class ProfileTarget(PullTarget):
     def fingerprint(self) -> str:
         return super().fingerprint() + "\0" + self.profile.model_dump_json()
 
-    def url_params(self) -> dict[str, str] | None:
-        """The parameters added to this target's job and apply URLs (None: tagging is off)."""
-        if not self.options.tagging:
-            return None
-        return dict(self.options.url_params or self.profile.url_params)
+    def url_tags(self) -> dict[str, str] | None:
+        """The parameters added to this target's job and apply URLs (None: tagging is off):
+        the profile's ``url_params``, or the target's own."""
+        option = self.options.tagging
+        if option is True and self.options.url_params:
+            option = dict(self.options.url_params)
+        return tagging.params_for(option, self.profile.url_params, self.name)
 
     # ---------------------------------------------------------------------------------- rules
 
@@ -135,7 +139,7 @@ class ProfileTarget(PullTarget):
             target=self.name,
             build_time=context.build_time,
             changed_at=context.changed_at(posting),
-            url_params=self.url_params(),
+            url_params=self.url_tags(),
         )
 
     def items_xml(self, posting: Posting, context: RenderContext, indent: str) -> list[str]:
