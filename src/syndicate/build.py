@@ -197,13 +197,15 @@ def build(
         keys = [run.fragments.key for run in runs if run.fragments]
         runs = [run for run in runs if not manifest.still_written(run, code, settings.output_dir)]
         _make_ahead(runs, on_air, settings)
+        leftovers: dict[str, _Run] = {}
         for run in runs:
             listed = _Counted(run.accepted, run.target.name, progress)
             documents = run.target.render(listed, run.render_context)
             _write(run.target, documents, settings.output_dir, run.result)
-            manifest.written(run, code, settings.output_dir)
+            leftovers |= dict.fromkeys(manifest.written(run, code, settings.output_dir), run)
             if progress:
                 progress(run.target.name, len(run.accepted), len(run.accepted))
+        _remove_leftovers(leftovers, report, settings.output_dir)
         manifest.save()
         record_media_types(
             settings.output_dir, {k: v for run in runs for k, v in run.result.media_types.items()}
@@ -495,7 +497,13 @@ class _Manifest:
         entry = self.entries.get(target.name, {})
         if entry.get("digest") == digest.hexdigest() and "build_time" in entry:
             return datetime.fromisoformat(entry["build_time"])
-        self.entries[target.name] = {"digest": digest.hexdigest(), "build_time": now.isoformat()}
+        # What it wrote before stays (`written` removes the files it no longer writes); its
+        # key, made from the old digest, no longer matches.
+        self.entries[target.name] = {
+            **entry,
+            "digest": digest.hexdigest(),
+            "build_time": now.isoformat(),
+        }
         return now
 
     def still_written(self, run: _Run, code: str, output: Path) -> bool:
@@ -511,18 +519,38 @@ class _Manifest:
         run.result.files = list(written["files"])
         return True
 
-    def written(self, run: _Run, code: str, output: Path) -> None:
-        """Record what the target wrote, for `still_written` next time."""
+    def written(self, run: _Run, code: str, output: Path) -> list[str]:
+        """Record what the target wrote, for `still_written` next time; the files it wrote
+        last time and not this time (a split feed now in fewer parts)."""
         entry = self.entries.setdefault(run.target.name, {})
+        before = entry.get("written", {}).get("files", [])
+        left = [name for name in before if isinstance(name, str) and name not in run.result.files]
         entry["written"] = {
             "key": _written_key(entry, code),
             "files": run.result.files,
             "stamps": _stamps(run.target, output, run.result.files),
         }
+        return left if run.target.folder() is None else []  # a folder is replaced whole
 
     def save(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         write_atomic(self.path, [json.dumps(self.entries, indent=2, sort_keys=True).encode()])
+
+
+def _remove_leftovers(leftovers: dict[str, _Run], report: BuildReport, output: Path) -> None:
+    """Remove the files a target wrote in an earlier build and not in this one, unless some
+    target wrote or kept it this time: only files the manifest says the target wrote, only
+    regular files inside ``output``."""
+    current = {name for result in report.targets for name in result.files}
+    root = output.resolve()
+    for name, run in leftovers.items():
+        path = output / name
+        if name in current or path.is_symlink() or not path.is_file():
+            continue
+        if not path.resolve().is_relative_to(root):
+            continue
+        path.unlink()
+        run.result.changed += 1
 
 
 def _written_key(entry: dict[str, Any], code: str) -> str:
