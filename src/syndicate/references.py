@@ -49,6 +49,7 @@ class ReferenceBook:
             lambda loaded: target.spots(loaded.posting),
             store,
             seed=lambda: target.reference_seed(target.settings.output_dir),
+            seed_keys=lambda loaded, seeded: target.seed_keys(loaded.posting, seeded),
         )
 
     def __init__(
@@ -58,6 +59,7 @@ class ReferenceBook:
         store: StateStore | None = None,
         *,
         seed: Callable[[], Mapping[str, Mapping[str, str]]] = dict,
+        seed_keys: Callable[[LoadedPosting, Mapping[str, str]], dict[str, str]] | None = None,
     ) -> None:
         self.scheme = scheme
         self.store = store
@@ -66,6 +68,7 @@ class ReferenceBook:
         self._seed: Mapping[str, Mapping[str, str]] = (
             seed() if store is not None and not self._known else {}
         )
+        self._seed_keys = seed_keys or (lambda _loaded, seeded: dict(seeded))
         self._numbers: dict[str, list[str]] = {}
         self._fresh: dict[str, References] = {}
 
@@ -88,7 +91,8 @@ class ReferenceBook:
         if known is not None:
             assigned = dict(known.assigned)
         else:
-            assigned = dict(self._seed.get(loaded.posting_id, {}))
+            seeded = self._seed.get(loaded.posting_id)
+            assigned = self._seed_keys(loaded, seeded) if seeded else {}
         numbers = assign(loaded.posting_id, spots, assigned)
         self._fresh[loaded.posting_id] = References(
             loaded.posting_id, loaded.content_hash, assigned, numbers

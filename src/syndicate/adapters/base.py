@@ -239,6 +239,12 @@ class PullTarget(Target):
         id and place key (for a publish state that remembers none yet)."""
         return {}
 
+    def seed_keys(self, posting: Posting, seeded: Mapping[str, str]) -> dict[str, str]:
+        """`reference_seed`'s numbers of ``posting`` by place key: as they are, for a target
+        whose seed is keyed by place already; a target whose output does not say the place
+        key (a profile) matches its own keys with the posting's places here."""
+        return dict(seeded)
+
     def each_fragment(
         self, postings: Iterable[Posting], part: str, make: Callable[[Posting], bytes]
     ) -> Iterator[bytes]:

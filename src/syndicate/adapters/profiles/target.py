@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import itertools
 import zlib
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
@@ -24,7 +25,7 @@ from syndicate.adapters import tagging
 from syndicate.adapters.base import Document, PullTarget, RenderContext, TargetOptions
 from syndicate.adapters.indeed_xml import spots as place_spots
 from syndicate.adapters.places import Spot, assign
-from syndicate.adapters.profiles import loader
+from syndicate.adapters.profiles import loader, readback
 from syndicate.adapters.profiles.engine import Engine, Record
 from syndicate.adapters.profiles.rules import Finding, findings, override_findings
 from syndicate.adapters.profiles.spec import Per, Profile
@@ -255,8 +256,33 @@ class ProfileTarget(PullTarget):
         return "\n".join(lines).encode(), ("\n" + "\n".join(closing) + "\n").encode()
 
     def reference_seed(self, output: Path) -> dict[str, dict[str, str]]:
-        """None: a profile's items are not read back (a state without numbers starts anew)."""
-        return {}
+        """The numbers the feed as written gives, by posting id and place signature
+        (`syndicate.adapters.profiles.readback`; `seed_keys` turns them into place keys)."""
+        if self.reference_scheme is None or self.profile.document.per is not Per.LOCATION:
+            return {}
+        files = []
+        for number in itertools.count(1):
+            path = output / self._numbered(number)
+            if not path.is_file():
+                break
+            files.append(path)
+        prefix, _, suffix = self.settings.job_url("\0").partition("%00")
+        return readback.read_numbers(self.profile, files, {"prefix": prefix, "suffix": suffix})
+
+    def seed_keys(self, posting: Posting, seeded: Mapping[str, str]) -> dict[str, str]:
+        """The seeded numbers of ``posting`` by the place key of the place whose signature
+        they were read with (a place whose fields changed since gets a new number)."""
+        context = RenderContext(settings=self.settings, build_time=datetime.min.replace(tzinfo=UTC))
+        fields = {id(spec) for spec in readback.place_fields(self.profile)}
+        keyed: dict[str, str] = {}
+        seen: dict[str, int] = {}
+        records = self._records(posting, context)
+        for spot, record in zip(self.spots(posting), records, strict=False):
+            texts = [w.text for w in self.engine.values(record) if id(w.spec) in fields]
+            number = seeded.get(readback.ranked_key(readback.signature(texts), seen))
+            if number is not None:
+                keyed[spot.key] = number
+        return keyed
 
 
 _ENGINES: dict[tuple[str, str], Engine] = {}
