@@ -13,7 +13,7 @@ from rich.table import Table
 from syndicate.adapters import REGISTRY, target_class
 from syndicate.adapters.profiles import loader
 from syndicate.adapters.profiles.spec import FieldSpec, Profile
-from syndicate.cli.base import EXIT_INVALID, EXIT_OK, Runtime, app, runtime_of
+from syndicate.cli.base import EXIT_INVALID, EXIT_OK, Runtime, app, check_format, runtime_of
 from syndicate.cli.group import Command
 from syndicate.errors import ConfigError, Problem
 
@@ -32,21 +32,26 @@ def boards(
     names: Annotated[
         list[str] | None, typer.Argument(metavar="[NAME|FILE]...", help="A profile; files.")
     ] = None,
+    output_format: Annotated[
+        str, typer.Option("--format", "-f", help="text or json (list).", show_default=True)
+    ] = "text",
 ) -> None:
     """The boards syndicate can publish to: coded targets, built-in board profiles, and the
     project's own profiles (in [i]adapters/NAME.yaml[/i] beside config.yaml; one named like a
     built-in profile replaces it).
 
-    [i]list[/i] (the default) shows each with its type, spec URL and origin; [i]show NAME[/i]
+    [i]list[/i] (the default) shows each with its type and origin, then each spec URL on a line
+    of its own (or all of it with [i]--format json[/i]); [i]show NAME[/i]
     prints a profile's shape, fields, rules and what is unverified; [i]check FILE...[/i] checks
     profile files, every problem as [i]file:line: key: message[/i] (exit 1 on any).
 
     [b]Example[/b]: syndicate boards show adzuna && syndicate boards check adapters/my.yaml
     """
     runtime = runtime_of(ctx)
+    check_format(output_format)
     given = names or []
     if action == "list" and not given:
-        _list(runtime)
+        _list(runtime, output_format)
     elif action == "show" and len(given) == 1:
         _show(runtime, given[0])
     elif action == "check" and given:
@@ -57,27 +62,49 @@ def boards(
         )
 
 
-def _list(runtime: Runtime) -> None:
-    table = Table(title="boards", title_justify="left")
-    for column in ("name", "type", "kind", "spec", "from"):
-        table.add_column(column, overflow="fold")
+def _entries(runtime: Runtime) -> list[dict[str, str]]:
+    """Every board there is: name, type, kind, spec URL and where it comes from."""
+    entries = []
     for type_name in REGISTRY.names():
         if type_name == "profile":
             continue
         target = target_class(type_name)
-        spec = target.spec_url or ""
-        table.add_row(target.type_name, target.type_name, str(target.kind), spec, "built in (code)")
+        entries.append({"name": target.type_name, "type": target.type_name,
+                        "kind": str(target.kind), "spec": target.spec_url or "",
+                        "from": "built in (code)"})  # fmt: skip
     for found in loader.available(_project_root(runtime)).values():
+        entry = {"name": found.name, "type": "profile", "kind": "pull", "spec": ""}
         try:
-            profile = loader.load(found.path)
+            entry["spec"] = loader.load(found.path).spec
         except ConfigError as error:
-            table.add_row(found.name, "profile", "pull", "", escape(f"{found.path}: {error}"))
+            entries.append({**entry, "from": f"{found.path}: {error}"})
             continue
         origin = "built-in profile" if found.builtin else f"project profile {found.path}"
         if found.replaces is not None:
             origin = "replaces the built-in profile: " + origin
-        table.add_row(found.name, "profile", "pull", profile.spec, escape(origin))
+        entries.append({**entry, "from": origin})
+    return entries
+
+
+def _list(runtime: Runtime, output_format: str) -> None:
+    """The boards as a table, each spec URL then on a line of its own, never folded (so it
+    stays whole to copy at any width); or as JSON."""
+    entries = _entries(runtime)
+    if output_format == "json":
+        runtime.print_json("boards", {"boards": entries})
+        return
+    table = Table(title="boards", title_justify="left")
+    for column in ("name", "type", "kind", "from"):
+        table.add_column(column, overflow="fold")
+    for entry in entries:
+        table.add_row(*(escape(entry[key]) for key in ("name", "type", "kind", "from")))
     runtime.out.print(table)
+    if runtime.verbosity < 0:
+        return
+    runtime.say("spec URLs:")
+    width = max(len(entry["name"]) for entry in entries)
+    for entry in entries:
+        runtime.say(f"  {entry['name']:<{width}}  {entry['spec'] or '(none)'}")
 
 
 def _show(runtime: Runtime, name: str) -> None:
