@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from lxml import etree
@@ -100,6 +100,28 @@ def test_jooble_rules(settings: Settings) -> None:
             job(settings), RenderContext(settings=settings, build_time=BUILT)
         ).encode()
     )
+
+
+def test_jooble_lists_only_jobs_posted_less_than_45_days_ago(settings: Settings) -> None:
+    """"published less than 45 days ago" (Jooble's spec, section 02): a warning at
+    date_posted, the job kept in the feed; checked against today, so the day is part of the
+    target's fingerprint (its cached checks are made again each day)."""
+    jooble = board("jooble", settings)
+    today = datetime.now(settings.timezone).date()
+
+    def warnings(days: int) -> dict[str | None, str]:
+        posting = job(settings, date_posted=(today - timedelta(days=days)).isoformat(),
+                      valid_through=(today + timedelta(days=30)).isoformat())  # fmt: skip
+        problems = jooble.rules(posting)
+        assert not [p for p in problems if p.severity is Severity.ERROR]
+        return {p.field: p.message for p in problems if p.severity is Severity.WARNING}
+
+    assert "date_posted" not in warnings(44)
+    assert "Jooble indexes only jobs published or updated less than 45 days" in (
+        warnings(45)["date_posted"]
+    )
+    assert today.isoformat() in jooble.fingerprint()
+    assert today.isoformat() not in board("adzuna", settings).fingerprint()
 
 
 def test_careerjet_rules(settings: Settings) -> None:

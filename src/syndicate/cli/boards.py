@@ -134,6 +134,9 @@ def _show(runtime: Runtime, name: str) -> None:
     if profile.url_params:
         params = "&".join(f"{k}={v}" for k, v in profile.url_params.items())
         runtime.say(f"source tagging (when a target sets tagging: true): {params}")
+    if profile.max_age is not None:
+        rule = profile.max_age
+        runtime.say(f"max age: jobs posted {rule.days} days ago or more ({rule.severity})")
     runtime.out.print(_fields_table(profile))
     for key, override in profile.overrides.items():
         about = override.description or ""

@@ -215,6 +215,17 @@ class Limits(_Strict):
     gzip: bool = False
 
 
+class MaxAge(_Strict):
+    """A board that lists only recent jobs (Jooble: only jobs "published less than 45 days
+    ago"): a posting whose ``date_posted`` is ``days`` or more before today, in the configured
+    timezone, breaks the rule.  A warning by default (the job stays in the feed, which should
+    hold every open job); ``validate`` checks it anew every day."""
+
+    days: int = Field(ge=1)
+    severity: Severity = Severity.WARNING
+    message: str | None = None  # said instead of the rule's own words (the board's reason)
+
+
 class References(_Strict):
     """The board's stable per-place ids (``reference`` in the record): remembered in the
     publish state under ``scheme``; profiles that share a scheme share the numbers."""
@@ -245,6 +256,7 @@ class Profile(_Strict):
     document: DocumentSpec
     defaults: Defaults = Defaults()
     limits: Limits = Limits()
+    max_age: MaxAge | None = None
     references: References | None = None
     url_params: dict[str, str] = {}  # source tagging, when a target turns it on
     overrides: dict[Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")], Override] = {}

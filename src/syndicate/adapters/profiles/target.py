@@ -15,7 +15,7 @@ import hashlib
 import itertools
 import zlib
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
@@ -28,10 +28,10 @@ from syndicate.adapters.places import Spot, assign
 from syndicate.adapters.profiles import loader, readback
 from syndicate.adapters.profiles.engine import Engine, Record
 from syndicate.adapters.profiles.rules import Finding, findings, override_findings
-from syndicate.adapters.profiles.spec import Per, Profile
+from syndicate.adapters.profiles.spec import Per, Profile, Severity
 from syndicate.adapters.tagging import TaggingOptions
 from syndicate.errors import Problem
-from syndicate.model import Posting
+from syndicate.model import Posting, starts_at
 
 if TYPE_CHECKING:
     from syndicate.config import Settings
@@ -89,7 +89,13 @@ class ProfileTarget(PullTarget):
         return self.profile.limits.gzip if self.options.gzip is None else self.options.gzip
 
     def fingerprint(self) -> str:
-        return super().fingerprint() + "\0" + self.profile.model_dump_json()
+        """Its options and profile; with a `MaxAge` rule, today too (so the cached checks of
+        the rule, which depend on the day, are made again each day)."""
+        today = f"\0{self._today()}" if self.profile.max_age is not None else ""
+        return super().fingerprint() + "\0" + self.profile.model_dump_json() + today
+
+    def _today(self) -> date:
+        return datetime.now(self.settings.timezone).date()
 
     def url_tags(self) -> dict[str, str] | None:
         """The parameters added to this target's job and apply URLs (None: tagging is off):
@@ -108,6 +114,7 @@ class ProfileTarget(PullTarget):
         given = posting.boards.get(self.name)
         if isinstance(given, dict):
             found.extend(override_findings(given, self.profile.overrides, self.name))
+        found.extend(self._age_findings(posting))
         records = list(self._records(posting, context))
         if not records:
             found.append(Finding("locations", "gives no place to list the job at", False))
@@ -117,6 +124,25 @@ class ProfileTarget(PullTarget):
             )
         unique = dict.fromkeys(found)
         return [self.problem(posting, f.field, f.message, warning=f.warning) for f in unique]
+
+    def _age_findings(self, posting: Posting) -> list[Finding]:
+        """The profile's `MaxAge` rule: a job posted too long ago for the board to list it."""
+        rule = self.profile.max_age
+        if rule is None:
+            return []
+        posted = starts_at(posting.date_posted, self.settings.timezone).date()
+        age = (self._today() - posted).days
+        if age < rule.days:
+            return []
+        message = rule.message or (
+            f"was posted {age} days ago; {self.profile.summary} lists only jobs posted less "
+            f"than {rule.days} days ago"
+        )
+        return [
+            Finding(
+                "date_posted", f"{message} (posted {posted})", rule.severity is Severity.WARNING
+            )
+        ]
 
     def spots(self, posting: Posting) -> list[Spot]:
         """The places the posting's items are listed at (for its reference numbers)."""
