@@ -9,7 +9,14 @@ from pathlib import Path
 
 from lxml import etree
 
+from syndicate.adapters import RenderContext
+from syndicate.adapters.indeed_xml import IndeedXml, IndeedXmlOptions
+from syndicate.adapters.profiles import ProfileOptions, ProfileTarget
+from syndicate.config import Settings
+from syndicate.model import Posting
 from tests.cli import run
+from tests.test_indeed_xml import for_indeed
+from tests.test_profile_indeed import feed
 from tests.test_profiles_format import project  # noqa: F401
 
 OUT = "feeds"
@@ -108,3 +115,23 @@ def test_boards_at_80_columns_prints_every_spec_url_whole_on_one_line(
     assert max(len(line) for line in lines if "│" in line) <= 80  # the table fits
     for name, url in specs.items():
         assert url and any(line.split() == [name, url] for line in lines), (name, url)
+
+
+def test_the_indeed_profile_reads_the_same_numbers_from_a_feed_as_the_coded_target(
+    tmp_path: Path, settings: Settings, examples: list[Posting], context: RenderContext
+) -> None:
+    coded = IndeedXml("indeed", IndeedXmlOptions(type="indeed_xml"), settings)
+    profile = ProfileTarget("indeed", ProfileOptions(type="profile", profile="indeed"), settings)
+    postings = for_indeed(examples)
+    # A feed with numbers no rule gives: the state of a board that has known them for long.
+    text = feed(coded, postings, context).decode()
+    for posting in postings:
+        number = f"<referencenumber><![CDATA[{posting.id}"
+        text = text.replace(number + "]]>", number + "-old]]>")  # each first place
+    (tmp_path / "indeed.xml").write_text(text)
+    by_coded = coded.reference_seed(tmp_path)
+    by_profile = profile.reference_seed(tmp_path)
+    assert any(v.endswith("-old") for seeded in by_coded.values() for v in seeded.values())
+    for posting in postings:
+        seeded = by_profile.get(posting.id, {})
+        assert profile.seed_keys(posting, seeded) == by_coded[posting.id], posting.id
