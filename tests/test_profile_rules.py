@@ -103,7 +103,7 @@ def test_jooble_rules(settings: Settings) -> None:
 
 
 def test_jooble_lists_only_jobs_posted_less_than_45_days_ago(settings: Settings) -> None:
-    """"published less than 45 days ago" (Jooble's spec, section 02): a warning at
+    """ "published less than 45 days ago" (Jooble's spec, section 02): a warning at
     date_posted, the job kept in the feed; checked against today, so the day is part of the
     target's fingerprint (its cached checks are made again each day)."""
     jooble = board("jooble", settings)
@@ -117,8 +117,9 @@ def test_jooble_lists_only_jobs_posted_less_than_45_days_ago(settings: Settings)
         return {p.field: p.message for p in problems if p.severity is Severity.WARNING}
 
     assert "date_posted" not in warnings(44)
-    assert "Jooble indexes only jobs published or updated less than 45 days" in (
-        warnings(45)["date_posted"]
+    assert (
+        "Jooble indexes only jobs published or updated less than 45 days"
+        in (warnings(45)["date_posted"])
     )
     assert today.isoformat() in jooble.fingerprint()
     assert today.isoformat() not in board("adzuna", settings).fingerprint()

@@ -130,12 +130,12 @@ def _urls(feed: bytes) -> set[str]:
 
 
 def test_turning_tagging_on_for_one_feed_changes_only_that_feeds_bytes(tmp_path: Path) -> None:
-    project = copy_examples(tmp_path)
-    out = project / "feeds"
-    assert run_cli("build", cwd=project).returncode == 0
+    examples = copy_examples(tmp_path)
+    out = examples / "feeds"
+    assert run_cli("build", cwd=examples).returncode == 0
     before = _files(out)
-    _set_option(project, "indeed", "tagging", True)
-    built = run_cli("build", cwd=project)
+    _set_option(examples, "indeed", "tagging", True)
+    built = run_cli("build", cwd=examples)
     assert built.returncode == 0, built.stderr
     after = _files(out)
     changed = {name for name in before.keys() | after.keys() if before.get(name) != after.get(name)}
@@ -151,8 +151,8 @@ def _files(folder: Path) -> dict[str, bytes]:
     }
 
 
-def _set_option(project: Path, target: str, key: str, value: object) -> None:
-    config_file = project / "config.yaml"
+def _set_option(folder: Path, target: str, key: str, value: object) -> None:
+    config_file = folder / "config.yaml"
     config = yaml.safe_load(config_file.read_text(encoding="utf-8"))
     config["targets"][target][key] = value
     config_file.write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
@@ -165,8 +165,8 @@ def _run(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     return run_cli(*args, cwd=cwd, env=SECRETS, timeout=120)
 
 
-def _plan(project: Path) -> list[dict[str, Any]]:
-    planned = _run("publish", "--plan", "--format", "json", cwd=project)
+def _plan(folder: Path) -> list[dict[str, Any]]:
+    planned = _run("publish", "--plan", "--format", "json", cwd=folder)
     assert planned.returncode == 0, planned.stderr
     plan: list[dict[str, Any]] = json.loads(planned.stdout)["plan"]
     return plan
