@@ -26,7 +26,6 @@ from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Protocol
 
-import httpx
 from pydantic import Field, SecretStr
 
 from syndicate.adapters.auth import Credentials, StaticBearer
@@ -39,6 +38,8 @@ from syndicate.registry import SECRET, TRANSPORT, TargetOptions, marked, type_na
 from syndicate.secret import read_secret
 
 if TYPE_CHECKING:
+    import httpx
+
     from syndicate.config import Settings
 
 
@@ -432,6 +433,8 @@ class PushTarget(Target):
         """An HTTP client for this board: timeouts, the rate limit and Retry-After honoured
         across every thread that shares it (or, with ``limiter``, however that spaces them);
         ``transport`` replaces the network in tests."""
+        import httpx  # here: commands that send nothing (validate, build) never load it
+
         seconds = self.options.timeout.total_seconds()
         limiter = limiter or RateLimiter(self.options.rate_limit)
 
