@@ -56,6 +56,7 @@ from syndicate.plan import Plan, make_plan
 from syndicate.revision import Revision
 from syndicate.state import Failed, Operation, StateStore, Succeeded
 from syndicate.state.coordination import SharedRateLimiter
+from syndicate.unchanged import unchanged_plan
 from syndicate.worker import LeaseKeeper, Worker
 
 log = logging.getLogger("syndicate.publish")
@@ -259,6 +260,12 @@ def _plan(
 ) -> tuple[PublishReport, int | None]:
     """Plan, build, and record the plan durably (unless ``plan_only``); the run's id."""
     now = args.now
+    if args.plan_only and args.posting_ids is None:
+        found = unchanged_plan(settings, loaded, targets, now, with_build=args.with_build)
+        if found is not None:  # nothing to do, told by a few set queries
+            return PublishReport(
+                plan=found.plan, build=found.build if args.with_build else None
+            ), None
     # Planning needs no fresh paths: a posting that loads is found by its id; only the
     # paths of files that fail to load are looked up, and those are not here.
     plan = make_plan(
