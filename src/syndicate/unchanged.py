@@ -106,7 +106,9 @@ def _unchanged(
     now: datetime,
     with_build: bool,
 ) -> UnchangedPlan | None:
-    db.execute("CREATE TEMP TABLE now (posting_id TEXT PRIMARY KEY, content_hash TEXT)")
+    db.execute(
+        "CREATE TEMP TABLE now (posting_id TEXT PRIMARY KEY, content_hash TEXT) WITHOUT ROWID"
+    )
     db.executemany("INSERT INTO now VALUES (?, ?)", on_air)  # a duplicate id raises
     plan = Plan()
     for target in push:
