@@ -1,5 +1,6 @@
 """`publish --plan` with nothing changed is told by set queries (`syndicate.unchanged`), and it
-still notices every change: the same plan as posting by posting, on both state stores.
+still notices every change: the same plan as posting by posting, on both state stores; and
+`validate` asks the state posting by posting only when the listings differ.
 
 Each test publishes the example postings (four pull targets, three push targets on the local
 board, over real HTTP), changes one thing, and plans in this process with the build cache, as
@@ -20,11 +21,12 @@ import pytest
 import yaml
 
 import syndicate.publish
+from syndicate.adapters import create_targets
 from syndicate.loading import load_project
 from syndicate.publish import PublishReport, publish
 from syndicate.state import StateStore
 from syndicate.testing import BoardServer
-from syndicate.unchanged import UnchangedPlan, unchanged_plan
+from syndicate.unchanged import UnchangedPlan, listings_unchanged, unchanged_plan
 from tests.test_never_lose import BROKEN, TOKENS, Site, retitle
 
 
@@ -220,3 +222,29 @@ def test_a_file_that_fails_to_load_is_held_not_told_unchanged(site: Site, planne
     assert not report.plan.operations
     assert report.held
     assert any(re.search("kept the version built at", p.message) for p in report.kept)
+
+
+def test_validate_asks_the_state_only_when_the_listings_differ(site: Site) -> None:
+    settings = site.settings
+
+    def unchanged() -> bool:
+        loaded = load_project(settings)
+        targets = [t for t in create_targets(settings) if t.options.enabled]
+        return listings_unchanged(settings, loaded, targets, datetime.now(UTC))
+
+    assert unchanged() is sqlite(site)
+    validated = site.cli("validate")
+    assert validated.returncode == 0, validated.stderr
+    assert "kept the version" not in validated.stderr
+
+    for path in sorted(site.postings.glob("*.md"))[-3:]:  # BROKEN is the first
+        path.unlink()
+    assert not unchanged()
+    validated = site.cli("validate")
+    assert "refused to close 3 of 5 open job(s)" in validated.stderr, validated.stderr
+
+    retitle(site.postings / f"{BROKEN}.md", "Inside Sales: Manager")  # a YAML error
+    assert not unchanged()
+    validated = site.cli("validate")
+    assert validated.returncode == 1
+    assert f"{BROKEN}.md: kept the version built at" in validated.stderr, validated.stderr

@@ -27,6 +27,10 @@ Anything else, or a state that is not a SQLite file (PostgreSQL cannot be attach
 cache): None, and the caller plans posting by posting as before, which is always correct.
 Whether a posting is listed now (status, ``date_posted``, ``valid_through``) is decided in
 Python from the loaded files, the same test the planner uses, so time passing is noticed.
+
+`listings_unchanged` asks the listing half of the same questions for ``syndicate validate``:
+when every target lists what it listed and no board shows a posting that is not loaded, the
+state has nothing to say of the postings (no file held, no close guarded, no id changed).
 """
 
 from __future__ import annotations
@@ -39,7 +43,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from syndicate.adapters import PullTarget, PushTarget, create_targets
+from syndicate.adapters import PullTarget, PushTarget, Target, create_targets
 from syndicate.build import BuildReport, TargetBuild
 from syndicate.cache import target_key
 from syndicate.config import Settings
@@ -81,21 +85,73 @@ def unchanged_plan(
 ) -> UnchangedPlan | None:
     """The plan of ``push`` and the pull targets' dry-run build when nothing changed since the
     state was written; None when something may have (see the module docstring)."""
+    found = None
+    with _opened(settings, loaded, now) as opened:
+        if opened is not None:
+            db, on_air = opened
+            found = _unchanged(db, settings, push, on_air, now, with_build)
+    if found is not None:
+        note_scheduled(found.plan, loaded, now, settings.timezone, None)
+    return found
+
+
+def listings_unchanged(
+    settings: Settings, loaded: LoadResult, targets: Sequence[Target], now: datetime
+) -> bool:
+    """Whether every one of ``targets`` lists exactly what it listed when the state was last
+    written (so nothing is held, withdrawn, guarded or renamed), and no board shows a posting
+    that is not loaded: what `syndicate validate` otherwise finds by reading every listing and
+    delivery.  False when something may differ (or on a state of PostgreSQL)."""
+    unchanged = False
+    with _opened(settings, loaded, now) as opened:
+        if opened is not None:
+            db, on_air = opened
+            listed = _listed_counts(db)
+            same = all(_listing_verdicts(db, t, on_air, listed) is not None for t in targets)
+            unchanged = same and not _shown_unloaded(db, loaded)
+    return unchanged
+
+
+def _shown_unloaded(db: sqlite3.Connection, loaded: LoadResult) -> bool:
+    """Whether a board shows a posting that is not loaded (a deleted file, a changed id)."""
+    db.execute("CREATE TEMP TABLE loaded (posting_id TEXT PRIMARY KEY) WITHOUT ROWID")
+    db.executemany("INSERT INTO loaded VALUES (?)", [(f.posting_id,) for f in loaded.files])
+    found = db.execute(
+        f"SELECT 1 FROM state.deliveries d WHERE {_LIVE}"
+        " AND NOT EXISTS (SELECT 1 FROM loaded n WHERE n.posting_id = d.posting_id) LIMIT 1"
+    ).fetchone()
+    return found is not None
+
+
+@contextlib.contextmanager
+def _opened(
+    settings: Settings, loaded: LoadResult, now: datetime
+) -> Iterator[tuple[sqlite3.Connection, list[tuple[str, str]]] | None]:
+    """The attached cache and state, with the postings listed now in the temporary table
+    ``now``, and those postings.  None when they cannot be asked: a file failed to load, no
+    cache, a state that is not a SQLite file, a database error on the way (an error in the
+    body of the ``with`` ends it: whatever it was finding is then not found)."""
     state_file = settings.state_file()
     if loaded.failed or loaded.cache is None or state_file is None or not state_file.is_file():
-        return None
+        yield None
+        return
     rows = [
         (f.posting_id, f.content_hash, f.is_listed(now, settings.timezone)) for f in loaded.files
     ]
     on_air = [(posting_id, content_hash) for posting_id, content_hash, listed in rows if listed]
+    ready = False
     try:
         with _attached(Path(loaded.cache.path), state_file) as db:
-            found = _unchanged(db, settings, push, on_air, now, with_build)
+            db.execute(
+                "CREATE TEMP TABLE now (posting_id TEXT PRIMARY KEY, content_hash TEXT)"
+                " WITHOUT ROWID"
+            )
+            db.executemany("INSERT INTO now VALUES (?, ?)", on_air)  # a duplicate id raises
+            ready = True
+            yield db, on_air
     except sqlite3.Error:  # a state or cache of another shape, locked, damaged: ask in full
-        return None
-    if found is not None:
-        note_scheduled(found.plan, loaded, now, settings.timezone, None)
-    return found
+        if not ready:
+            yield None
 
 
 def _unchanged(
@@ -106,10 +162,6 @@ def _unchanged(
     now: datetime,
     with_build: bool,
 ) -> UnchangedPlan | None:
-    db.execute(
-        "CREATE TEMP TABLE now (posting_id TEXT PRIMARY KEY, content_hash TEXT) WITHOUT ROWID"
-    )
-    db.executemany("INSERT INTO now VALUES (?, ?)", on_air)  # a duplicate id raises
     plan = Plan()
     for target in push:
         if not _push_unchanged(db, target, on_air, now):
@@ -186,6 +238,25 @@ def _pull_unchanged(
     result.disabled = target.disabled_reason()
     if result.disabled:
         return result
+    verdicts = _listing_verdicts(db, target, on_air, listed)
+    if verdicts is None:
+        return None
+    result.included = len(on_air) - len(verdicts.omitted)
+    result.listed = {posting_id for posting_id, _ in on_air} - verdicts.omitted
+    result.opted_out = len(verdicts.omitted)
+    result.left_out = verdicts.warnings
+    result.selection = TargetListing(target.name)
+    return result
+
+
+def _listing_verdicts(
+    db: sqlite3.Connection,
+    target: Target,
+    on_air: Sequence[tuple[str, str]],
+    listed: dict[str, tuple[int, int]],
+) -> _Verdicts | None:
+    """The target's checks of the postings listed now, when its listings are exactly those it
+    accepts (at their content now); None when they differ."""
     verdicts = _verdicts(db, target_key(target), target.name)
     if verdicts is None:
         return None
@@ -193,12 +264,7 @@ def _pull_unchanged(
     total, matched = listed.get(target.name, (0, 0))
     if not total == matched == accepted or _any_listed(db, target.name, verdicts.omitted):
         return None
-    result.included = accepted
-    result.listed = {posting_id for posting_id, _ in on_air} - verdicts.omitted
-    result.opted_out = len(verdicts.omitted)
-    result.left_out = verdicts.warnings
-    result.selection = TargetListing(target.name)
-    return result
+    return verdicts
 
 
 def _listed_counts(db: sqlite3.Connection) -> dict[str, tuple[int, int]]:
