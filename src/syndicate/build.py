@@ -95,6 +95,10 @@ class TargetBuild:
     holds: list[Hold] = field(default_factory=list)  # kept at their last good version
     refusal: Refusal | None = None  # the guard refused to withdraw these
     selection: TargetListing | None = None  # what it lists, as `syndicate.listing` decided
+    # What it rendered from, in the order given to `PullTarget.render` (a daemon serves the
+    # target from them, and the cache's fragments, while an edit is not yet written).
+    rendered: list[LoadedPosting] = field(default_factory=list)
+    context: RenderContext | None = None
 
 
 @dataclass(slots=True)
@@ -183,7 +187,8 @@ def build(
             context = RenderContext(
                 settings=settings, build_time=build_time, references=numbers, changed=changed
             )
-            run.context = context
+            run.context = run.result.context = context
+            run.result.rendered = run.accepted
             run.fragments = run.target.fragments = (
                 Fragments(
                     run.target,

@@ -19,7 +19,8 @@ import time
 import zlib
 from collections.abc import Container, Iterator
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING
 
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
@@ -39,6 +40,7 @@ from syndicate.config import Settings
 from syndicate.logs import event
 from syndicate.serving import conditional
 from syndicate.serving.files import (
+    INDEX,
     Digests,
     OpenFile,
     RecordedTypes,
@@ -52,6 +54,9 @@ from syndicate.serving.gone import GonePaths
 from syndicate.serving.health import ServerStatus
 from syndicate.serving.metrics import CONTENT_TYPE, Metrics
 from syndicate.serving.private import PrivateFiles, PrivateRule
+
+if TYPE_CHECKING:
+    from syndicate.live import LiveTarget, LiveView
 
 access_log = logging.getLogger("syndicate.serving.access")
 log = logging.getLogger(__name__)
@@ -71,6 +76,7 @@ def create_app(
     stream_above: int = STREAM_ABOVE,
     gone_page: str | None = None,
     home: str | None = None,
+    live: LiveView | None = None,
 ) -> Starlette:
     """The feed server for ``output_dir``.
 
@@ -80,6 +86,8 @@ def create_app(
     ``gone`` tells which paths under output answer 410 (a `GonePaths` the daemon updates), with
     the file ``gone_page`` under output as their body when it exists;
     ``metrics`` is created when not given; both, with ``status``, are also on ``app.state``.
+    ``live`` (the daemon's, with ``watch``) serves the documents an edit changed from the build
+    cache until their files are written (`syndicate.live`).
     """
     metrics = metrics or Metrics(status, output_dir)
     files = FeedFiles(
@@ -89,6 +97,7 @@ def create_app(
         max_age=max_age,
         stream_above=stream_above,
         gone_page=gone_page,
+        live=live,
     )
 
     async def healthz(request: Request) -> Response:
@@ -130,6 +139,7 @@ def create_app_for(
     status: ServerStatus,
     metrics: Metrics | None = None,
     gone: Container[str] | None = None,
+    live: LiveView | None = None,
 ) -> Starlette:
     """The feed server for ``settings``: its output folder and its private feeds."""
     return create_app(
@@ -140,6 +150,7 @@ def create_app_for(
         private=PrivateFiles.from_config(settings.server.private),
         gone_page=settings.careers_gone_page(),
         home=settings.careers_home(),
+        live=live,
     )
 
 
@@ -161,8 +172,10 @@ class FeedFiles:
         max_age: int,
         stream_above: int,
         gone_page: str | None = None,
+        live: LiveView | None = None,
     ) -> None:
         self.output = output
+        self.live = live
         self.gone = gone
         self.gone_page = gone_page  # under output: the body of a 410
         self.private = private
@@ -180,6 +193,12 @@ class FeedFiles:
         rule = self.private.rule_for(path.relative)
         if rule is not None and not rule.allows(authorization):
             return _unauthorized(rule, authorization)
+        wanted = "/".join((*path.parts, INDEX)) if path.folder else path.relative
+        served = self.live.document(wanted) if self.live is not None else None
+        if served is not None:
+            response = await self._live(request, served, wanted, private=rule is not None)
+            if response is not None:
+                return response
         opened = await run_in_threadpool(open_served, self.output, path)
         if opened is None:
             if path.relative in self.gone:
@@ -196,6 +215,32 @@ class FeedFiles:
         except BaseException:
             opened.close()
             raise
+
+    async def _live(
+        self, request: Request, served: LiveTarget, relative: str, *, private: bool
+    ) -> Response | None:
+        """A document an edit changed, assembled from the cache (None: serve the file).  It has
+        no ETag or Last-Modified: its bytes are known only once sent."""
+        assert self.live is not None
+        document = await run_in_threadpool(self.live.open, served, relative)
+        if document is None:
+            return None
+        content_type = media_type(relative, {PurePosixPath(relative).suffix: document.media_type})
+        varies = compressible(content_type)
+        gzipped = varies and conditional.accepts_gzip(request.headers.get("accept-encoding"))
+        headers = {
+            "Cache-Control": "private, no-cache" if private else f"public, max-age={self.max_age}",
+            "Content-Type": content_type,
+            "X-Content-Type-Options": "nosniff",
+        }
+        if varies:
+            headers["Vary"] = "Accept-Encoding"
+        if gzipped:
+            headers["Content-Encoding"] = "gzip"
+        if request.method == "HEAD":
+            document.chunks.close()  # type: ignore[attr-defined]
+            return Response(b"", headers=headers)
+        return StreamingResponse(_packed(document.chunks, gzipped), headers=headers)
 
     async def _gone(self) -> Response:
         """410 for a job no longer open: the careers site's page for job seekers when the build
@@ -267,17 +312,27 @@ class FeedFiles:
 def _stream(file: OpenFile, gzipped: bool) -> Iterator[bytes]:
     """The bytes of ``file`` (gzipped on the fly), then the file closed."""
     try:
+        yield from _packed(file.chunks(), gzipped)
+    finally:
+        file.close()
+
+
+def _packed(chunks: Iterator[bytes], gzipped: bool) -> Iterator[bytes]:
+    """``chunks``, gzipped on the fly when asked; closed when the reader stops early."""
+    try:
         if not gzipped:
-            yield from file.chunks()
+            yield from chunks
             return
         packer = zlib.compressobj(6, zlib.DEFLATED, 16 + zlib.MAX_WBITS)
-        for block in file.chunks():
+        for block in chunks:
             packed = packer.compress(block)
             if packed:
                 yield packed
         yield packer.flush()
     finally:
-        file.close()
+        close = getattr(chunks, "close", None)
+        if close is not None:
+            close()
 
 
 def _read_served(output: Path, relative: str) -> bytes | None:
