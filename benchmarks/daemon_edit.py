@@ -143,6 +143,7 @@ def measure_edit(
         )
         cpu = _cpu_s(daemon.pid) - cpu_before
         rss = _rss_mb(daemon.pid)
+        _until(lambda: bool(_logged(log, "edit shown")), 10)  # logged once it has pushed
         shown = _logged(log, "edit shown")
         fetched_at = time.perf_counter()
         feed = client.get("/indeed.xml")

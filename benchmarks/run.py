@@ -287,7 +287,7 @@ def _daemon_edit(
         project,
         config,
         env,
-        [sys.executable, *CLI, "-q", "--config", str(config)],
+        [sys.executable, *CLI, "--config", str(config)],  # not -q: its log is read
         board,
         lambda: edit_one(project, n, seed, shape, index=n // 3),
     )

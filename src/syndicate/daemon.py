@@ -45,7 +45,7 @@ from syndicate.config import Settings
 from syndicate.errors import Problem, StateError, SyndicateError
 from syndicate.live import LiveView
 from syndicate.loading import LoadResult, load_project
-from syndicate.loading.edits import reload_edited
+from syndicate.loading.edits import indexed, reload_edited
 from syndicate.logs import event
 from syndicate.model import Phase, expires_at
 from syndicate.publish import PublishReport, publish
@@ -78,6 +78,7 @@ class Syncer:
         self.loaded: LoadResult | None = None  # the last sync's load, kept up to date by edits
         self._built = False  # whether the last sync built this daemon's output
         self._running = threading.Lock()  # a sync, or an edit's push
+        self._loading = threading.Lock()  # around ``loaded``, which a sync and edits replace
         self.store = store
         self.status = status
         self.metrics = metrics
@@ -120,9 +121,12 @@ class Syncer:
             self.membership.store_reachable()
             if report.build is not None:
                 self.gone.update(self._gone_after(report))
-            self.loaded, self._built = loaded, report.build is not None
+            with self._loading:
+                self.loaded, self._built = loaded, report.build is not None
             if self.live is not None and report.build is not None:
                 self.live.rebase(report.build, since)
+                indexed(loaded)  # worked out here rather than on the next edit's path
+                self.live.warm()
             self._report_problems(loaded, report)
         except StateError as error:
             if error.retryable:  # the database is out of reach: serve the last feeds meanwhile
@@ -141,17 +145,19 @@ class Syncer:
         """The edit's path: the edited files read alone, their new versions served at once
         from the cache (`syndicate.live`) and pushed; the sync that follows writes the files
         and decides everything else (new, deleted or failing files).  Never raises."""
-        loaded, live = self.loaded, self.live
-        if loaded is None or live is None or not self._built or not live.ready:
+        before, live = self.loaded, self.live
+        if before is None or live is None or not self._built or not live.ready:
             return
         started = time.monotonic()
         try:
-            loaded, edited = reload_edited(loaded, paths, self.settings.timezone)
+            loaded, edited = reload_edited(before, paths, self.settings.timezone)
             if not edited:
                 return
             now = datetime.now(UTC)
             shown = [ref.posting_id for ref in edited if live.edit(ref, now)]
-            self.loaded = loaded
+            with self._loading:
+                if self.loaded is before:  # else a sync loaded everything meanwhile
+                    self.loaded = loaded
             pushed = self._running.acquire(blocking=False)  # a running sync pushes it after
             if pushed:
                 try:

@@ -120,8 +120,12 @@ class Lister:
         self._versions: dict[str, Posting | None] = {}  # content hash → its kept posting
         self.allow_mass_close = allow_mass_close
         self.by_id = loaded.by_id()
-        keys = settings.posting_keys([f.path for f in loaded.files])
-        self.source_of = {f.posting_id: key for f, key in zip(loaded.files, keys, strict=True)}
+        if loaded.source_keys is None:
+            keys = settings.posting_keys([f.source_path for f in loaded.files])
+            loaded.source_keys = {
+                f.posting_id: key for f, key in zip(loaded.files, keys, strict=True)
+            }
+        self.source_of = loaded.source_keys
         self.id_at = {source: posting_id for posting_id, source in self.source_of.items()}
         self.failed_sources = {
             settings.posting_key(path): pid for path, pid in loaded.failed.items()

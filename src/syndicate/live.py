@@ -24,9 +24,10 @@ import contextlib
 import functools
 import threading
 from collections import ChainMap
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, MutableMapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
+from typing import cast
 
 from syndicate.adapters import Document, PullTarget, RenderContext, create_targets
 from syndicate.build import BuildReport
@@ -39,12 +40,12 @@ from syndicate.postings import LoadedPosting, PostingList
 
 @dataclass(frozen=True, slots=True)
 class _Base:
-    """What a build rendered one target from, and the files it wrote."""
+    """What a build rendered one target from, and which of its files any edit changes."""
 
     refs: tuple[LoadedPosting, ...]
-    ids: frozenset[str]
+    ids: dict[str, int]  # each posting's place in ``refs``
     context: RenderContext
-    files: tuple[str, ...]
+    shared: frozenset[str]  # the documents that show every posting (all for a single file)
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,6 +85,7 @@ class LiveView:
         self._edits: dict[str, _Edit] = {}  # by posting id
         self._live: dict[str, LiveTarget] = {}  # targets with edits, by name
         self._paths: dict[str, str] = {}  # served document → target name
+        self._warm = False
         self._targets = {t.name: t for t in create_targets(settings) if isinstance(t, PullTarget)}
 
     @property
@@ -100,9 +102,9 @@ class LiveView:
                 self._base = {
                     t.name: _Base(
                         tuple(t.rendered),
-                        frozenset(ref.posting_id for ref in t.rendered),
+                        {ref.posting_id: index for index, ref in enumerate(t.rendered)},
                         t.context,
-                        tuple(t.files),
+                        frozenset(self._targets[t.name].live_paths(t.files, ())),
                     )
                     for t in report.targets
                     if t.context is not None and t.disabled is None and t.name in self._targets
@@ -136,6 +138,19 @@ class LiveView:
             self._store_fragments(ref, [self._live[name] for name in taken])
         return taken
 
+    def warm(self) -> None:
+        """Render one listed posting's fragments of every target once, and discard them, so
+        that the first edit does not pay for what rendering loads on first use (templates,
+        the tables of country and region names)."""
+        if self._warm or not self._base:
+            return
+        self._warm = True
+        for name, base in self._base.items():
+            if base.refs:
+                posting = base.refs[0].posting
+                for make in self._targets[name].fragment_makers(base.context).values():
+                    make(posting)
+
     def document(self, relative: str) -> LiveTarget | None:
         """The target whose document at ``relative`` (a path under output) is served live."""
         with self._lock:
@@ -163,7 +178,7 @@ class LiveView:
         return LiveDocument(relative, found.media_type, _closing(found, stack))
 
     def _same_spots(self, target: PullTarget, ref: PostingFile, base: _Base) -> bool:
-        before = next(r for r in base.refs if r.posting_id == ref.posting_id)
+        before = base.refs[base.ids[ref.posting_id]]
         try:
             return bool(target.spots(before.posting) == target.spots(ref.posting))
         except Exception:  # the old version cannot be read back: the sync decides
@@ -179,18 +194,20 @@ class LiveView:
             }
             if not edits:
                 continue
-            refs = tuple(
-                edits[ref.posting_id].ref if ref.posting_id in edits else ref for ref in base.refs
-            )
-            changed = ChainMap(
-                {pid: e.at for pid, e in edits.items()}, dict(base.context.changed or {})
-            )
+            patched = list(base.refs)
+            for posting_id, edit in edits.items():
+                patched[base.ids[posting_id]] = edit.ref
+            refs = tuple(patched)
+            # Over the build's own mapping, which nothing changes once it is built.
+            built = cast("MutableMapping[str, datetime]", base.context.changed or {})
+            changed = ChainMap({pid: e.at for pid, e in edits.items()}, built)
             latest = max(e.at for e in edits.values())
             context = replace(
                 base.context, build_time=max(latest, base.context.build_time), changed=changed
             )
             live[name] = LiveTarget(name, refs, context)
-            for path in self._targets[name].live_paths(base.files, edits.keys()):
+            pages = self._targets[name].live_paths((), edits.keys())
+            for path in base.shared | pages:
                 paths[path] = name
         self._live = live
         self._paths = paths

@@ -62,6 +62,7 @@ log = logging.getLogger("syndicate.publish")
 _EVERYTHING = datetime.max.replace(tzinfo=UTC)
 SEND_MARGIN = timedelta(seconds=5)  # beyond the longest request, for the steps around it
 PUBLISH_ROLE = "publish"  # the worker ids of publish runs: publish-<host>-<pid>
+_FEW_POSTINGS = 500  # a plan of at most this many postings reads only their deliveries
 TransportFactory = Callable[[PushTarget], httpx.BaseTransport | None]
 # Waits for a retry: (target name, seconds, why); it returns once the time has passed.
 Waiter = Callable[[str, float, str], None]
@@ -261,10 +262,11 @@ def _plan(
     now = args.now
     # Planning needs no fresh paths: a posting that loads is found by its id; only the
     # paths of files that fail to load are looked up, and those are not here.
+    few = args.posting_ids is not None and len(args.posting_ids) <= _FEW_POSTINGS
     plan = make_plan(
         targets,
         loaded,
-        store.deliveries(),
+        store.deliveries(posting_ids=args.posting_ids if few else None),
         store.pending(now=_EVERYTHING),
         now,
         posting_ids=args.posting_ids,
@@ -279,7 +281,13 @@ def _plan(
             report.build = build(settings, loaded, now=now, lister=lister, dry_run=True)
         report.kept = lister.kept_notes(_listings(report))
         return report, None
-    store.update_source_paths({f.posting_id: str(f.path) for f in loaded.files})
+    store.update_source_paths(
+        {
+            f.posting_id: str(f.path)
+            for f in loaded.files
+            if args.posting_ids is None or f.posting_id in args.posting_ids
+        }
+    )
     if args.with_build:
         report.build = build(settings, loaded, now=now, lister=lister)
     store.cancel(plan.cancel, now=now)

@@ -26,7 +26,7 @@ def reload_edited(
     """
     if loaded.cache is None:
         return loaded, []
-    index = {os.path.abspath(f.source_path): i for i, f in enumerate(loaded.files)}
+    index = indexed(loaded)
     asked = sorted({os.path.abspath(p) for p in paths} & index.keys())
     # As the load named them, so that the reloaded files keep their paths.
     wanted = [loaded.files[index[path]].source_path for path in asked if os.path.isfile(path)]
@@ -44,5 +44,15 @@ def reload_edited(
         edited.append(fresh)
     if not edited:
         return loaded, []
-    result = LoadResult(files, list(loaded.problems), dict(loaded.failed), loaded.cache)
+    # The same paths and ids: what was worked out from them still holds.
+    result = LoadResult(
+        files, loaded.problems, loaded.failed, loaded.cache, loaded.source_keys, index
+    )
     return result, edited
+
+
+def indexed(loaded: LoadResult) -> dict[str, int]:
+    """Each file's index in ``loaded.files`` by its absolute path (worked out once)."""
+    if loaded.path_index is None:
+        loaded.path_index = {os.path.abspath(f.source_path): i for i, f in enumerate(loaded.files)}
+    return loaded.path_index

@@ -40,6 +40,7 @@ from syndicate.config import Settings
 from syndicate.logs import event
 from syndicate.serving import conditional
 from syndicate.serving.files import (
+    CHUNK,
     INDEX,
     Digests,
     OpenFile,
@@ -238,9 +239,10 @@ class FeedFiles:
         if gzipped:
             headers["Content-Encoding"] = "gzip"
         if request.method == "HEAD":
-            document.chunks.close()  # type: ignore[attr-defined]
+            _close(document.chunks)
             return Response(b"", headers=headers)
-        return StreamingResponse(_packed(document.chunks, gzipped), headers=headers)
+        blocks = _blocks(document.chunks, CHUNK)
+        return StreamingResponse(_packed(blocks, gzipped), headers=headers)
 
     async def _gone(self) -> Response:
         """410 for a job no longer open: the careers site's page for job seekers when the build
@@ -317,6 +319,31 @@ def _stream(file: OpenFile, gzipped: bool) -> Iterator[bytes]:
         file.close()
 
 
+def _close(chunks: Iterator[bytes]) -> None:
+    """End a generator of chunks that its reader stopped reading early (its cleanup runs)."""
+    close = getattr(chunks, "close", None)
+    if close is not None:
+        close()
+
+
+def _blocks(chunks: Iterator[bytes], size: int) -> Iterator[bytes]:
+    """``chunks`` joined into blocks of about ``size`` bytes (a render yields many small
+    pieces; each block handed to the server costs a hop to and from its thread pool)."""
+    try:
+        pending: list[bytes] = []
+        held = 0
+        for chunk in chunks:
+            pending.append(chunk)
+            held += len(chunk)
+            if held >= size:
+                yield b"".join(pending)
+                pending, held = [], 0
+        if pending:
+            yield b"".join(pending)
+    finally:
+        _close(chunks)
+
+
 def _packed(chunks: Iterator[bytes], gzipped: bool) -> Iterator[bytes]:
     """``chunks``, gzipped on the fly when asked; closed when the reader stops early."""
     try:
@@ -330,9 +357,7 @@ def _packed(chunks: Iterator[bytes], gzipped: bool) -> Iterator[bytes]:
                 yield packed
         yield packer.flush()
     finally:
-        close = getattr(chunks, "close", None)
-        if close is not None:
-            close()
+        _close(chunks)
 
 
 def _read_served(output: Path, relative: str) -> bytes | None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import threading
 import time
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import fields
 from datetime import date, datetime, timedelta
@@ -149,12 +149,17 @@ class StateStore:
 
     # -- deliveries ------------------------------------------------------------------------------
 
-    def deliveries(self, target: str | None = None) -> dict[tuple[str, str], Delivery]:
-        """Every delivery (of one target), keyed by ``(posting_id, target)``."""
+    def deliveries(
+        self, target: str | None = None, *, posting_ids: Collection[str] | None = None
+    ) -> dict[tuple[str, str], Delivery]:
+        """Every delivery (of one target; of these postings), keyed by ``(posting_id,
+        target)``."""
         names = [f.name for f in fields(Delivery)]  # posting_id and target first
         query = sa.select(*(deliveries_table.c[name] for name in names))
         if target is not None:
             query = query.where(deliveries_table.c.target == target)
+        if posting_ids is not None:
+            query = query.where(deliveries_table.c.posting_id.in_(sorted(posting_ids)))
         with self._read() as conn:
             if self._url.get_backend_name() == "sqlite":
                 return sqlite_deliveries(conn, query, names)
