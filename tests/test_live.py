@@ -19,7 +19,10 @@ from syndicate.state import StateStore
 
 ROOT = Path(__file__).resolve().parent.parent
 CONFIG = """\
-organization: {name: Northwind, url: "https://northwind.example.com", email: jobs@northwind.example.com}
+organization:
+  name: Northwind
+  url: "https://northwind.example.com"
+  email: jobs@northwind.example.com
 site: {base_url: "https://jobs.northwind.example.com"}
 postings: postings
 output: feeds
@@ -107,20 +110,20 @@ def test_an_edit_that_breaks_a_rule_or_is_not_listed_is_not_shown(settings: Sett
     # The careers site (and the feeds) need a description: an empty one breaks their rules.
     front, _body = text.rsplit("---\n", 1)
     path.write_text(front + "---\n\n")
-    again, edited = reload_edited(loaded, [path], settings.timezone)
+    _, edited = reload_edited(loaded, [path], settings.timezone)
     if edited:  # it loads: no target that needs a description takes it
         assert "careers" not in live.edit(edited[0], NOW)
     assert live.document(f"careers/jobs/{EDITED}.html") is None
 
     path.write_text(text.replace("title: Sales Manager", "title: Sales Lead") + "\n")
     path.write_text(path.read_text().replace("date_posted: 2026-11-20", "date_posted: 2027-01-01"))
-    again, edited = reload_edited(loaded, [path], settings.timezone)
+    _, edited = reload_edited(loaded, [path], settings.timezone)
     assert edited and live.edit(edited[0], NOW) == []  # scheduled later: the sync withdraws it
     assert live.document("indeed.xml") is None
 
 
 def test_a_new_file_is_left_to_the_sync(settings: Settings) -> None:
-    loaded, report = _built(settings, NOW)
+    loaded, _ = _built(settings, NOW)
     new = settings.postings_dir / "new-job.md"
     new.write_text(
         (settings.postings_dir / f"{EDITED}.md").read_text().replace(f"id: {EDITED}", "id: new-job")

@@ -13,7 +13,7 @@ import hashlib
 import itertools
 import os
 from collections import OrderedDict
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import date, datetime, tzinfo
 from pathlib import Path
 from typing import NamedTuple
@@ -122,10 +122,12 @@ def load_cached(
     *,
     forget_under: Path | None,
     workers: int | None = None,
+    tick: Callable[[int], None] | None = None,
 ) -> LoadResult:
     """`files.load_files`, skipping the files the cache knows unchanged and remembering the
     others; the cache forgets the files below ``forget_under`` that are gone (with None, it
-    forgets none and reads only the entries of ``paths``: a few files loaded again)."""
+    forgets none and reads only the entries of ``paths``: a few files loaded again).  ``tick``
+    is told how many files are done."""
     result = LoadResult(cache=cache)
     source = CachedSource(cache, timezone)
     asked = None if forget_under is not None else [os.path.abspath(path) for path in paths]
@@ -153,7 +155,9 @@ def load_cached(
         examined = map(_examine, stale)
     parsed: list[ParsedFile] = []
     touched: list[tuple[str, int, int]] = []
-    for path, fresh in order:
+    for done, (path, fresh) in enumerate(order):
+        if tick:
+            tick(done)
         if fresh is not None:
             result.files.append(_cached_file(path, fresh, source))
             continue
@@ -180,6 +184,8 @@ def load_cached(
         gone = [path for path in known if path.startswith(prefix) and path not in seen]
     cache.store_files(parsed, forget=gone)
     cache.touch_files(touched)
+    if tick:
+        tick(len(order))
     files.reject_duplicate_ids(result)
     return result
 
