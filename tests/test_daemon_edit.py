@@ -92,6 +92,14 @@ def test_a_saved_edit_is_served_and_pushed_before_the_files_are_written(
         assert b"Sales Lead 117" in gzipped.content  # httpx decodes it
         wait_for(lambda: _board_title(board, EDITED) == "Sales Lead 117", 20, "the edit pushed")
 
+        # Another edit at once, while the sync behind the first one may be running: it is
+        # served and pushed all the same (after that sync's plan, never before it).
+        other = project.posting("bulk-118")
+        other.write_text(other.read_text().replace("Sales Manager 118", "Sales Lead 118"))
+        wait_for(lambda: len(_events(project, "edit shown")) == 2, 20, "the other edit")
+        assert project.indeed_titles()["bulk-118"] == "Sales Lead 118"
+        wait_for(lambda: _board_title(board, "bulk-118") == "Sales Lead 118", 30, "it pushed")
+
         # The sync behind writes the file; the served feed then is the file again.
         wait_for(lambda: b"Sales Lead 117" in indeed_file.read_bytes(), 60, "the file written")
         assert indeed_file.read_bytes() != written_before
@@ -104,10 +112,10 @@ def test_a_saved_edit_is_served_and_pushed_before_the_files_are_written(
         # A version that breaks the careers site's and the feeds' rules is not shown: the
         # last good one stays everywhere.
         path.write_text(path.read_text().replace("Sales Lead 117", "Sales Lead 117 bis", 1))
-        wait_for(lambda: len(_events(project, "edit shown")) == 2, 20, "the second edit")
+        wait_for(lambda: len(_events(project, "edit shown")) == 3, 20, "the next edit")
         broken = path.read_text().replace("apply: {email: jobs@sixsq.com}", "apply: {}")
         path.write_text(broken.replace("Sales Lead 117 bis", "Broken 117"))
-        wait_for(lambda: len(_events(project, "postings edited")) >= 3, 20, "the broken edit")
+        wait_for(lambda: len(_events(project, "postings edited")) >= 4, 20, "the broken edit")
         assert project.indeed_titles()[EDITED] == "Sales Lead 117 bis"
         assert "Broken 117" not in project.client.get(f"/careers/jobs/{EDITED}.html").text
         assert project.stop() == 0

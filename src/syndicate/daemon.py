@@ -77,7 +77,11 @@ class Syncer:
         self.live = live  # with ``watch``: edits served from the cache until written
         self.loaded: LoadResult | None = None  # the last sync's load, kept up to date by edits
         self._built = False  # whether the last sync built this daemon's output
-        self._running = threading.Lock()  # a sync, or an edit's push
+        # Held by a sync from before its load until its plan is recorded: an edit's plan comes
+        # after it, so that a sync that loaded the file before the edit never plans last.
+        self._planning = threading.Lock()
+        self._sync_plans = False  # whether the running sync holds it (the scheduler's thread)
+        self.edit_worker = Worker.of(settings, "edit")  # an edit's push, beside a sync's
         self._loading = threading.Lock()  # around ``loaded``, which a sync and edits replace
         self.store = store
         self.status = status
@@ -94,8 +98,18 @@ class Syncer:
         """Run one sync; never raises (a failure is logged, counted and shown in /healthz)."""
         if self.stop.is_set():
             return
-        with self._running:
+        self._planning.acquire()
+        self._sync_plans = True
+        try:
             self._sync(reason)
+        finally:
+            self._planned()
+
+    def _planned(self) -> None:
+        """The running sync's plan is recorded (or it failed before): edits may plan."""
+        if self._sync_plans:
+            self._sync_plans = False
+            self._planning.release()
 
     def _sync(self, reason: str) -> None:
         started = time.monotonic()
@@ -117,6 +131,7 @@ class Syncer:
                 planning=role.plans,
                 revision=role.revision,
                 with_build=role.builds,
+                on_planned=self._planned,
             )
             self.membership.store_reachable()
             if report.build is not None:
@@ -158,21 +173,17 @@ class Syncer:
             with self._loading:
                 if self.loaded is before:  # else a sync loaded everything meanwhile
                     self.loaded = loaded
-            pushed = self._running.acquire(blocking=False)  # a running sync pushes it after
-            if pushed:
-                try:
-                    publish(
-                        self.settings,
-                        loaded,
-                        self.store,
-                        posting_ids={ref.posting_id for ref in edited},
-                        with_build=False,
-                        should_stop=self.stop.is_set,
-                        worker=self.membership.worker,
-                        planning=self.membership.planner,
-                    )
-                finally:
-                    self._running.release()
+            with self._planning:  # a sync loading or planning now: after its plan
+                publish(
+                    self.settings,
+                    loaded,
+                    self.store,
+                    posting_ids={ref.posting_id for ref in edited},
+                    with_build=False,
+                    should_stop=self.stop.is_set,
+                    worker=self.edit_worker,
+                    planning=self.membership.planner,
+                )
         except (SyndicateError, OSError) as error:
             event(log, "edit not shown", level=logging.WARNING, error=str(error))
             return
@@ -183,7 +194,6 @@ class Syncer:
             log,
             "edit shown",
             postings=", ".join(sorted(shown)) or None,
-            pushed=pushed,
             duration_ms=round((time.monotonic() - started) * 1000),
         )
 

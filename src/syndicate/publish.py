@@ -177,6 +177,7 @@ def publish(
     worker: Worker | None = None,
     planning: bool = True,
     revision: Revision | None = None,
+    on_planned: Callable[[], None] | None = None,
     progress: Progress | None = None,
 ) -> PublishReport:
     """Bring every board to the postings now; see the module docstring.
@@ -191,7 +192,8 @@ def publish(
     daemon gives its ``worker``: it plans (``planning``: it holds the planning lease) under the
     publish lock and records the ``revision`` planned from, then pushes without the lock, side
     by side with the other daemons; a daemon that does not plan only builds and pushes.  Every
-    push is leased to the worker (`syndicate.worker`).
+    push is leased to the worker (`syndicate.worker`).  A daemon's ``on_planned`` is called once
+    its plan is recorded (or it had none to make), before the build and the push.
     """
     now = now or datetime.now(UTC)
     targets, disabled = push_targets(settings, only_target)
@@ -224,6 +226,8 @@ def publish(
                 )
     else:
         report = PublishReport(plan=Plan())
+    if on_planned is not None:
+        on_planned()
     report.disabled = disabled
     if plan_only:
         if with_build and report.build is None:
