@@ -15,7 +15,7 @@ from lxml import etree
 
 from syndicate.testing.board import BoardServer
 from tests.helpers import wait_for
-from tests.test_daemon import HOOK_SECRET, TOKEN, Project
+from tests.test_daemon import HOOK_SECRET, PARTNER_TOKEN, TOKEN, Project
 
 POSTINGS = 200
 EDITED = "bulk-117"
@@ -87,6 +87,11 @@ def test_a_saved_edit_is_served_and_pushed_before_the_files_are_written(
         assert page.status_code == 200 and "Sales Lead 117" in page.text
         index = project.client.get("/careers/")
         assert "Sales Lead 117" in index.text and "Sales Manager 117<" not in index.text
+        # A private feed stays private when it is served from the cache.
+        assert project.client.get("/linkedin.json").status_code == 401
+        partner = {"Authorization": f"Bearer {PARTNER_TOKEN}"}
+        shared = project.client.get("/linkedin.json", headers=partner)
+        assert shared.status_code == 200 and "Sales Lead 117" in shared.text
         gzipped = project.client.get("/indeed.xml", headers={"Accept-Encoding": "gzip"})
         assert gzipped.headers["content-encoding"] == "gzip"
         assert b"Sales Lead 117" in gzipped.content  # httpx decodes it

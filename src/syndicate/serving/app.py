@@ -45,6 +45,7 @@ from syndicate.serving.files import (
     Digests,
     OpenFile,
     RecordedTypes,
+    RequestPath,
     SlashNeeded,
     compressible,
     media_type,
@@ -194,10 +195,8 @@ class FeedFiles:
         rule = self.private.rule_for(path.relative)
         if rule is not None and not rule.allows(authorization):
             return _unauthorized(rule, authorization)
-        wanted = "/".join((*path.parts, INDEX)) if path.folder else path.relative
-        served = self.live.document(wanted) if self.live is not None else None
-        if served is not None:
-            response = await self._live(request, served, wanted, private=rule is not None)
+        if self.live is not None:
+            response = await self._live_or_none(request, path, rule, authorization)
             if response is not None:
                 return response
         opened = await run_in_threadpool(open_served, self.output, path)
@@ -216,6 +215,25 @@ class FeedFiles:
         except BaseException:
             opened.close()
             raise
+
+    async def _live_or_none(
+        self,
+        request: Request,
+        path: RequestPath,
+        rule: PrivateRule | None,
+        authorization: str | None,
+    ) -> Response | None:
+        """The answer for a document an edit changed (None: serve the file), private rules
+        applied to its path as to the file's (a folder's with its ``index.html``)."""
+        assert self.live is not None
+        wanted = "/".join((*path.parts, INDEX)) if path.folder else path.relative
+        served = self.live.document(wanted)
+        if served is None:
+            return None
+        rule = rule or self.private.rule_for(wanted)
+        if rule is not None and not rule.allows(authorization):
+            return _unauthorized(rule, authorization)
+        return await self._live(request, served, wanted, private=rule is not None)
 
     async def _live(
         self, request: Request, served: LiveTarget, relative: str, *, private: bool
