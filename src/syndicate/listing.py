@@ -132,10 +132,15 @@ class Lister:
     # never asks, and the keys of 100,000 paths cost a second.
     @functools.cached_property
     def source_of(self) -> dict[str, str]:
-        """Each loaded posting's file as the state records it (`Settings.posting_key`), by id."""
-        files = self.loaded.files
-        keys = self.settings.posting_keys([f.path for f in files])
-        return {f.posting_id: key for f, key in zip(files, keys, strict=True)}
+        """Each loaded posting's file as the state records it (`Settings.posting_key`), by id;
+        kept on the load, so that a daemon's load updated by an edit keeps its keys."""
+        loaded = self.loaded
+        if loaded.source_keys is None:
+            keys = self.settings.posting_keys([f.source_path for f in loaded.files])
+            loaded.source_keys = {
+                f.posting_id: key for f, key in zip(loaded.files, keys, strict=True)
+            }
+        return loaded.source_keys
 
     @functools.cached_property
     def id_at(self) -> dict[str, str]:

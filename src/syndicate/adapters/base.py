@@ -17,7 +17,7 @@ from __future__ import annotations
 import hashlib
 import json
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
@@ -245,6 +245,18 @@ class PullTarget(Target):
     @abstractmethod
     def render(self, postings: Iterable[Posting], context: RenderContext) -> Iterator[Document]:
         """Render the listed postings (already checked) into documents; pure, no I/O."""
+
+    def live_paths(self, files: Iterable[str], edited: Collection[str]) -> set[str]:
+        """Which of the documents this target wrote (``files``, paths under ``output``) show
+        something of the ``edited`` posting ids, besides the order they are in: what a daemon
+        serves from the cache until the files are written again (every file by default)."""
+        return set(files)
+
+    def render_document(
+        self, postings: Iterable[Posting], context: RenderContext, path: str
+    ) -> Document | None:
+        """The one document of `render` at ``path`` (None when it renders none there)."""
+        return next((doc for doc in self.render(postings, context) if doc.path == path), None)
 
 
 @dataclass(frozen=True, slots=True)
