@@ -433,7 +433,7 @@ def test_a_response_slower_than_the_timeout_is_retried_without_a_second_job(
     report = project.publish()
 
     assert report.queued == 0
-    assert time.monotonic() - started < 5
+    assert time.monotonic() - started < 10  # retried at once, not after a backoff of minutes
     # The slow requests were applied by the board after the client gave up; wait for them.
     for _ in range(100):
         if len([r for r in project.board.state().requests if r.fault == "delay"]) == 2:
@@ -451,10 +451,11 @@ def test_a_close_answered_unknown_is_retried_while_a_lost_create_may_still_land(
     request still in flight, a task processed late): the CLOSE answered "does not exist" is
     not trusted but tried again, so the job is not left listed."""
     project.configure(
-        linkedin={"timeout": "200ms", "landing_window": "5s"},
+        linkedin={"timeout": "200ms", "landing_window": "10s"},
         retry={"max_attempts": 1, "backoff": "10ms", "max_backoff": "200ms"},
     )
-    project.board.add_faults({"path": LINKEDIN_PATH, "kind": "delay", "seconds": 4.0})
+    # Long enough for the next publish to come first even on a loaded machine.
+    project.board.add_faults({"path": LINKEDIN_PATH, "kind": "delay", "seconds": 8.0})
     first = project.publish()
     assert first.targets["linkedin"].queued == 5  # the answer never came: in doubt
     gone = "sixsq-sales-director"
@@ -468,12 +469,12 @@ def test_a_close_answered_unknown_is_retried_while_a_lost_create_may_still_land(
         [waiting] = [op for op in store.pending(now=datetime.max.replace(tzinfo=UTC))]
         assert (waiting.posting_id, waiting.kind) == (gone, "CLOSE")
         assert "may still land" in (waiting.last_error or "")
-    for _ in range(200):  # the delayed request is answered (and applied) 4 s after it came
+    for _ in range(400):  # the delayed request is answered (and applied) 8 s after it came
         if any(r.fault == "delay" for r in project.board.state().requests):
             break
         time.sleep(0.05)
     assert project.board.state().jobs[gone].state == "LISTED"  # the lost CREATE landed
-    # The close is due once the 5 s landing window after that CREATE has passed.
+    # The close is due once the 10 s landing window after that CREATE has passed.
     assert waiting.not_before is not None
     time.sleep(max(0.0, (waiting.not_before - datetime.now(UTC)).total_seconds()) + 0.1)
     with StateStore(settings.state_url) as store:

@@ -523,7 +523,7 @@ def test_a_replayed_delivery_is_refused_once_outside_the_tolerance(
     replay = resend(board, delivery)
     assert replay.status_code == 401
     assert "outside the 300 s tolerance" in replay.json()["error"]
-    assert re.search(r"\b36[01] s old", replay.json()["error"])
+    assert re.search(r"\b36\d s old", replay.json()["error"])  # 360 s, and the test's own time
     # Without its webhook-* headers, only the legacy signature is left: not enough here.
     stripped = resend(
         board, delivery, drop=("webhook-id", "webhook-timestamp", "webhook-signature")
@@ -559,7 +559,8 @@ def test_a_tampered_delivery_is_refused(project: Project, board: BoardServer) ->
         assert "no v1 signature" in answer.json()["error"]
     stamp = str(int(delivery.headers["webhook-timestamp"]) + 1)
     assert resend(board, delivery, headers={"webhook-timestamp": stamp}).status_code == 401
-    other_id = delivery.headers["webhook-id"][:-1] + "0"
+    webhook_id = delivery.headers["webhook-id"]
+    other_id = webhook_id[:-1] + ("1" if webhook_id.endswith("0") else "0")  # another id
     assert resend(board, delivery, headers={"webhook-id": other_id}).status_code == 401
     dotted = {"webhook-id": delivery.headers["webhook-id"] + ".1"}
     assert "'.'" in resend(board, delivery, headers=dotted).json()["error"]

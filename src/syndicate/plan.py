@@ -193,6 +193,12 @@ def untagged(target: PushTarget) -> PushTarget | None:
     return type(target)(target.name, options, target.settings)
 
 
+def version_of(content_hash: str, setup: bytes) -> str:
+    """The version of a posting (by its content hash) as a target of that `setup_digest`
+    receives it: what its delivery records once the target accepts it."""
+    return hashlib.sha256(content_hash.encode() + setup).hexdigest()
+
+
 def make_plan(
     targets: Iterable[PushTarget],
     loaded: LoadResult,
@@ -224,11 +230,11 @@ def make_plan(
         planner.delivered = delivered
         planner.run(loaded, posting_ids)
     zone = timezone or next((t.settings.timezone for t in targets), UTC)
-    _scheduled(plan, loaded, now, zone, posting_ids)
+    note_scheduled(plan, loaded, now, zone, posting_ids)
     return plan
 
 
-def _scheduled(
+def note_scheduled(
     plan: Plan,
     loaded: LoadResult,
     now: datetime,
@@ -543,7 +549,7 @@ class _TargetPlanner:
 
     def version(self, content_hash: str) -> str:
         """The version of a posting (by its content hash) as this target receives it."""
-        return hashlib.sha256(content_hash.encode() + self.setup).hexdigest()
+        return version_of(content_hash, self.setup)
 
     def close_version(self, loaded: LoadedPosting | None, delivery: DeliveryView | None) -> str:
         """The version of a CLOSE: of the posting closed, or of what the board last received
