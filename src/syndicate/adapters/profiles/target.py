@@ -103,7 +103,7 @@ class ProfileTarget(PullTarget):
         given = posting.boards.get(self.name)
         if isinstance(given, dict):
             found.extend(override_findings(given, self.profile.overrides, self.name))
-        records = list(self._records(posting, context))
+        records = self._records(posting, context)
         if not records:
             found.append(Finding("locations", "gives no place to list the job at", False))
         for record in records:
@@ -125,7 +125,7 @@ class ProfileTarget(PullTarget):
         known = context.references.get(posting.id) if context.references else None
         return list(known) if known is not None else assign(posting.id, place_spots(posting), {})
 
-    def _records(self, posting: Posting, context: RenderContext) -> Iterator[Record]:
+    def _records(self, posting: Posting, context: RenderContext) -> list[Record]:
         return self.engine.records(
             posting,
             job_url=context.job_url(posting),
@@ -140,10 +140,7 @@ class ProfileTarget(PullTarget):
 
     def items_xml(self, posting: Posting, context: RenderContext, indent: str) -> list[str]:
         """The posting's items as XML text, one string per item."""
-        return [
-            self.engine.item_xml(self.engine.values(record), indent)
-            for record in self._records(posting, context)
-        ]
+        return self.engine.items_xml(self._records(posting, context), indent)
 
     # ------------------------------------------------------------------------------ rendering
 
