@@ -48,9 +48,7 @@ def push(config: Path) -> dict[str, float | int]:
     }
 
 
-def render(
-    config: Path, profiles: list[str] | None = None, repeat: int = 3
-) -> dict[str, Any]:
+def render(config: Path, profiles: list[str] | None = None, repeat: int = 3) -> dict[str, Any]:
     """CPU microseconds per posting of the coded Indeed feed and of each built-in profile."""
     settings = load_settings(config)
     postings = [posting for posting in load_project(settings).postings]

@@ -25,6 +25,8 @@ def cdata(value: str) -> str:
     text = content.xml_safe(value)
     if not text:
         return ""
+    if "]]>" not in text:
+        return f"<![CDATA[{text}]]>"
     return "".join(f"<![CDATA[{section}]]>" for section in cdata_sections(text))
 
 

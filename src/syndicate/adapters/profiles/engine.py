@@ -89,16 +89,13 @@ class Plan:
     slot: int | None  # the entry of the scope's `Batch`: the expression, or the ``when`` guard
     guarded: bool  # a path or constant with ``when``: the slot holds the guard
     plain: bool  # text without map or HTML: a string value is written as it is
-    text_mode: TextMode
     empty: Empty
     parts: tuple[str, ...]  # the element path, split
     required_when: Expression | None
     html: tuple[tuple[str, ...], tuple[tuple[str, str], ...]] | None
-
-    @property
-    def attribute(self) -> bool:
-        """Whether the field is an attribute of the item element (``@id``)."""
-        return self.parts[0].startswith("@")
+    attribute: bool  # an attribute of the item element (``@id``)
+    name: str  # the element's (or attribute's) own name
+    cdata: bool  # its text in CDATA sections, else escaped
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,6 +129,9 @@ class Engine:
         )
         self.wants_text = "description_text" in uses
         self.grouped = any(len(plan.parts) > 1 for plan in self.plans)
+        self.attributes = [i for i, plan in enumerate(self.plans) if plan.attribute]
+        self.elements = [i for i, plan in enumerate(self.plans) if not plan.attribute]
+        self.per_item = [i for i, plan in enumerate(self.plans) if plan.scope is Scope.ITEM]
         self._layouts: dict[str, _Layout] = {}
 
     # ------------------------------------------------------------------------------ compiling
@@ -174,11 +174,13 @@ class Engine:
             slot=slot,
             guarded=spec.expr is None and spec.when is not None,
             plain=spec.type is ValueType.TEXT and spec.map is None and policy is None,
-            text_mode=spec.text or defaults.text,
             empty=spec.empty or defaults.empty,
             parts=tuple(spec.element.split("/")),
             required_when=compile_expression(self.environment, when) if when else None,
             html=(tuple(policy.tags), tuple(sorted(policy.rename.items()))) if policy else None,
+            attribute=spec.element.startswith("@"),
+            name=spec.element.rpartition("/")[2].removeprefix("@"),
+            cdata=(spec.text or defaults.text) is TextMode.CDATA,
         )
 
     def _layout(self, indent: str) -> _Layout:
@@ -271,18 +273,22 @@ class Engine:
             value = value.get(key)
         return value
 
-    def _text(
-        self, plan: Plan, raw: Any
-    ) -> tuple[str | None, tuple[str, ...], tuple[str, ...]]:
+    def _text(self, plan: Plan, raw: Any) -> tuple[str | None, tuple[str, ...], tuple[str, ...]]:
         """One field's text, the values it joins and those its map lacks (docs/profiles.md,
         "A field's value, step by step")."""
         if raw is None:
             return _ABSENT
         if plan.plain and isinstance(raw, str):
             return raw, (raw,), ()
-        if isinstance(raw, list | tuple) and not raw:
-            return _ABSENT
         spec = plan.spec
+        if not isinstance(raw, list | tuple):
+            if spec.map is None:  # one value: the steps below without their lists
+                part = self._formatted(plan, raw)
+                if part is None:
+                    return ("" if raw == "" else None), (), ()
+                return part, (part,), ()
+        elif not raw:
+            return _ABSENT
         items = list(raw) if isinstance(raw, list | tuple) else [raw]
         unmapped: list[str] = []
         if spec.map is not None:
@@ -327,11 +333,10 @@ class Engine:
             else None
             for index, plan in enumerate(self.plans)
         ]
-        per_item = [i for i, plan in enumerate(self.plans) if plan.scope is Scope.ITEM]
         items = []
         for record in records:
             evaluated = item_batch.evaluate(record)
-            for index in per_item:
+            for index in self.per_item:
                 plan = self.plans[index]
                 lines[index] = self._line(plan, index, layout, self._raw(plan, record, evaluated))
             items.append(self._item(lines, layout))
@@ -360,22 +365,19 @@ class Engine:
             text = ""
         elif not text and plan.empty is Empty.OMIT:
             return None
-        name = plan.parts[-1]
+        name = plan.name
         if plan.attribute:
-            return f' {name[1:]}="{xmltext.attribute(text)}"'
-        return f"{layout.starts[index]}<{name}>{_body(text, plan.text_mode)}</{name}>"
+            return f' {name}="{xmltext.attribute(text)}"'
+        body = xmltext.cdata(text) if plan.cdata else xmltext.escaped(text)
+        return f"{layout.starts[index]}<{name}>{body}</{name}>"
 
     def _item(self, lines: Sequence[str | None], layout: _Layout) -> str:
-        plans = self.plans
-        attributes = "".join(
-            line for plan, line in zip(plans, lines, strict=True) if line and plan.attribute
-        )
+        attributes = "".join([line for i in self.attributes if (line := lines[i]) is not None])
         out = [f"{layout.item_open}{attributes}>"]
         if not self.grouped:
-            out.extend(line for plan, line in zip(plans, lines, strict=True)
-                       if line is not None and not plan.attribute)  # fmt: skip
+            out.extend([line for i in self.elements if (line := lines[i]) is not None])
         else:
-            _grouped_lines(out, plans, lines, layout)
+            _grouped_lines(out, self.plans, lines, layout)
         out.append(layout.item_close)
         return "\n".join(out)
 
@@ -406,9 +408,7 @@ def _grouped_lines(
             continue
         groups = plan.parts[:-1]
         common = 0
-        while (
-            common < min(len(groups), len(open_groups)) and groups[common] == open_groups[common]
-        ):
+        while common < min(len(groups), len(open_groups)) and groups[common] == open_groups[common]:
             common += 1
         while len(open_groups) > common:
             closing = open_groups.pop()

@@ -22,6 +22,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from jinja2 import ChainableUndefined, TemplateSyntaxError, Undefined, nodes
 from jinja2.parser import Parser
+from jinja2.runtime import new_context
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from syndicate.adapters.places import country_name
@@ -113,7 +114,7 @@ class Batch:
              _parsed(environment, when) if when else None)
             for expr, when in entries
         ]  # fmt: skip
-        read = {name for pair in parsed for part in pair if part is not None for name in _names(part)}
+        read = {name for pair in parsed for part in pair if part for name in _names(part)}
         prefix = "_value"
         while any(name.startswith(prefix) for name in read):
             prefix += "_"
@@ -124,6 +125,9 @@ class Batch:
             body.append(nodes.Assign(nodes.Name(name, "store"), value, lineno=1))
         self.template = environment.from_string(nodes.Template(body, lineno=1))
         self._root = self.template.root_render_func
+        # The template's globals (Jinja's ``range``, ``dict``…) as one plain dict: merging the
+        # ChainMap Jinja keeps them in cost more than evaluating the expressions.
+        self._globals = dict(self.template.globals)
 
     def __len__(self) -> int:
         return len(self.names)
@@ -132,7 +136,15 @@ class Batch:
         """Every entry's value for one record, in order."""
         if not self.names:
             return []
-        context = self.template.new_context(dict(variables))
+        template = self.template
+        context = new_context(
+            template.environment,
+            template.name,
+            template.blocks,
+            {**self._globals, **variables},
+            shared=True,
+            globals=self._globals,
+        )
         for _ in self._root(context):
             pass  # the template writes nothing: its values are its variables
         found = context.vars

@@ -69,6 +69,9 @@ class ProfileTarget(PullTarget):
         self.origin = found
         self.profile: Profile = loader.load(found.path)
         self.engine = _engine(self.profile, settings)
+        # The same for every posting, and never changed by an expression (the sandbox is
+        # immutable): made once.
+        self.organization = _organization(settings)
         references = self.profile.references
         self.reference_scheme = references.scheme if references is not None else None
 
@@ -130,7 +133,7 @@ class ProfileTarget(PullTarget):
             posting,
             job_url=context.job_url(posting),
             company=context.company(posting),
-            organization=_organization(self.settings),
+            organization=self.organization,
             numbers=self._numbers(posting, context),
             target=self.name,
             build_time=context.build_time,
