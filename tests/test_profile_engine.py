@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import pytest
 from jinja2.exceptions import SecurityError
@@ -25,6 +24,7 @@ from syndicate.adapters.profiles.loader import available
 from syndicate.config import Settings
 from syndicate.model import Posting
 from tests.test_profiles import hostile_posting
+from tests.test_profiles_format import posting as job
 
 BUILD_TIME = datetime(2026, 11, 23, 9, tzinfo=UTC)
 
@@ -78,20 +78,6 @@ def project_target(tmp_path: Path, settings: Settings, name: str) -> ProfileTarg
         ProfileOptions(type="profile", profile=name),
         settings.model_copy(update={"root": tmp_path}),
     )
-
-
-def job(settings: Settings, **fields: Any) -> Posting:
-    data: dict[str, Any] = {
-        "id": "job-1",
-        "title": "Engineer",
-        "date_posted": "2026-11-20",
-        "employment_type": "FULL_TIME",
-        "locations": [{"city": "Geneva", "region": "GE", "country": "CH"}],
-        "apply": {"url": "https://example.com/apply"},
-        "description": "A job description.",
-    }
-    data.update(fields)
-    return Posting.model_validate(data, context={"timezone": settings.timezone})
 
 
 def feed(target: ProfileTarget, postings: list[Posting], settings: Settings) -> etree._Element:
