@@ -21,7 +21,9 @@ from syndicate.adapters.profiles import ProfileOptions, ProfileTarget
 from syndicate.adapters.profiles.engine import Scope
 from syndicate.adapters.profiles.expressions import Batch, make_environment
 from syndicate.adapters.profiles.loader import available
+from syndicate.adapters.xmltext import safe
 from syndicate.config import Settings
+from syndicate.content import xml_safe
 from syndicate.model import Posting
 from tests.test_profiles import hostile_posting
 from tests.test_profiles_format import posting as job
@@ -211,3 +213,12 @@ def test_items_are_what_each_record_gives_alone(
         records = target._records(posting, context)
         alone = [engine.item_xml(engine.values(record), "  ") for record in records]
         assert engine.items_xml(records, "  ") == alone
+
+
+def test_the_quick_xml_test_passes_no_forbidden_character() -> None:
+    # xmltext.safe skips the regular expression for printable text: every printable code
+    # point must be one XML allows, else a forbidden one would reach a feed.
+    every = "".join(map(chr, range(0x110000)))
+    printable = "".join(c for c in every if c.isprintable())
+    assert xml_safe(printable) == printable
+    assert safe(every) == xml_safe(every) != every

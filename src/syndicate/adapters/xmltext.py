@@ -20,9 +20,15 @@ def cdata_sections(value: str) -> list[str]:
     ]
 
 
+def safe(value: str) -> str:
+    """`syndicate.content.xml_safe`, with a quick test first: a printable text holds no
+    character XML forbids (those are all controls, surrogates or non-characters)."""
+    return value if value.isprintable() else content.xml_safe(value)
+
+
 def cdata(value: str) -> str:
     """``value`` as CDATA sections (nothing for an empty value)."""
-    text = content.xml_safe(value)
+    text = safe(value)
     if not text:
         return ""
     if "]]>" not in text:
@@ -32,9 +38,9 @@ def cdata(value: str) -> str:
 
 def escaped(value: str) -> str:
     """``value`` as element text with ``&``, ``<`` and ``>`` escaped."""
-    return content.xml_safe(value).translate(_ESCAPES)
+    return safe(value).translate(_ESCAPES)
 
 
 def attribute(value: str) -> str:
     """``value`` as a double-quoted attribute's text."""
-    return content.xml_safe(value).translate(_ATTRIBUTE_ESCAPES)
+    return safe(value).translate(_ATTRIBUTE_ESCAPES)

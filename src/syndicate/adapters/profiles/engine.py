@@ -100,12 +100,12 @@ class Plan:
 
 @dataclass(frozen=True, slots=True)
 class _Layout:
-    """The profile's item tags at one indent: the open and close tags, each field's line start
-    (its depth), and a group's open and close lines by depth."""
+    """The profile's item tags at one indent: the item's open and close tags, each field's line
+    up to its text (indented to its depth), and a group's line start by depth."""
 
     item_open: str
     item_close: str
-    starts: tuple[str, ...]
+    opens: tuple[str, ...]
     group_indents: tuple[str, ...]
 
 
@@ -191,7 +191,7 @@ class Engine:
             layout = self._layouts[indent] = _Layout(
                 item_open=f"{indent}<{item}",
                 item_close=f"{indent}</{item}>",
-                starts=tuple(f"{indent}  {'  ' * (len(p.parts) - 1)}" for p in self.plans),
+                opens=tuple(f"{indent}  {'  ' * (len(p.parts) - 1)}<{p.name}>" for p in self.plans),
                 group_indents=tuple(f"{indent}  {'  ' * level}" for level in range(depth)),
             )
         return layout
@@ -268,8 +268,8 @@ class Engine:
             return plan.const
         value: Any = record
         for key in plan.path:
-            if not isinstance(value, Mapping):
-                return None
+            if type(value) is not dict and not isinstance(value, Mapping):
+                return None  # (a record's mappings are dicts: the quick test first)
             value = value.get(key)
         return value
 
@@ -353,7 +353,9 @@ class Engine:
 
     def _line(self, plan: Plan, index: int, layout: _Layout, raw: Any) -> str | None:
         if raw is None and plan.empty is not Empty.ALWAYS:
-            return None  # the common case, without working out the text
+            return None  # the common cases first, without working out the text
+        if plan.plain and type(raw) is str:
+            return self._written_line(plan, index, layout, raw)
         return self._written_line(plan, index, layout, self._text(plan, raw)[0])
 
     @staticmethod
@@ -365,11 +367,10 @@ class Engine:
             text = ""
         elif not text and plan.empty is Empty.OMIT:
             return None
-        name = plan.name
         if plan.attribute:
-            return f' {name}="{xmltext.attribute(text)}"'
+            return f' {plan.name}="{xmltext.attribute(text)}"'
         body = xmltext.cdata(text) if plan.cdata else xmltext.escaped(text)
-        return f"{layout.starts[index]}<{name}>{body}</{name}>"
+        return f"{layout.opens[index]}{body}</{plan.name}>"
 
     def _item(self, lines: Sequence[str | None], layout: _Layout) -> str:
         attributes = "".join([line for i in self.attributes if (line := lines[i]) is not None])
