@@ -7,6 +7,11 @@ turns source tagging on), ``description_html``, ``description_text``, ``organiza
 ``board`` (the posting's own options for this target), ``target`` and ``build_time``.
 Records are plain dicts, built once per item and thrown away: nothing grows with the number of
 postings.
+
+The engine is the profile compiled once (docs/profiles.md, "How a feed is made"): each field's
+`Plan`, its `Scope` (a field that reads neither ``location`` nor ``reference`` is written once
+per posting for all its items), and the expressions of each scope batched into one template of
+the immutable sandbox (`expressions.Batch`).
 """
 
 from __future__ import annotations
