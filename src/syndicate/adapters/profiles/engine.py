@@ -19,7 +19,7 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, tzinfo
 from enum import Enum
 from typing import Any
@@ -81,6 +81,8 @@ class Scope(Enum):
 # the same value in all of them, and is made once per posting.
 ITEM_NAMES = frozenset({"location", "reference"})
 _ABSENT: tuple[None, tuple[str, ...], tuple[str, ...]] = (None, (), ())
+MEMO_LINES = 4096  # lines remembered per indent (`_Layout.memo`)
+_UNSET = object()
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,6 +98,7 @@ class Plan:
     plain: bool  # text without map or HTML: a string value is written as it is
     empty: Empty
     parts: tuple[str, ...]  # the element path, split
+    groups: tuple[str, ...]  # the groups it is nested in (all parts but the last)
     required_when: Expression | None
     html: tuple[tuple[str, ...], tuple[tuple[str, str], ...]] | None
     attribute: bool  # an attribute of the item element (``@id``)
@@ -112,6 +115,9 @@ class _Layout:
     item_close: str
     opens: tuple[str, ...]
     group_indents: tuple[str, ...]
+    # Lines already written, by (field, type, value): a date, number or vocabulary value
+    # recurs across postings (a line is a pure function of those three); cleared when full.
+    memo: dict[tuple[int, type, Any], str | None] = field(default_factory=dict)
 
 
 class Engine:
@@ -181,6 +187,7 @@ class Engine:
             plain=spec.type is ValueType.TEXT and spec.map is None and policy is None,
             empty=spec.empty or defaults.empty,
             parts=tuple(spec.element.split("/")),
+            groups=tuple(spec.element.split("/")[:-1]),
             required_when=compile_expression(self.environment, when) if when else None,
             html=(tuple(policy.tags), tuple(sorted(policy.rename.items()))) if policy else None,
             attribute=spec.element.startswith("@"),
@@ -361,7 +368,16 @@ class Engine:
             return None  # the common cases first, without working out the text
         if plan.plain and type(raw) is str:
             return self._written_line(plan, index, layout, raw)
-        return self._written_line(plan, index, layout, self._text(plan, raw)[0])
+        key = _memo_key(index, raw) if plan.html is None else None
+        if key is None:
+            return self._written_line(plan, index, layout, self._text(plan, raw)[0])
+        memo = layout.memo
+        line = memo.get(key, _UNSET)
+        if line is _UNSET:
+            if len(memo) >= MEMO_LINES:
+                memo.clear()
+            line = memo[key] = self._written_line(plan, index, layout, self._text(plan, raw)[0])
+        return line  # type: ignore[return-value]
 
     @staticmethod
     def _written_line(plan: Plan, index: int, layout: _Layout, text: str | None) -> str | None:
@@ -402,30 +418,46 @@ class Engine:
         return lines
 
 
+def _memo_key(index: int, raw: Any) -> tuple[int, type, Any] | None:
+    """The key a field's line is remembered under, for a value whose text depends only on
+    what the key holds (None: not remembered).  The type is part of it: 1 and True are equal
+    keys with different texts; a float's repr tells 0.0 from -0.0; a datetime is left out (two
+    equal instants can be written with different offsets)."""
+    kind = type(raw)
+    if kind is str or kind is int or kind is bool or kind is date:
+        return (index, kind, raw)
+    if kind is float:
+        return (index, kind, repr(raw))
+    if kind is list and all(type(item) is str for item in raw):
+        return (index, kind, tuple(raw))
+    return None
+
+
 def _grouped_lines(
     out: list[str], plans: Sequence[Plan], lines: Sequence[str | None], layout: _Layout
 ) -> None:
     """The fields' lines with the group elements around them: a group opens before its first
     written field and closes before the next field outside it (a group with nothing written
     is not written)."""
-    open_groups: list[str] = []
+    indents = layout.group_indents
+    opened: tuple[str, ...] = ()
     for plan, line in zip(plans, lines, strict=True):
         if line is None or plan.attribute:
             continue
-        groups = plan.parts[:-1]
-        common = 0
-        while common < min(len(groups), len(open_groups)) and groups[common] == open_groups[common]:
-            common += 1
-        while len(open_groups) > common:
-            closing = open_groups.pop()
-            out.append(f"{layout.group_indents[len(open_groups)]}</{closing}>")
-        for group in groups[common:]:
-            out.append(f"{layout.group_indents[len(open_groups)]}<{group}>")
-            open_groups.append(group)
+        groups = plan.groups
+        if groups != opened:
+            common = 0
+            limit = min(len(groups), len(opened))
+            while common < limit and groups[common] == opened[common]:
+                common += 1
+            for depth in range(len(opened) - 1, common - 1, -1):
+                out.append(f"{indents[depth]}</{opened[depth]}>")
+            for depth in range(common, len(groups)):
+                out.append(f"{indents[depth]}<{groups[depth]}>")
+            opened = groups
         out.append(line)
-    while open_groups:
-        closing = open_groups.pop()
-        out.append(f"{layout.group_indents[len(open_groups)]}</{closing}>")
+    for depth in range(len(opened) - 1, -1, -1):
+        out.append(f"{indents[depth]}</{opened[depth]}>")
 
 
 def _body(text: str, mode: TextMode) -> str:
