@@ -222,3 +222,33 @@ def test_the_quick_xml_test_passes_no_forbidden_character() -> None:
     printable = "".join(c for c in every if c.isprintable())
     assert xml_safe(printable) == printable
     assert safe(every) == xml_safe(every) != every
+
+
+def test_remembered_lines_tell_equal_values_of_other_types_apart(
+    tmp_path: Path, settings: Settings
+) -> None:
+    # Recurring values' lines are remembered: 1, True and 1.0 are equal keys in Python, and
+    # 0.0 == -0.0, but each is written its own way, whichever came first.
+    write_profile(
+        tmp_path,
+        "typed",
+        "name: typed\nsummary: T\nspec: https://t.example\ndocument: {root: jobs, item: job}\n"
+        "fields:\n  - {element: v, path: board.v, type: number}\n"
+        "  - {element: t, path: board.v}\n",
+    )
+    target = project_target(tmp_path, settings, "typed")
+    given = [1, True, 1.0, 0.0, -0.0, 2.5, "1"]
+    postings = [
+        job(settings, id=f"job-{n}", boards={"typed": {"v": value}})
+        for n, value in enumerate(given)
+    ]
+    jobs = feed(target, postings, settings).findall("job")
+    assert [(j.findtext("v"), j.findtext("t")) for j in jobs] == [
+        ("1", "1"),
+        (None, "true"),  # a boolean is no number
+        ("1", "1"),
+        ("0", "0"),
+        ("-0", "-0"),
+        ("2.5", "2.5"),
+        ("1", "1"),
+    ]
