@@ -99,9 +99,9 @@ class Batch:
 
     Each entry is an expression, optionally guarded by a ``when`` expression: its value is None
     when the guard is false, and the expression is then not evaluated (``expr if when else
-    none`` in the template).  A guard alone (no expression) gives the guard's own value.  Values that
-    are undefined are None, as `compile_expression` gives them.  The template assigns each
-    value to a variable no expression reads, so the entries cannot see one another.
+    none`` in the template).  A guard alone (no expression) gives the guard's own value.
+    Values that are undefined are None, as `compile_expression` gives them.  The template
+    assigns each value to a variable no expression reads, so entries cannot see one another.
     """
 
     def __init__(
