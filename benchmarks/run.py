@@ -21,8 +21,13 @@ shape, in a new temporary project:
    posting's title changed once its first sync is over: seconds from saving the file to the
    board showing it, the careers page's time, the daemon's CPU meanwhile, and one fetch of the
    served Indeed feed (`benchmarks.daemon_edit`);
-8. **Indeed feed, coded vs profile**: the per-posting cost of rendering Indeed's feed with the
-   coded target and with the Indeed board profile (`benchmarks.steps` ``render``).
+8. **feeds, coded Indeed vs every profile**: the per-posting CPU cost of rendering Indeed's
+   feed with the coded target (`indeed_xml`) and the feed of each of the built-in board
+   profiles on its own, on the same postings read once, without the build cache: the best of
+   three renders of each 1,000-posting slice, summed (`benchmarks.steps` ``render``).  After
+   the steps table comes a table of these, one row per profile, with its ratio to the coded
+   Indeed feed (issue 17: each profile costs at most the coded Indeed target per posting,
+   ratio ≤ 1.0); ``--json`` writes them under ``"profiles"``.
 
 Every step runs in its own process, started fresh; its wall time is measured around the process,
 its CPU time (user and system, the process and the worker processes it waited for, from
@@ -93,12 +98,25 @@ class Step:
 
 
 @dataclass(slots=True)
+class FeedCosts:
+    """The render step's figures for one size and shape: CPU µs per posting of the coded
+    Indeed feed and of each built-in profile, and each profile's bytes."""
+
+    postings: int
+    shape: str
+    coded_us: float
+    coded_bytes: int
+    profiles: dict[str, dict[str, float]] = field(default_factory=dict)  # us, bytes, ratio
+
+
+@dataclass(slots=True)
 class Result:
     """Every step of every size, and how long generating the postings took."""
 
     steps: list[Step] = field(default_factory=list)
     generated: dict[str, float] = field(default_factory=dict)  # by "N shape"
     cleanup: list[Path] = field(default_factory=list)
+    feeds: list[FeedCosts] = field(default_factory=list)
 
 
 class TreeSampler(threading.Thread):
@@ -266,9 +284,13 @@ def run_size(
     edited.note = _board_has(board, posting_id, title)
     steps.append(_daemon_edit(project, n, seed, shape, env, board))
     _print_row(steps[-1])
-    rendered, out = step("Indeed feed, coded vs profile",
+    rendered, out = step("feeds, coded Indeed vs profiles",
                          [sys.executable, "-m", "benchmarks.steps", "render", config])  # fmt: skip
-    rendered.note = _render_costs(out)
+    costs = _feed_costs(out, n, shape)
+    if costs is not None:
+        result.feeds.append(costs)
+        print(feeds_table([costs]), flush=True)
+    rendered.note = _render_note(costs)
     board.reset()
     if not keep:
         # removed after the last size, not before the next
@@ -353,15 +375,51 @@ def _output_size(folder: Path) -> str:
     return f"{files:,} files, {total / 1e6:,.0f} MB written"
 
 
-def _render_costs(out: str) -> str:
+def _feed_costs(out: str, n: int, shape: str) -> FeedCosts | None:
     try:
         figures = json.loads(out.strip().splitlines()[-1])
-    except (ValueError, IndexError):
+        return FeedCosts(
+            postings=n,
+            shape=shape,
+            coded_us=figures["coded_us_per_posting"],
+            coded_bytes=figures["coded_bytes"],
+            profiles={name: dict(f) for name, f in figures["profiles"].items()},
+        )
+    except (ValueError, IndexError, KeyError, TypeError):
+        return None
+
+
+def _render_note(costs: FeedCosts | None) -> str:
+    if costs is None:
         return "no figures"
-    coded, profile = figures["coded_us_per_posting"], figures["profile_us_per_posting"]
-    return (
-        f"coded {coded:.0f} µs/posting, profile {profile:.0f} µs/posting ({profile / coded:.2f}×)"
-    )
+    worst = max(costs.profiles.items(), key=lambda item: item[1]["ratio"], default=None)
+    note = f"coded Indeed {costs.coded_us:.0f} µs/posting"
+    if worst is not None:
+        name, figures = worst
+        note += (
+            f"; costliest profile {name} {figures['us_per_posting']:.0f} µs "
+            f"({figures['ratio']:.2f}×)"
+        )
+    return note
+
+
+def feeds_table(feeds: Sequence[FeedCosts]) -> str:
+    """The render step's figures as a Markdown table: one row per size, shape and profile,
+    the coded Indeed feed first, each with its ratio to it."""
+    lines = [
+        "| postings | shape | feed | CPU per posting | × coded Indeed | bytes |",
+        "| ---: | --- | --- | ---: | ---: | ---: |",
+    ]
+    for costs in feeds:
+        head = f"| {costs.postings:,} | {costs.shape} "
+        lines.append(f"{head}| coded `indeed_xml` | {costs.coded_us:,.0f} µs | 1.00 "
+                     f"| {costs.coded_bytes:,} |")  # fmt: skip
+        for name, figures in sorted(costs.profiles.items()):
+            lines.append(
+                f"{head}| profile `{name}` | {figures['us_per_posting']:,.0f} µs "
+                f"| {figures['ratio']:.2f} | {int(figures['bytes']):,} |"
+            )
+    return "\n".join(lines)
 
 
 def _push_rate(out: str, board: BoardServer) -> str:
@@ -401,6 +459,8 @@ TARGETS = {
     "daemon: edit on the board": "≤ 1 s (served feeds, careers page and board)",
     "validate, warm": "≤ 10 s",
     "push (50 ms latency)": "≥ 1,000 per second, memory flat",
+    "feeds, coded Indeed vs profiles": "each board profile ≤ the coded Indeed feed's CPU per "
+    "posting (ratio ≤ 1.0)",
     "syndicate --version": "≤ 0.2 s",
     "validate, 5 postings": "≤ 0.5 s",
 }
@@ -500,6 +560,8 @@ def main(argv: list[str] | None = None) -> None:
         for project in result.cleanup:
             shutil.rmtree(project, ignore_errors=True)
         print("\n" + table(result))
+        if result.feeds:
+            print("\n" + feeds_table(result.feeds))
         for name, target in TARGETS.items():
             print(f"target, {name}: {target}")
     runs: list[ClusterRun] = []
@@ -516,6 +578,7 @@ def main(argv: list[str] | None = None) -> None:
                     "steps": [asdict(s) for s in result.steps],
                     "generated": result.generated,
                     "cluster": [asdict(run) for run in runs],
+                    "profiles": [asdict(costs) for costs in result.feeds],
                 },
                 indent=2,
             )

@@ -20,19 +20,27 @@ def cdata_sections(value: str) -> list[str]:
     ]
 
 
+def safe(value: str) -> str:
+    """`syndicate.content.xml_safe`, with a quick test first: a printable text holds no
+    character XML forbids (those are all controls, surrogates or non-characters)."""
+    return value if value.isprintable() else content.xml_safe(value)
+
+
 def cdata(value: str) -> str:
     """``value`` as CDATA sections (nothing for an empty value)."""
-    text = content.xml_safe(value)
+    text = safe(value)
     if not text:
         return ""
+    if "]]>" not in text:
+        return f"<![CDATA[{text}]]>"
     return "".join(f"<![CDATA[{section}]]>" for section in cdata_sections(text))
 
 
 def escaped(value: str) -> str:
     """``value`` as element text with ``&``, ``<`` and ``>`` escaped."""
-    return content.xml_safe(value).translate(_ESCAPES)
+    return safe(value).translate(_ESCAPES)
 
 
 def attribute(value: str) -> str:
     """``value`` as a double-quoted attribute's text."""
-    return content.xml_safe(value).translate(_ATTRIBUTE_ESCAPES)
+    return safe(value).translate(_ATTRIBUTE_ESCAPES)

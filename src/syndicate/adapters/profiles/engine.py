@@ -7,14 +7,19 @@ turns source tagging on), ``description_html``, ``description_text``, ``organiza
 ``board`` (the posting's own options for this target), ``target`` and ``build_time``.
 Records are plain dicts, built once per item and thrown away: nothing grows with the number of
 postings.
+
+The engine is the profile compiled once (docs/profiles.md, "How a feed is made"): each field's
+`Plan`, its `Scope` (a field that reads neither ``location`` nor ``reference`` is written once
+per posting for all its items), and the expressions of each scope batched into one template of
+the immutable sandbox (`expressions.Batch`).
 """
 
 from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, tzinfo
 from enum import Enum
 from typing import Any
@@ -22,11 +27,13 @@ from typing import Any
 from syndicate import content
 from syndicate.adapters import xmltext
 from syndicate.adapters.profiles.expressions import (
+    Batch,
     Expression,
     compile_expression,
     format_date,
     format_number,
     make_environment,
+    names_read,
 )
 from syndicate.adapters.profiles.spec import (
     Empty,
@@ -63,28 +70,68 @@ class Written:
         return self.plan.spec
 
 
+class Scope(Enum):
+    """What a field's value depends on: the posting alone, or the item's place too."""
+
+    POSTING = "posting"
+    ITEM = "item"
+
+
+# The record names that differ between a posting's items; a field reading none of them has
+# the same value in all of them, and is made once per posting.
+ITEM_NAMES = frozenset({"location", "reference"})
+_ABSENT: tuple[None, tuple[str, ...], tuple[str, ...]] = (None, (), ())
+MEMO_LINES = 4096  # lines remembered per indent (`_Layout.memo`)
+_UNSET = object()
+
+
 @dataclass(frozen=True, slots=True)
 class Plan:
     """A field ready to use: where its value comes from, and how it is written."""
 
     spec: FieldSpec
-    get: Getter
-    text_mode: TextMode
+    scope: Scope
+    const: str | None
+    path: tuple[str, ...] | None  # a path's keys
+    slot: int | None  # the entry of the scope's `Batch`: the expression, or the ``when`` guard
+    guarded: bool  # a path or constant with ``when``: the slot holds the guard
+    plain: bool  # text without map or HTML: a string value is written as it is
     empty: Empty
     parts: tuple[str, ...]  # the element path, split
+    groups: tuple[str, ...]  # the groups it is nested in (all parts but the last)
     required_when: Expression | None
-    when: Expression | None
     html: tuple[tuple[str, ...], tuple[tuple[str, str], ...]] | None
+    attribute: bool  # an attribute of the item element (``@id``)
+    name: str  # the element's (or attribute's) own name
+    cdata: bool  # its text in CDATA sections, else escaped
+
+
+@dataclass(frozen=True, slots=True)
+class _Layout:
+    """The profile's item tags at one indent: the item's open and close tags, each field's line
+    up to its text (indented to its depth), and a group's line start by depth."""
+
+    item_open: str
+    item_close: str
+    opens: tuple[str, ...]
+    group_indents: tuple[str, ...]
+    # Lines already written, by (field, type, value): a date, number or vocabulary value
+    # recurs across postings (a line is a pure function of those three); cleared when full.
+    memo: dict[tuple[int, type, Any], str | None] = field(default_factory=dict)
 
 
 class Engine:
-    """A profile compiled for one configured timezone: its fields' getters and expressions."""
+    """A profile compiled for one configured timezone: each field's source, its expressions
+    batched per scope (one sandboxed template for the posting's, one for the item's), and the
+    item's tags (see docs/profiles.md, "How a feed is made")."""
 
     def __init__(self, profile: Profile, timezone: tzinfo) -> None:
         self.profile = profile
         self.timezone = timezone
         self.environment = make_environment(timezone)
-        self.plans = [self._plan(spec) for spec in profile.fields]
+        entries: dict[Scope, list[tuple[str | None, str | None]]] = {s: [] for s in Scope}
+        self.plans = [self._plan(spec, entries) for spec in profile.fields]
+        self.batches = {scope: Batch(self.environment, entries[scope]) for scope in Scope}
         self.headers = [(header, self._getter(header)) for header in profile.document.header]
         uses = " ".join(
             str(part)
@@ -92,10 +139,15 @@ class Engine:
             for part in (spec.path, spec.expr, spec.rules.required_when, spec.when)
         )
         self.wants_text = "description_text" in uses
+        self.grouped = any(len(plan.parts) > 1 for plan in self.plans)
+        self.attributes = [i for i, plan in enumerate(self.plans) if plan.attribute]
+        self.elements = [i for i, plan in enumerate(self.plans) if not plan.attribute]
+        self.per_item = [i for i, plan in enumerate(self.plans) if plan.scope is Scope.ITEM]
+        self._layouts: dict[str, _Layout] = {}
 
     # ------------------------------------------------------------------------------ compiling
 
-    def _getter(self, spec: FieldSpec | Header) -> Getter:
+    def _getter(self, spec: Header) -> Getter:
         if spec.const is not None:
             constant = spec.const
             return lambda record: constant
@@ -105,20 +157,56 @@ class Engine:
         assert spec.path is not None
         return _path_getter(spec.path)
 
-    def _plan(self, spec: FieldSpec) -> Plan:
+    def _scope(self, spec: FieldSpec) -> Scope:
+        read: set[str] = set()
+        if spec.path is not None:
+            read.add(spec.path.partition(".")[0])
+        for source in (spec.expr, spec.when):
+            if source is not None:
+                read |= names_read(self.environment, source)
+        return Scope.ITEM if read & ITEM_NAMES else Scope.POSTING
+
+    def _plan(
+        self, spec: FieldSpec, entries: dict[Scope, list[tuple[str | None, str | None]]]
+    ) -> Plan:
         defaults = self.profile.defaults
         when = spec.rules.required_when
         policy = spec.html or (_DEFAULT_HTML if spec.type is ValueType.HTML else None)
+        scope = self._scope(spec)
+        slot = None
+        if spec.expr is not None or spec.when is not None:
+            slot = len(entries[scope])
+            entries[scope].append((spec.expr, spec.when))
         return Plan(
             spec=spec,
-            get=self._getter(spec),
-            text_mode=spec.text or defaults.text,
+            scope=scope,
+            const=spec.const,
+            path=tuple(spec.path.split(".")) if spec.path is not None else None,
+            slot=slot,
+            guarded=spec.expr is None and spec.when is not None,
+            plain=spec.type is ValueType.TEXT and spec.map is None and policy is None,
             empty=spec.empty or defaults.empty,
             parts=tuple(spec.element.split("/")),
+            groups=tuple(spec.element.split("/")[:-1]),
             required_when=compile_expression(self.environment, when) if when else None,
-            when=compile_expression(self.environment, spec.when) if spec.when else None,
             html=(tuple(policy.tags), tuple(sorted(policy.rename.items()))) if policy else None,
+            attribute=spec.element.startswith("@"),
+            name=spec.element.rpartition("/")[2].removeprefix("@"),
+            cdata=(spec.text or defaults.text) is TextMode.CDATA,
         )
+
+    def _layout(self, indent: str) -> _Layout:
+        layout = self._layouts.get(indent)
+        if layout is None:
+            item = self.profile.document.item
+            depth = max(len(plan.parts) for plan in self.plans) if self.plans else 1
+            layout = self._layouts[indent] = _Layout(
+                item_open=f"{indent}<{item}",
+                item_close=f"{indent}</{item}>",
+                opens=tuple(f"{indent}  {'  ' * (len(p.parts) - 1)}<{p.name}>" for p in self.plans),
+                group_indents=tuple(f"{indent}  {'  ' * level}" for level in range(depth)),
+            )
+        return layout
 
     # -------------------------------------------------------------------------------- records
 
@@ -134,8 +222,9 @@ class Engine:
         build_time: datetime,
         changed_at: datetime,
         url_params: Mapping[str, str] | None,
-    ) -> Iterator[Record]:
-        """One record per item the posting becomes (per place, or one for the posting)."""
+    ) -> list[Record]:
+        """One record per item the posting becomes (per place, or one for the posting).  They
+        differ only in ``location`` and ``reference`` (`ITEM_NAMES`)."""
         places = place_records(posting)
         base: Record = {
             "posting": _posting_record(posting, company),
@@ -151,10 +240,11 @@ class Engine:
             "locations": places,
         }
         if self.profile.document.per is Per.POSTING:
-            yield {**base, "location": places[0] if places else None, "reference": posting.id}
-            return
-        for place, number in zip(places, numbers, strict=True):
-            yield {**base, "location": place, "reference": number}
+            return [{**base, "location": places[0] if places else None, "reference": posting.id}]
+        return [
+            {**base, "location": place, "reference": number}
+            for place, number in zip(places, numbers, strict=True)
+        ]
 
     def header_values(self, record: Record) -> list[tuple[Header, str | None]]:
         """The document's header elements, written from ``record`` (organization, time)."""
@@ -171,16 +261,46 @@ class Engine:
 
     def values(self, record: Record) -> list[Written]:
         """Every field's written value for one item, in the profile's order."""
-        return [self.value(plan, record) for plan in self.plans]
+        evaluated = {scope: self.batches[scope].evaluate(record) for scope in Scope}
+        return [
+            Written(plan, *self._text(plan, self._raw(plan, record, evaluated[plan.scope])))
+            for plan in self.plans
+        ]
 
-    def value(self, plan: Plan, record: Record) -> Written:
-        """One field's written value (see docs/profiles.md for the steps)."""
+    @staticmethod
+    def _raw(plan: Plan, record: Record, evaluated: Sequence[Any]) -> Any:
+        """The field's value before it is written: its expression's, path's or constant."""
+        if plan.guarded:
+            assert plan.slot is not None
+            if not evaluated[plan.slot]:
+                return None
+        elif plan.slot is not None:
+            return evaluated[plan.slot]
+        if plan.path is None:
+            return plan.const
+        value: Any = record
+        for key in plan.path:
+            if type(value) is not dict and not isinstance(value, Mapping):
+                return None  # (a record's mappings are dicts: the quick test first)
+            value = value.get(key)
+        return value
+
+    def _text(self, plan: Plan, raw: Any) -> tuple[str | None, tuple[str, ...], tuple[str, ...]]:
+        """One field's text, the values it joins and those its map lacks (docs/profiles.md,
+        "A field's value, step by step")."""
+        if raw is None:
+            return _ABSENT
+        if plan.plain and isinstance(raw, str):
+            return raw, (raw,), ()
         spec = plan.spec
-        if plan.when is not None and not plan.when(**record):
-            return Written(plan, None, (), ())
-        raw = plan.get(record)
-        if raw is None or (isinstance(raw, list | tuple) and not raw):
-            return Written(plan, None, (), ())
+        if not isinstance(raw, list | tuple):
+            if spec.map is None:  # one value: the steps below without their lists
+                part = self._formatted(plan, raw)
+                if part is None:
+                    return ("" if raw == "" else None), (), ()
+                return part, (part,), ()
+        elif not raw:
+            return _ABSENT
         items = list(raw) if isinstance(raw, list | tuple) else [raw]
         unmapped: list[str] = []
         if spec.map is not None:
@@ -189,8 +309,8 @@ class Engine:
         parts = tuple(dict.fromkeys(part for part in formatted if part is not None))
         if not parts:
             empty = "" if raw == "" else None
-            return Written(plan, empty, (), tuple(unmapped))
-        return Written(plan, spec.join.join(parts), parts, tuple(unmapped))
+            return empty, (), tuple(unmapped)
+        return spec.join.join(parts), parts, tuple(unmapped)
 
     def _formatted(self, plan: Plan, item: Any) -> str | None:
         spec = plan.spec
@@ -207,49 +327,81 @@ class Engine:
 
     # ---------------------------------------------------------------------------------- XML
 
+    def items_xml(self, records: Sequence[Record], indent: str) -> list[str]:
+        """The items of one posting's ``records``, each element on its own line (nested groups
+        deeper), ``indent`` being where an item's own tag starts.
+
+        A field of the posting's scope is written once, from the first record, for all the
+        items: the records share every name but `ITEM_NAMES`.
+        """
+        if not records:
+            return []
+        layout = self._layout(indent)
+        shared = self.batches[Scope.POSTING].evaluate(records[0])
+        item_batch = self.batches[Scope.ITEM]
+        lines: list[str | None] = [
+            self._line(plan, index, layout, self._raw(plan, records[0], shared))
+            if plan.scope is Scope.POSTING
+            else None
+            for index, plan in enumerate(self.plans)
+        ]
+        items = []
+        for record in records:
+            evaluated = item_batch.evaluate(record)
+            for index in self.per_item:
+                plan = self.plans[index]
+                lines[index] = self._line(plan, index, layout, self._raw(plan, record, evaluated))
+            items.append(self._item(lines, layout))
+        return items
+
     def item_xml(self, values: Sequence[Written], indent: str) -> str:
-        """One item element, its fields one per line (nested groups deeper), ``indent`` being
-        where the item's own tag starts."""
-        item = self.profile.document.item
-        attributes = "".join(
-            f' {w.spec.element[1:]}="{xmltext.attribute(w.text or "")}"'
-            for w in values
-            if w.spec.element.startswith("@") and self._writes(w)
-        )
-        lines = [f"{indent}<{item}{attributes}>"]
-        open_groups: list[str] = []
-        for written in values:
-            plan = written.plan
-            if plan.spec.element.startswith("@") or not self._writes(written):
-                continue
-            *groups, name = plan.parts
-            common = 0
-            while (
-                common < min(len(groups), len(open_groups))
-                and groups[common] == open_groups[common]
-            ):
-                common += 1
-            while len(open_groups) > common:
-                closing = open_groups.pop()
-                lines.append(f"{indent}  {'  ' * len(open_groups)}</{closing}>")
-            for group in groups[common:]:
-                lines.append(f"{indent}  {'  ' * len(open_groups)}<{group}>")
-                open_groups.append(group)
-            text = written.text or ""
-            body = _body(text, plan.text_mode)
-            lines.append(f"{indent}  {'  ' * len(open_groups)}<{name}>{body}</{name}>")
-        while open_groups:
-            closing = open_groups.pop()
-            lines.append(f"{indent}  {'  ' * len(open_groups)}</{closing}>")
-        lines.append(f"{indent}</{item}>")
-        return "\n".join(lines)
+        """One item element from its fields' written values (what `items_xml` writes)."""
+        layout = self._layout(indent)
+        lines = [
+            self._written_line(written.plan, index, layout, written.text)
+            for index, written in enumerate(values)
+        ]
+        return self._item(lines, layout)
+
+    def _line(self, plan: Plan, index: int, layout: _Layout, raw: Any) -> str | None:
+        if raw is None and plan.empty is not Empty.ALWAYS:
+            return None  # the common cases first, without working out the text
+        if plan.plain and type(raw) is str:
+            return self._written_line(plan, index, layout, raw)
+        key = _memo_key(index, raw) if plan.html is None else None
+        if key is None:
+            return self._written_line(plan, index, layout, self._text(plan, raw)[0])
+        memo = layout.memo
+        line = memo.get(key, _UNSET)
+        if line is _UNSET:
+            if len(memo) >= MEMO_LINES:
+                memo.clear()
+            line = memo[key] = self._written_line(plan, index, layout, self._text(plan, raw)[0])
+        return line  # type: ignore[return-value]
 
     @staticmethod
-    def _writes(written: Written) -> bool:
-        empty = written.plan.empty
-        if written.text is None:
-            return empty is Empty.ALWAYS
-        return bool(written.text) or empty is not Empty.OMIT
+    def _written_line(plan: Plan, index: int, layout: _Layout, text: str | None) -> str | None:
+        """A field's line (an attribute's `` name="value"``), None when it writes nothing."""
+        if text is None:
+            if plan.empty is not Empty.ALWAYS:
+                return None
+            text = ""
+        elif not text and plan.empty is Empty.OMIT:
+            return None
+        if plan.attribute:
+            return f' {plan.name}="{xmltext.attribute(text)}"'
+        body = xmltext.cdata(text) if plan.cdata else xmltext.escaped(text)
+        return f"{layout.opens[index]}{body}</{plan.name}>"
+
+    def _item(self, lines: Sequence[str | None], layout: _Layout) -> str:
+        attributes = "".join([line for i in self.attributes if (line := lines[i]) is not None])
+        out = [f"{layout.item_open}{attributes}>"]
+        if not self.grouped:
+            out.extend([line for i in self.elements if (line := lines[i]) is not None])
+        else:
+            _grouped_lines(out, self.plans, lines, layout)
+        out.append(layout.item_close)
+        return "\n".join(out)
 
     def header_xml(self, values: Sequence[tuple[Header, str | None]], indent: str) -> list[str]:
         """The header's elements, one per line."""
@@ -264,6 +416,48 @@ class Engine:
             body = _body(value or "", header.text or defaults.text)
             lines.append(f"{indent}<{header.element}>{body}</{header.element}>")
         return lines
+
+
+def _memo_key(index: int, raw: Any) -> tuple[int, type, Any] | None:
+    """The key a field's line is remembered under, for a value whose text depends only on
+    what the key holds (None: not remembered).  The type is part of it: 1 and True are equal
+    keys with different texts; a float's repr tells 0.0 from -0.0; a datetime is left out (two
+    equal instants can be written with different offsets)."""
+    kind = type(raw)
+    if kind is str or kind is int or kind is bool or kind is date:
+        return (index, kind, raw)
+    if kind is float:
+        return (index, kind, repr(raw))
+    if kind is list and all(type(item) is str for item in raw):
+        return (index, kind, tuple(raw))
+    return None
+
+
+def _grouped_lines(
+    out: list[str], plans: Sequence[Plan], lines: Sequence[str | None], layout: _Layout
+) -> None:
+    """The fields' lines with the group elements around them: a group opens before its first
+    written field and closes before the next field outside it (a group with nothing written
+    is not written)."""
+    indents = layout.group_indents
+    opened: tuple[str, ...] = ()
+    for plan, line in zip(plans, lines, strict=True):
+        if line is None or plan.attribute:
+            continue
+        groups = plan.groups
+        if groups != opened:
+            common = 0
+            limit = min(len(groups), len(opened))
+            while common < limit and groups[common] == opened[common]:
+                common += 1
+            for depth in range(len(opened) - 1, common - 1, -1):
+                out.append(f"{indents[depth]}</{opened[depth]}>")
+            for depth in range(common, len(groups)):
+                out.append(f"{indents[depth]}<{groups[depth]}>")
+            opened = groups
+        out.append(line)
+    for depth in range(len(opened) - 1, -1, -1):
+        out.append(f"{indents[depth]}</{opened[depth]}>")
 
 
 def _body(text: str, mode: TextMode) -> str:

@@ -72,6 +72,9 @@ class ProfileTarget(PullTarget):
         self.origin = found
         self.profile: Profile = loader.load(found.path)
         self.engine = _engine(self.profile, settings)
+        # The same for every posting, and never changed by an expression (the sandbox is
+        # immutable): made once.
+        self.organization = _organization(settings)
         references = self.profile.references
         self.reference_scheme = references.scheme if references is not None else None
 
@@ -115,7 +118,7 @@ class ProfileTarget(PullTarget):
         if isinstance(given, dict):
             found.extend(override_findings(given, self.profile.overrides, self.name))
         found.extend(self._age_findings(posting))
-        records = list(self._records(posting, context))
+        records = self._records(posting, context)
         if not records:
             found.append(Finding("locations", "gives no place to list the job at", False))
         for record in records:
@@ -156,12 +159,12 @@ class ProfileTarget(PullTarget):
         known = context.references.get(posting.id) if context.references else None
         return list(known) if known is not None else assign(posting.id, place_spots(posting), {})
 
-    def _records(self, posting: Posting, context: RenderContext) -> Iterator[Record]:
+    def _records(self, posting: Posting, context: RenderContext) -> list[Record]:
         return self.engine.records(
             posting,
             job_url=context.job_url(posting),
             company=context.company(posting),
-            organization=_organization(self.settings),
+            organization=self.organization,
             numbers=self._numbers(posting, context),
             target=self.name,
             build_time=context.build_time,
@@ -171,10 +174,7 @@ class ProfileTarget(PullTarget):
 
     def items_xml(self, posting: Posting, context: RenderContext, indent: str) -> list[str]:
         """The posting's items as XML text, one string per item."""
-        return [
-            self.engine.item_xml(self.engine.values(record), indent)
-            for record in self._records(posting, context)
-        ]
+        return self.engine.items_xml(self._records(posting, context), indent)
 
     # ------------------------------------------------------------------------------ rendering
 
