@@ -57,8 +57,7 @@ def test_plan_and_publish_end_with_terraform_style_summary_lines(
     golden.check(
         "cli/publish-summary.txt",
         "".join(
-            summary_lines(output.stdout)
-            for output in (plan, published, closing, closed, updated)
+            summary_lines(output.stdout) for output in (plan, published, closing, closed, updated)
         ),
     )
     report = json.loads(run("publish", "--format", "json", cwd=project).stdout)
@@ -120,17 +119,57 @@ def test_warnings_many_postings_share_are_one_line_and_v_lists_them(examples: Pa
     assert len(each) == 8 and all(line.startswith("postings/twin-") for line in each)
 
 
+STEP = re.compile(
+    r"^(loaded|rendered|pushed to) (\S+): ([\d,]+) (file|posting|operation)\(s\) in \d+\.\ds"
+)
+
+
+def steps(stderr: str) -> list[tuple[str, str, int]]:
+    """The progress lines of a piped run: (verb, what, how many)."""
+    found = [STEP.match(line) for line in stderr.splitlines()]
+    return [(m[1], m[2], int(m[3].replace(",", ""))) for m in found if m]
+
+
 def test_build_progress_is_one_line_per_step_when_piped(examples: Path) -> None:
     result = run("build", cwd=examples)
-    steps = [line for line in result.stderr.splitlines() if line.startswith("rendered ")]
-    assert [line.split(":")[0] for line in steps] == [
-        "rendered indeed",
-        "rendered jsonld",
-        "rendered linkedin_feed",
-        "rendered careers",
+    postings = len(list((examples / "postings").glob("*.md")))
+    # What each target renders is what it lists, as the build's report counts it.
+    report = json.loads(run("build", "--format", "json", cwd=examples).stdout)
+    targets = [t for t in report["targets"] if not t["disabled"]]
+    listed = [("rendered", t["target"], t["included"]) for t in targets]
+    assert [name for _, name, _ in listed] == ["indeed", "jsonld", "linkedin_feed", "careers"]
+    assert steps(result.stderr) == [("loaded", "postings", postings), *listed]
+    assert steps(run("-q", "build", cwd=examples).stderr) == []
+
+
+def test_publish_progress_counts_each_board_s_operations(
+    project: Path,  # noqa: F811
+    board: BoardServer,
+) -> None:
+    published = run("publish", cwd=project)
+    assert published.returncode == 0, published.stderr
+    jobs = len(list((project / "postings").glob("*.md")))
+    pushed = [step for step in steps(published.stderr) if step[0] == "pushed to"]
+    # Every job is created on each board; the webhook and Google are told one by one.
+    assert sorted(pushed) == [
+        ("pushed to", "google", jobs),
+        ("pushed to", "hook", jobs),
+        ("pushed to", "linkedin", jobs),
     ]
-    assert all(re.search(r": \d+ posting\(s\) in \d+\.\ds", line) for line in steps)
-    assert "rendered " not in run("-q", "build", cwd=examples).stderr
+    assert ("loaded", "postings", jobs) in steps(published.stderr)
+    again = run("publish", cwd=project)
+    assert [step for step in steps(again.stderr) if step[0] == "pushed to"] == []
+
+
+def test_progress_on_a_terminal_is_a_bar_per_step(examples: Path) -> None:
+    result = run("build", cwd=examples, FORCE_COLOR="1", TTY_COMPATIBLE="1", NO_COLOR="1")
+    assert result.returncode == 0, result.stderr
+    postings = len(list((examples / "postings").glob("*.md")))
+    text = ANSI.sub("", result.stderr)
+    assert re.search(rf"loading postings .*\b{postings}/{postings}\b", text), text
+    for label in ("rendering indeed", "rendering careers"):
+        assert re.search(rf"{label} .*\b(\d+)/\1\b", text), (label, text)
+    assert steps(text) == []  # bars, not the lines of a log
 
 
 def test_build_json_lists_every_target(examples: Path) -> None:

@@ -45,13 +45,11 @@ from syndicate.model import Posting
 from syndicate.output import FolderVersion, record_media_types, write_atomic
 from syndicate.parallel import ordered_map, worker_count
 from syndicate.postings import LoadedPosting, PostingList
+from syndicate.progress import Progress, Step, ticker
 from syndicate.references import ReferenceBook
 from syndicate.state import Hold, StateStore
 
 MANIFEST = "build.json"
-# Told (target name, postings rendered, postings to render) as a target renders and writes.
-Progress = Callable[[str, int, int], None]
-_PROGRESS_EVERY = 200  # postings between two progress reports
 
 
 class _Counted(PostingList):
@@ -60,17 +58,14 @@ class _Counted(PostingList):
 
     def __init__(self, files: Sequence[LoadedPosting], name: str, progress: Progress | None):
         super().__init__(files)
-        self.name = name
-        self.progress = progress
+        self.tick = ticker(progress, Step("render", name), len(files)) if progress else None
 
     def __iter__(self) -> Iterator[Posting]:
-        if self.progress is None:
+        if self.tick is None:
             yield from super().__iter__()
             return
-        total = len(self.files)
         for done, posting in enumerate(super().__iter__()):
-            if done % _PROGRESS_EVERY == 0:
-                self.progress(self.name, done, total)
+            self.tick(done)
             yield posting
 
 
@@ -203,7 +198,7 @@ def build(
             _write(run.target, documents, settings.output_dir, run.result)
             manifest.written(run, code, settings.output_dir)
             if progress:
-                progress(run.target.name, len(run.accepted), len(run.accepted))
+                progress(Step("render", run.target.name), len(run.accepted), len(run.accepted))
         manifest.save()
         record_media_types(
             settings.output_dir, {k: v for run in runs for k, v in run.result.media_types.items()}

@@ -53,6 +53,7 @@ from syndicate.loading import LoadResult
 from syndicate.logs import event
 from syndicate.operations import OperationKind
 from syndicate.plan import Plan, make_plan
+from syndicate.progress import Progress, Step, ticker
 from syndicate.revision import Revision
 from syndicate.state import Failed, Operation, StateStore, Succeeded
 from syndicate.state.coordination import SharedRateLimiter
@@ -175,13 +176,15 @@ def publish(
     worker: Worker | None = None,
     planning: bool = True,
     revision: Revision | None = None,
+    progress: Progress | None = None,
 ) -> PublishReport:
     """Bring every board to the postings now; see the module docstring.
 
     ``should_stop`` is asked before each batch: once it says so, the batches not yet sent stay
     pending in the store for the next run.  ``allow_mass_close`` approves (and records) the
     closes the guard would refuse; ``retry_failed`` plans again what failed for good;
-    ``retry_now`` sends queued operations without waiting for our own backoff.
+    ``retry_now`` sends queued operations without waiting for our own backoff; ``progress``
+    is told how the rendering of each pull target and the push to each board advance.
 
     Without ``worker`` (one ``publish`` run) the publish lock spans planning and pushing.  A
     daemon gives its ``worker``: it plans (``planning``: it holds the planning lease) under the
@@ -194,7 +197,7 @@ def publish(
     lister = Lister(
         settings, loaded, store, now, allow_mass_close=allow_mass_close and not plan_only
     )
-    plan_args = _PlanArgs(now, posting_ids, retry_failed, with_build, plan_only)
+    plan_args = _PlanArgs(now, posting_ids, retry_failed, with_build, plan_only, progress)
     if worker is None:
         with store.publish_lock(wait=wait_for_lock):
             report, run_id = _plan(settings, loaded, store, lister, targets, plan_args)
@@ -204,6 +207,7 @@ def publish(
                 # before it recorded its answers are free at once (daemons' are kept).
                 store.release_leases_of(f"{PUBLISH_ROLE}-")
                 pusher = _Pusher(settings, store, Worker.of(settings, PUBLISH_ROLE), transport)
+                pusher.progress = progress
                 pusher.push(report, targets, now, should_stop, waiter, retry_now, run_id)
         return report
     run_id = None
@@ -225,6 +229,7 @@ def publish(
             report.build = build(settings, loaded, now=now, lister=lister, dry_run=True)
         return report
     pusher = _Pusher(settings, store, worker, transport)
+    pusher.progress = progress
     with ThreadPoolExecutor(1, thread_name_prefix="push") as pushing:
         # The push waits on the boards, the build on the CPU: side by side, neither waits for
         # the other (the feeds are not held back by a long push, nor the push by the build).
@@ -233,7 +238,7 @@ def publish(
         )
         try:
             if with_build:
-                report.build = build(settings, loaded, now=now, lister=lister)
+                report.build = build(settings, loaded, now=now, lister=lister, progress=progress)
                 report.kept = lister.kept_notes(_listings(report))
         finally:
             pushed.result()
@@ -247,6 +252,7 @@ class _PlanArgs:
     retry_failed: bool
     with_build: bool
     plan_only: bool
+    progress: Progress | None = None
 
 
 def _plan(
@@ -276,12 +282,14 @@ def _plan(
     report = PublishReport(plan=plan)
     if args.plan_only:
         if args.with_build:  # what the pull targets would list, held and refused included
-            report.build = build(settings, loaded, now=now, lister=lister, dry_run=True)
+            report.build = build(
+                settings, loaded, now=now, lister=lister, dry_run=True, progress=args.progress
+            )
         report.kept = lister.kept_notes(_listings(report))
         return report, None
     store.update_source_paths({f.posting_id: str(f.path) for f in loaded.files})
     if args.with_build:
-        report.build = build(settings, loaded, now=now, lister=lister)
+        report.build = build(settings, loaded, now=now, lister=lister, progress=args.progress)
     store.cancel(plan.cancel, now=now)
     store.refresh(plan.refresh, now=now)
     run_id = store.begin_run(now=now)
@@ -304,6 +312,7 @@ class _Pusher:
         transport: TransportFactory | None,
     ) -> None:
         self.settings, self.store, self.worker, self.transport = settings, store, worker, transport
+        self.progress: Progress | None = None
 
     def push(
         self,
@@ -321,7 +330,7 @@ class _Pusher:
                 factory = self.transport(target) if self.transport else None
                 applier = _Applier(target, self.store, self.settings, now, should_stop)
                 applier.budget, applier.waiter, applier.retry_now = budget, waiter, retry_now
-                applier.worker = self.worker
+                applier.worker, applier.progress = self.worker, self.progress
                 report.targets[target.name] = applier.run(factory)
         if run_id is not None:
             outcome = "queued" if report.queued else "failed" if report.failed else "ok"
@@ -370,6 +379,9 @@ class _Applier:
         self.waiter: Waiter = log_and_sleep
         self.retry_now = False
         self.worker = Worker("publish", timedelta(minutes=1), 4)
+        self.progress: Progress | None = None
+        self._sent = 0  # operations answered (or failed) so far, for ``progress``
+        self._tick = ticker(None, Step("push", target.name), 0)
         self._start = (now, time.monotonic())
         self._lock = threading.Lock()  # the result is counted from several threads
         self._reserved: dict[int, tuple[date, int]] = {}  # quota held per operation, by day
@@ -387,6 +399,9 @@ class _Applier:
         limiter = (
             SharedRateLimiter(self.store.coordination, self.target.name, rate) if rate else None
         )
+        step, total = Step("push", self.target.name), 0
+        if self.progress is not None and (total := self.store.open_count(self.target.name)):
+            self._tick = ticker(self.progress, step, total)
         try:
             with self.target.client(transport, limiter=limiter) as client:
                 if self._probe(client):
@@ -397,6 +412,8 @@ class _Applier:
                         self._run_concurrently(client, workers)
         finally:
             self._give_back_quota()
+            if self.progress is not None and 0 < self._sent < total:  # some wait for later
+                self.progress(step, self._sent, self._sent)
         self.store.release_leases(self.worker.id, self.target.name)
         self.result.queued = self.store.open_count(self.target.name)
         return self.result
@@ -508,6 +525,12 @@ class _Applier:
             self.store.use_quota(self.target.name, day, n=-cost)
 
     def _batch(self, client: httpx.Client, ops: Sequence[Operation]) -> None:
+        self._send_batch(client, ops)
+        with self._lock:
+            self._sent += len(ops)
+            self._tick(self._sent)
+
+    def _send_batch(self, client: httpx.Client, ops: Sequence[Operation]) -> None:
         ids = [op.id for op in ops]
         outgoing = [_outgoing(op) for op in ops]
         started = time.monotonic()

@@ -16,8 +16,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import threading
-import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -34,6 +32,7 @@ from syndicate.durations import Duration
 from syndicate.errors import Problem, Severity
 from syndicate.model import Posting, starts_at
 from syndicate.operations import OperationKind
+from syndicate.pacing import RateLimiter
 from syndicate.postings import LoadedPosting, PostingList
 from syndicate.registry import SECRET, TRANSPORT, TargetOptions, marked, type_name_of
 from syndicate.secret import read_secret
@@ -294,30 +293,6 @@ class Limiter(Protocol):
 
     def hold(self, seconds: float) -> None:
         """No request starts for ``seconds`` from now."""
-
-
-class RateLimiter:
-    """Spaces requests to at most ``rate`` per second across threads, and holds every thread
-    back after the board answers ``Retry-After``."""
-
-    def __init__(self, rate: float | None) -> None:
-        self._interval = 1.0 / rate if rate else 0.0
-        self._lock = threading.Lock()
-        self._next = 0.0  # monotonic time the next request may start
-
-    def acquire(self) -> None:
-        """Wait for this request's turn."""
-        with self._lock:
-            now = time.monotonic()
-            start = max(now, self._next)
-            self._next = start + self._interval
-        if start > now:
-            time.sleep(start - now)
-
-    def hold(self, seconds: float) -> None:
-        """No request starts for ``seconds`` from now."""
-        with self._lock:
-            self._next = max(self._next, time.monotonic() + seconds)
 
 
 class PushTarget(Target):

@@ -26,10 +26,10 @@ from syndicate.cli.base import (
 )
 from syndicate.cli.choices import check_posting_ids, check_target_name
 from syndicate.cli.group import Command
-from syndicate.cli.progress import step_progress
+from syndicate.cli.progress import load_with_progress, step_progress
 from syndicate.config import Settings
 from syndicate.errors import Problem, Severity, SyndicateError
-from syndicate.loading import LoadResult, PostingFile, display_path, load_project
+from syndicate.loading import LoadResult, PostingFile, display_path
 from syndicate.model import Phase
 from syndicate.postings import LoadedPosting
 from syndicate.secret import mask
@@ -95,7 +95,7 @@ def validate(
     runtime = runtime_of(ctx)
     check_format(output_format)
     settings = runtime.settings()
-    loaded = load_project(settings)
+    loaded = load_with_progress(runtime.err, settings, quiet=runtime.verbosity < 0)
     problems = list(loaded.problems)
     checked: list[_Checked] = []
     now = datetime.now(UTC)
@@ -321,7 +321,7 @@ def build_command(
     runtime = runtime_of(ctx)
     check_format(output_format)
     settings = runtime.settings()
-    loaded = load_project(settings)
+    loaded = load_with_progress(runtime.err, settings, quiet=runtime.verbosity < 0)
     check_target_name(settings, target, "pull")
     if output_format == "text":
         for problem in loaded.problems:
@@ -440,7 +440,7 @@ def preview(
     runtime = runtime_of(ctx)
     settings = runtime.settings()
     check_target_name(settings, target)
-    loaded = load_project(settings)
+    loaded = load_with_progress(runtime.err, settings, quiet=runtime.verbosity < 0)
     found = loaded.by_id().get(posting_id)
     if found is None:
         for problem in loaded.problems:

@@ -1,8 +1,9 @@
-"""Progress of the steps that can take a while (rendering and writing each target).
+"""Progress of the steps that can take a while: loading the postings, rendering and writing
+each target, pushing to each board (`syndicate.progress`).
 
 On a terminal, and not under ``-q``: a bar per step with its count, total, rate and time left.
 Otherwise (piped, a log file, CI): one line per finished step, ``rendered indeed: 10,000
-postings in 2.1s (4,760/s)``, on stderr, so that a log shows what took how long without the
+posting(s) in 2.1s (4,760/s)``, on stderr, so that a log shows what took how long without the
 bar's redraws.
 """
 
@@ -11,33 +12,47 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from rich.console import Console
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
-    Progress,
     TaskID,
     TextColumn,
     TimeElapsedColumn,
     TimeRemainingColumn,
 )
+from rich.progress import Progress as Bars
 
-if TYPE_CHECKING:  # the build is imported by the commands that build, not by `validate`
-    from syndicate.build import Progress as BuildProgress
+from syndicate.loading import LoadResult, load_project
+from syndicate.progress import Action, Progress, Step
+
+if TYPE_CHECKING:
+    from syndicate.config import Settings
+
+
+class _Words(NamedTuple):
+    doing: str  # on the bar, while the step runs
+    done: str  # on the line, once it is over
+    unit: str  # what is counted
+
+
+_WORDS: dict[Action, _Words] = {
+    "load": _Words("loading", "loaded", "file"),
+    "render": _Words("rendering", "rendered", "posting"),
+    "push": _Words("pushing to", "pushed to", "operation"),
+}
 
 
 @contextmanager
-def step_progress(
-    console: Console, *, quiet: bool, verb: str = "rendered"
-) -> Iterator[BuildProgress]:
-    """A `syndicate.build.Progress` callback that shows each step as this module says."""
+def step_progress(console: Console, *, quiet: bool) -> Iterator[Progress]:
+    """A `syndicate.progress.Progress` that shows each step as this module says."""
     if quiet:
         yield _ignore
         return
     if not console.is_terminal:
-        yield _LineSteps(console, verb)
+        yield _LineSteps(console)
         return
     columns = (
         TextColumn("{task.description}"),
@@ -48,41 +63,50 @@ def step_progress(
         TextColumn("eta"),
         TimeRemainingColumn(),
     )
-    with Progress(*columns, console=console, transient=False) as bar:
+    with Bars(*columns, console=console, transient=False) as bar:
         yield _BarSteps(bar)
 
 
-def _ignore(name: str, done: int, total: int) -> None:
+def _ignore(step: Step, done: int, total: int) -> None:
     return None
 
 
 class _BarSteps:
-    def __init__(self, bar: Progress) -> None:
+    def __init__(self, bar: Bars) -> None:
         self.bar = bar
-        self.tasks: dict[str, TaskID] = {}
+        self.tasks: dict[Step, TaskID] = {}
 
-    def __call__(self, name: str, done: int, total: int) -> None:
-        if name not in self.tasks:
-            self.tasks[name] = self.bar.add_task(f"rendering {name}", total=total, rate="")
-        task = self.tasks[name]
+    def __call__(self, step: Step, done: int, total: int) -> None:
+        if step not in self.tasks:
+            label = f"{_WORDS[step.action].doing} {step.name}"
+            self.tasks[step] = self.bar.add_task(label, total=total, rate="")
+        task = self.tasks[step]
         speed = self.bar.tasks[self.bar.task_ids.index(task)].speed
-        self.bar.update(task, completed=min(done, total), rate=f"{speed:,.0f}/s" if speed else "")
+        rate = f"{speed:,.0f}/s" if speed else ""
+        self.bar.update(task, total=total, completed=min(done, total), rate=rate)
 
 
 class _LineSteps:
-    def __init__(self, console: Console, verb: str) -> None:
+    def __init__(self, console: Console) -> None:
         self.console = console
-        self.verb = verb
-        self.started: dict[str, float] = {}
+        self.started: dict[Step, float] = {}
 
-    def __call__(self, name: str, done: int, total: int) -> None:
-        started = self.started.setdefault(name, time.monotonic())
-        if done < total:  # the build reports done == total once, when the step is over
+    def __call__(self, step: Step, done: int, total: int) -> None:
+        started = self.started.setdefault(step, time.monotonic())
+        if done < total:  # a step reports done == total once, when it is over
             return
+        del self.started[step]  # a step run again (a second push) starts its own clock
         seconds = time.monotonic() - started
         rate = f" ({total / seconds:,.0f}/s)" if seconds > 0 and total else ""
+        words = _WORDS[step.action]
         self.console.print(
-            f"{self.verb} {name}: {total:,} posting(s) in {seconds:.1f}s{rate}",
+            f"{words.done} {step.name}: {total:,} {words.unit}(s) in {seconds:.1f}s{rate}",
             highlight=False,
             markup=False,
         )
+
+
+def load_with_progress(console: Console, settings: Settings, *, quiet: bool) -> LoadResult:
+    """`syndicate.loading.load_project`, its progress shown on ``console``."""
+    with step_progress(console, quiet=quiet) as advance:
+        return load_project(settings, progress=advance)

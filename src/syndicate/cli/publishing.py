@@ -25,8 +25,9 @@ from syndicate.cli.base import (
 from syndicate.cli.choices import check_posting_ids, check_target_name
 from syndicate.cli.commands import _located, _print_build
 from syndicate.cli.group import Command
+from syndicate.cli.progress import load_with_progress, step_progress
 from syndicate.errors import Problem
-from syndicate.loading import LoadResult, load_project
+from syndicate.loading import LoadResult
 from syndicate.plan import Reason
 from syndicate.publish import PublishReport, Waiter, publish, push_targets
 from syndicate.secret import mask
@@ -93,25 +94,27 @@ def publish_command(
     check_format(output_format)
     settings = runtime.settings()
     check_target_name(settings, target, "push")
-    loaded = load_project(settings)
+    loaded = load_with_progress(runtime.err, settings, quiet=runtime.verbosity < 0)
     runtime.problems(loaded.problems)
     with StateStore(settings.state_url) as store:
         if posting:
             known = {*loaded.by_id(), *(pid for pid, _ in store.deliveries())}
             check_posting_ids(posting, known)
-        report = publish(
-            settings,
-            loaded,
-            store,
-            plan_only=plan,
-            only_target=target,
-            posting_ids=set(posting) if posting else None,
-            wait_for_lock=wait,
-            allow_mass_close=allow_mass_close,
-            retry_failed=retry_failed,
-            retry_now=retry_now,
-            waiter=_waiter(runtime),
-        )
+        with step_progress(runtime.err, quiet=runtime.verbosity < 0) as advance:
+            report = publish(
+                settings,
+                loaded,
+                store,
+                plan_only=plan,
+                only_target=target,
+                posting_ids=set(posting) if posting else None,
+                wait_for_lock=wait,
+                allow_mass_close=allow_mass_close,
+                retry_failed=retry_failed,
+                retry_now=retry_now,
+                waiter=_waiter(runtime),
+                progress=advance,
+            )
         waiting = waiting_rows(store, target)
     for problem in report.plan.kept:
         runtime.problem(_locate_by_id(loaded, problem))
@@ -286,7 +289,9 @@ def status(
     check_format(output_format)
     settings = runtime.settings()
     check_target_name(settings, target)
-    scheduled = scheduled_rows(load_project(settings), settings.timezone)
+    scheduled = scheduled_rows(
+        load_with_progress(runtime.err, settings, quiet=runtime.verbosity < 0), settings.timezone
+    )
     with StateStore(settings.state_url) as store:
         rows = status_rows(store, target)
         held = held_rows(store, target)

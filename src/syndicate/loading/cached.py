@@ -13,7 +13,7 @@ import hashlib
 import itertools
 import os
 from collections import OrderedDict
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import date, datetime, tzinfo
 from pathlib import Path
 from typing import NamedTuple
@@ -122,9 +122,11 @@ def load_cached(
     *,
     forget_under: Path,
     workers: int | None = None,
+    tick: Callable[[int], None] | None = None,
 ) -> LoadResult:
     """`files.load_files`, skipping the files the cache knows unchanged and remembering the
-    others; the cache forgets the files below ``forget_under`` that are gone."""
+    others; the cache forgets the files below ``forget_under`` that are gone.  ``tick`` is told
+    how many files are done."""
     result = LoadResult(cache=cache)
     source = CachedSource(cache, timezone)
     known = cache.file_entries()
@@ -151,7 +153,9 @@ def load_cached(
         examined = map(_examine, stale)
     parsed: list[ParsedFile] = []
     touched: list[tuple[str, int, int]] = []
-    for path, fresh in order:
+    for done, (path, fresh) in enumerate(order):
+        if tick:
+            tick(done)
         if fresh is not None:
             result.files.append(_cached_file(path, fresh, source))
             continue
@@ -176,6 +180,8 @@ def load_cached(
     gone = [path for path in known if path.startswith(prefix) and path not in seen]
     cache.store_files(parsed, forget=gone)
     cache.touch_files(touched)
+    if tick:
+        tick(len(order))
     files.reject_duplicate_ids(result)
     return result
 

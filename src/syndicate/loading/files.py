@@ -7,7 +7,7 @@ by two files is a problem of both, and neither is published.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, tzinfo
 from pathlib import Path
@@ -232,16 +232,23 @@ def posting_file(path: Path, raw: bytes, timezone: tzinfo, shown: Path) -> Posti
     return PostingFile(path=path, posting=posting, document=document, body_line=body_line)
 
 
-def load_files(paths: Iterable[Path], timezone: tzinfo) -> LoadResult:
-    """Load the given posting files, then report ids used by more than one file."""
+def load_files(
+    paths: Sequence[Path], timezone: tzinfo, *, tick: Callable[[int], None] | None = None
+) -> LoadResult:
+    """Load the given posting files, then report ids used by more than one file; ``tick`` is
+    told how many files are done (`syndicate.progress.ticker`)."""
     result = LoadResult()
-    for path in paths:
+    for done, path in enumerate(paths):
+        if tick:
+            tick(done)
         shown = display_path(path)
         try:
             result.files.append(load_file(path, timezone, shown=shown))
         except InputError as error:
             result.problems.extend(error.problems or [error.as_problem()])
             result.failed[path] = error.posting_id
+    if tick:
+        tick(len(paths))
     reject_duplicate_ids(result)
     return result
 

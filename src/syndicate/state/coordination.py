@@ -25,6 +25,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
+from syndicate.pacing import SEND_MARGIN, turn_spacing
 from syndicate.state.database import Database
 from syndicate.state.schema import daemons_table, leases_table, plans_table, rate_turns_table
 
@@ -241,12 +242,20 @@ class SharedRateLimiter:
     def __init__(self, coordination: CoordinationStore, target: str, rate: float) -> None:
         self._coordination = coordination
         self._target = target
-        self._interval = 1.0 / rate
+        self._interval = turn_spacing(rate)
 
     def acquire(self) -> None:
-        wait = self._coordination.take_turn(self._target, self._interval)
-        if wait > 0:
-            time.sleep(wait)
+        """Wait for this request's turn, as `syndicate.adapters.base.RateLimiter` does, with
+        the turns in the state: every process's requests together keep the limit."""
+        while True:
+            wait = self._coordination.take_turn(self._target, self._interval)
+            # Measured from the answer, never from the question: a turn is never taken early
+            # (the transaction may have waited on another process's row lock before its clock).
+            turn = time.monotonic() + wait
+            if wait > 0:
+                time.sleep(wait)
+            if time.monotonic() - turn <= SEND_MARGIN:
+                return
 
     def hold(self, seconds: float) -> None:
         self._coordination.hold_turns(self._target, seconds)

@@ -39,6 +39,11 @@ class BoardConfig:
     ``indexing_token_lifetime`` seconds; it accepts ``indexing_daily_quota`` notifications per
     Pacific day, and answers a batch's parts in the order ``batch_answer_order`` says (Google
     may answer in any order: ``reversed`` makes clients prove they map answers by Content-ID).
+
+    ``rate_limits`` maps a path prefix (``/hook``) to the requests per second the board takes
+    there: a request that arrives when that many arrived in the second before it is answered
+    ``429 Too Many Requests`` with ``Retry-After: 1``, as a rate-limited API answers a client over
+    its limit, so that a client that bursts past its ``rate_limit`` is refused, not only counted.
     """
 
     token: str = DEFAULT_TOKEN
@@ -62,6 +67,7 @@ class BoardConfig:
     indexing_token_lifetime: float = 3600.0
     indexing_daily_quota: int = 200
     batch_answer_order: Literal["sent", "reversed"] = "reversed"
+    rate_limits: Mapping[str, float] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.hook_signatures not in ("standard", "legacy", "both"):

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import itertools
 import threading
+import time
+from collections import deque
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -63,6 +65,7 @@ class Board:
             self.seen_keys: set[str] = set()
             self.task_numbers = itertools.count(1)
             self.job_numbers = itertools.count(1)
+            self.arrivals: dict[str, deque[float]] = {}  # per rate-limited prefix, monotonic
 
     def view(self) -> BoardView:
         """A copy of everything the board holds."""
@@ -95,6 +98,25 @@ class Board:
                     del self.state.faults[index]
                 return fault
         return None
+
+    def admit(self, path: str) -> bool:
+        """Whether a request to ``path`` arriving now is within the board's ``rate_limits``:
+        fewer than the limit arrived in the second before it (a sliding window).  A request
+        refused is not counted, as it was not served."""
+        limits = [(p, rate) for p, rate in self.config.rate_limits.items() if path.startswith(p)]
+        if not limits:
+            return True
+        arrived = time.monotonic()
+        with self.lock:
+            windows = [self.arrivals.setdefault(prefix, deque()) for prefix, _ in limits]
+            for window in windows:
+                while window and arrived - window[0] >= 1.0:
+                    window.popleft()
+            if any(len(window) >= rate for window, (_, rate) in zip(windows, limits, strict=True)):
+                return False
+            for window in windows:
+                window.append(arrived)
+        return True
 
     def record(self, entry: RequestRecord) -> None:
         """Keep one API request in the log."""

@@ -95,6 +95,8 @@ def endpoint(api: Api) -> Callable[[Request], Awaitable[Response]]:
     async def serve(request: Request) -> Response:
         board: Board = request.app.state.board
         path = request.url.path
+        received_at = now()
+        admitted = board.admit(path)
         body = await request.body()
         applied_fault: str | None = None
         if board.latency:
@@ -105,11 +107,16 @@ def endpoint(api: Api) -> Callable[[Request], Awaitable[Response]]:
             await asyncio.sleep(delay.seconds)
         status = board.take_fault("status", path)
         problem = api.authenticate(board, request, body)
-        if isinstance(status, StatusFault):
+        if not admitted:
+            applied_fault = "rate_limit"
+            response: Response = JSONResponse(
+                api.error(429, "too many requests"), 429, headers={"Retry-After": "1"}
+            )
+        elif isinstance(status, StatusFault):
             applied_fault = status.kind
             headers = {} if status.retry_after is None else {"Retry-After": str(status.retry_after)}
             error = api.error(status.status, status.message)
-            response: Response = JSONResponse(error, status.status, headers=headers)
+            response = JSONResponse(error, status.status, headers=headers)
         elif problem is not None:
             response = JSONResponse(api.error(*problem), problem[0])
         else:
@@ -127,6 +134,7 @@ def endpoint(api: Api) -> Callable[[Request], Awaitable[Response]]:
                 status=None if isinstance(response, DroppedConnection) else response.status_code,
                 fault=applied_fault,
                 at=now(),
+                received_at=received_at,
             )
         )
         return response

@@ -86,7 +86,8 @@ class RequestRecord(BaseModel):
     body: Any
     status: int | None  # None: the connection was dropped
     fault: str | None  # the kind of fault injected into it
-    at: datetime
+    at: datetime  # when it was answered (after the board's latency)
+    received_at: datetime | None = None  # when it arrived
 
 
 class IssuedToken(BaseModel):
