@@ -123,8 +123,7 @@ class CareersSite(PullTarget):
             return lambda posting: self._piece(job(posting), template, site)
 
         def page(posting: Posting) -> bytes:
-            variables = view.page_variables(job(posting), site, context)
-            return self._templates.text(("job.html", variables)).encode()
+            return self._page(posting, site, context, job(posting))
 
         return {
             "order": order,
@@ -216,6 +215,11 @@ class CareersSite(PullTarget):
 
     def _piece(self, job: Job, template: str, site: Site) -> bytes:
         return self._templates.text((template, {"site": site, "root": "", "job": job})).encode()
+
+    def _page(self, posting: Posting, site: Site, context: RenderContext, job: Job) -> bytes:
+        """The job page of ``posting`` (whose view is ``job``)."""
+        variables = view.page_variables(job, site, context)
+        return self._templates.text(("job.html", variables)).encode()
 
     def _document(self, path: str, media_type: str, template: Template) -> Document:
         return Document(f"{self.options.dir}/{path}", media_type, self._templates.chunks(template))
