@@ -299,7 +299,8 @@ def test_a_scheduled_posting_is_listed_nowhere_until_its_moment_then_the_daemon_
     tmp_path: Path, board: BoardServer
 ) -> None:
     project = Project(tmp_path / "site", board, schedule="{sync_every: 10m}")
-    starts = datetime.now(UTC).replace(microsecond=0) + timedelta(seconds=30)
+    # Far enough ahead for the daemon's start and the checks below on a loaded machine.
+    starts = datetime.now(UTC).replace(microsecond=0) + timedelta(seconds=45)
     scheduled = project.posting("sixsq-sales-manager")
     scheduled.write_text(
         re.sub(

@@ -224,6 +224,29 @@ def test_a_close_the_board_cannot_apply_because_the_job_is_gone_is_done(
     assert outcome.ok
 
 
+def test_a_close_of_an_unknown_job_is_retried_while_a_create_sent_without_answer_may_land(
+    static: LinkedInApi,
+) -> None:
+    """The same 409, for a job whose CREATE got no answer: sent again once `landing_window`
+    has passed since that CREATE, then done."""
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        error = {"message": "Cannot close job which is already closed or does not exist"}
+        return httpx.Response(200, json={"elements": [{"error": error, "status": 409}]})
+
+    window = static.options.landing_window
+    recent = datetime.now(UTC) - window / 2
+    lapsed = datetime.now(UTC) - window - timedelta(seconds=1)
+    with static.client(Recorder(answer).transport) as client:
+        [waiting] = static.send(client, [outgoing(1, "CLOSE", create_in_doubt_since=recent)])
+        [done] = static.send(client, [outgoing(2, "CLOSE", create_in_doubt_since=lapsed)])
+    assert not waiting.ok and waiting.retryable and "may still land" in (waiting.error or "")
+    # Not before the window ends: by then the CREATE has landed, or never will.
+    assert waiting.retry_after is not None
+    assert window.total_seconds() / 2 - 5 <= waiting.retry_after <= window.total_seconds() / 2
+    assert done.ok
+
+
 def test_element_errors_belong_to_their_element(static: LinkedInApi) -> None:
     def answer(request: httpx.Request) -> httpx.Response:
         if request.method == "GET":

@@ -20,7 +20,7 @@ import pytest
 from typer.testing import CliRunner
 
 from syndicate.adapters import Document, PullTarget, RenderContext
-from syndicate.cli.base import app
+from syndicate.cli import app  # every command assembled (syndicate.cli.base alone has none)
 from syndicate.config import load_settings
 from syndicate.errors import Problem
 from syndicate.loading import load_project
@@ -119,9 +119,11 @@ def test_build_writes_it_and_the_server_answers_with_its_media_type(project: Pat
 
 
 def test_preview_shows_it(project: Path) -> None:
-    code, output = cli(project, "preview", "sixsq-sales-manager", "--target", "tiny")
-    assert code == 0, output
-    assert json.loads(output)["id"] == "sixsq-sales-manager"
+    args = ["--config", str(project / "config.yaml"), "preview", "sixsq-sales-manager"]
+    result = CliRunner().invoke(app, [*args, "--target", "tiny"])
+    assert result.exit_code == 0, result.output
+    # The payload alone on stdout (the load's progress line is on stderr).
+    assert json.loads(result.stdout)["id"] == "sixsq-sales-manager"
 
 
 def test_the_contract_holds_for_it(project: Path) -> None:

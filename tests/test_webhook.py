@@ -523,7 +523,7 @@ def test_a_replayed_delivery_is_refused_once_outside_the_tolerance(
     replay = resend(board, delivery)
     assert replay.status_code == 401
     assert "outside the 300 s tolerance" in replay.json()["error"]
-    assert re.search(r"\b36[01] s old", replay.json()["error"])
+    assert re.search(r"\b36\d s old", replay.json()["error"])  # 360 s, and the test's own time
     # Without its webhook-* headers, only the legacy signature is left: not enough here.
     stripped = resend(
         board, delivery, drop=("webhook-id", "webhook-timestamp", "webhook-signature")

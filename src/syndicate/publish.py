@@ -345,17 +345,19 @@ def _listings(report: PublishReport) -> list[TargetListing]:
     return listings
 
 
-def _outgoing(op: Operation) -> Outgoing:
+def _outgoing(op: Operation, in_doubt: dict[str, datetime]) -> Outgoing:
     # A LinkedIn task accepted earlier keeps its URN as the operation's remote id: polled, not
     # sent again.
+    kind = OperationKind(op.kind)
     return Outgoing(
         op.id,
-        OperationKind(op.kind),
+        kind,
         op.posting_id,
         op.content_hash or "",
         op.payload or {},
         task_id=op.remote_id,
         task_accepted_at=op.task_accepted_at,
+        create_in_doubt_since=in_doubt.get(op.posting_id) if kind is OperationKind.CLOSE else None,
     )
 
 
@@ -532,7 +534,9 @@ class _Applier:
 
     def _send_batch(self, client: httpx.Client, ops: Sequence[Operation]) -> None:
         ids = [op.id for op in ops]
-        outgoing = [_outgoing(op) for op in ops]
+        closing = [op.posting_id for op in ops if op.kind == OperationKind.CLOSE]
+        in_doubt = self.store.creates_in_doubt(self.target.name, closing)
+        outgoing = [_outgoing(op, in_doubt) for op in ops]
         started = time.monotonic()
         try:
             outcomes = self._send_with_retries(client, outgoing, ids)

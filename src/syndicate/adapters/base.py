@@ -257,6 +257,9 @@ class Outgoing:
     payload: dict[str, Any]
     task_id: str | None = None  # a board task accepted earlier and not finished yet
     task_accepted_at: datetime | None = None  # when the board accepted that task
+    # A CLOSE's: when a CREATE of the posting was last sent without an answer (the board may
+    # still come to show it), from `syndicate.state.StateStore.creates_in_doubt`.
+    create_in_doubt_since: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -30,7 +30,10 @@ source and test; OAS = the OpenAPI file ``job_posting_v2.yaml`` of
   task whose message says it "already exists" (*Check job task status*, error codes) and is sent
   again as an UPDATE, never as a second job; an UPDATE or RENEW of a job the board does not have
   ("not allowed for a non-existing job") is sent again as a CREATE; a CLOSE of a job already
-  closed or unknown (409, *Create jobs*) is done.
+  closed or unknown (409, *Create jobs*) is done, unless a CREATE of it was sent without an
+  answer less than ``landing_window`` (10 minutes; our choice, LinkedIn documents no bound)
+  ago: that CREATE may still land (LinkedIn processes jobs in tasks; a dead process's request
+  may still arrive), so the CLOSE is sent once more when the window has passed.
 - **Elements.** Built by `syndicate.adapters.linkedin_json.job_element`, every required field in
   every operation; a CLOSE of a deleted file is the last good version of the posting (or the
   element last sent) with ``jobPostingOperationType: CLOSE``.
@@ -107,6 +110,9 @@ class LinkedInApiOptions(PushOptions):
     poll_interval: Annotated[Duration, TRANSPORT] = timedelta(seconds=1)
     poll_timeout: Annotated[Duration, TRANSPORT] = timedelta(seconds=30)
     task_lifespan: Annotated[Duration, TRANSPORT] = timedelta(hours=24)
+    # How long a CREATE sent without an answer may still land (our choice: LinkedIn documents
+    # no bound); a CLOSE answered "does not exist" within it is sent once more after it.
+    landing_window: Annotated[Duration, TRANSPORT] = timedelta(minutes=10)
     renew: Annotated[bool, TRANSPORT] = True
     # Renew listings this long after the board last accepted them, whatever their expiry
     # (for listings that lapse sooner, such as promoted jobs); unset, only before they lapse.
@@ -230,6 +236,23 @@ class LinkedInApi(PushTarget):
         accepted = op.task_accepted_at
         return accepted is not None and now - accepted >= self.options.task_lifespan
 
+    def _nothing_to_close(self, op: Outgoing, status: int, message: str) -> Outcome:
+        """A CLOSE the board answers "already closed or does not exist" is done, unless a
+        CREATE of the job was sent without an answer less than `landing_window` ago: that one
+        may still land (a request of a process that died, a task processed late), so the CLOSE
+        is sent once more when the window has passed, and the job is never left listed."""
+        since = op.create_in_doubt_since
+        left = (since + self.options.landing_window - datetime.now(UTC)) if since else None
+        if left is None or left <= timedelta(0):
+            return Outcome(op.key, ok=True)  # already closed, or never there
+        error = (
+            f"{status}: {message}; a CREATE sent at {since:%Y-%m-%dT%H:%M:%SZ} got no answer "
+            "and may still land, so the close is sent again"
+        )
+        return Outcome(
+            op.key, ok=False, error=error, retryable=True, retry_after=left.total_seconds()
+        )
+
     def _headers(self) -> dict[str, str]:
         return {"LinkedIn-Version": self.options.version} if self.options.versioned else {}
 
@@ -285,7 +308,7 @@ class LinkedInApi(PushTarget):
         if turned is not None:
             retry.append(turned)
         elif op.kind is OperationKind.CLOSE and status in (404, 409):
-            outcomes[op.key] = Outcome(op.key, ok=True)  # already closed, or never there
+            outcomes[op.key] = self._nothing_to_close(op, status, message)
         else:
             outcomes[op.key] = Outcome(
                 op.key,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import threading
 import time
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import fields
 from datetime import date, datetime, timedelta
@@ -349,6 +349,43 @@ class StateStore:
         """One operation by id (`StateError` when there is none)."""
         with self._read() as conn:
             return self._operation(conn, op_id)
+
+    def creates_in_doubt(self, target: str, posting_ids: Collection[str]) -> dict[str, datetime]:
+        """For each of these postings, when a CREATE to ``target`` was last sent without an
+        answer (attempted, then superseded before it was answered) since the target last
+        accepted anything of it: the board may still come to show it (a lost answer, a task
+        not yet processed)."""
+        if not posting_ids:
+            return {}
+        ops, deliveries = operations_table, deliveries_table
+        query = (
+            sa.select(ops.c.posting_id, sa.func.max(ops.c.last_attempt_at, type_=UTCDateTime))
+            .select_from(
+                ops.outerjoin(
+                    deliveries,
+                    (deliveries.c.posting_id == ops.c.posting_id)
+                    & (deliveries.c.target == ops.c.target),
+                )
+            )
+            .where(
+                ops.c.target == target,
+                ops.c.kind == OperationKind.CREATE.value,
+                ops.c.status == OperationStatus.SUPERSEDED,
+                ops.c.attempts > 0,
+                ops.c.last_attempt_at.is_not(None),
+                sa.or_(
+                    deliveries.c.delivered_at.is_(None),
+                    ops.c.last_attempt_at > deliveries.c.delivered_at,
+                ),
+            )
+            .group_by(ops.c.posting_id)
+        )
+        found: dict[str, datetime] = {}
+        with self._read() as conn:
+            for chunk in chunks(sorted(posting_ids)):
+                for posting_id, at in conn.execute(query.where(ops.c.posting_id.in_(chunk))):
+                    found[posting_id] = at
+        return found
 
     def start_attempt(self, op_id: int, *, now: datetime | None = None) -> Operation:
         """Count an attempt of an open operation, just before it is sent; the updated operation."""
