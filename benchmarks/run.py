@@ -17,6 +17,10 @@ shape, in a new temporary project:
 6. **plan, no change**: ``syndicate publish --plan`` once everything is published;
 7. **publish, one edit**: one posting's title changed, then ``syndicate publish`` end to end
    (build, plan, push of the one UPDATE to the board, state recorded);
+7b. **daemon: edit on the board**: ``syndicate daemon`` with ``watch: true``, another
+   posting's title changed once its first sync is over: seconds from saving the file to the
+   board showing it, the careers page's time, the daemon's CPU meanwhile, and one fetch of the
+   served Indeed feed (`benchmarks.daemon_edit`);
 8. **Indeed feed, coded vs profile**: the per-posting cost of rendering Indeed's feed with the
    coded target and with the Indeed board profile (`benchmarks.steps` ``render``).
 
@@ -51,7 +55,7 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from benchmarks import hugo_site
+from benchmarks import daemon_edit, hugo_site
 from benchmarks.cluster import ClusterRun, cluster_table, run_cluster
 from benchmarks.generate import DEFAULT_SEED, SHAPES, postings_folder, write_project
 from syndicate.testing.board import DEFAULT_TOKEN, BoardServer
@@ -190,9 +194,11 @@ def syndicate(*args: str) -> list[str]:
     return [sys.executable, *CLI, "-q", *args]
 
 
-def edit_one(project: Path, n: int, seed: int, shape: str = "default") -> tuple[str, str]:
-    """Change the title of the posting in the middle; its id and new title."""
-    department, posting_id, _ = SHAPES[shape](n // 2, seed)
+def edit_one(
+    project: Path, n: int, seed: int, shape: str = "default", index: int | None = None
+) -> tuple[str, str]:
+    """Change the title of the posting in the middle (or at ``index``); its id and new title."""
+    department, posting_id, _ = SHAPES[shape](n // 2 if index is None else index, seed)
     path = postings_folder(project, shape) / department / f"{posting_id}.md"
     lines = path.read_text("utf-8").splitlines(keepends=True)
     for index, line in enumerate(lines):
@@ -258,6 +264,8 @@ def run_size(
     posting_id, title = edit_one(project, n, seed, shape)
     edited, _ = step("publish, one posting edited", syndicate("--config", config, "publish"))
     edited.note = _board_has(board, posting_id, title)
+    steps.append(_daemon_edit(project, n, seed, shape, env, board))
+    _print_row(steps[-1])
     rendered, out = step("Indeed feed, coded vs profile",
                          [sys.executable, "-m", "benchmarks.steps", "render", config])  # fmt: skip
     rendered.note = _render_costs(out)
@@ -266,6 +274,35 @@ def run_size(
         # removed after the last size, not before the next
         result.cleanup += [project, postings_folder(project, shape)]
     return steps
+
+
+def _daemon_edit(
+    project: Path, n: int, seed: int, shape: str, env: dict[str, str], board: BoardServer
+) -> Step:
+    """The daemon's edit to the board (`benchmarks.daemon_edit`): a posting other than the
+    one the publish step edited, saved while the daemon watches."""
+    settle()
+    config = project / "config.yaml"
+    figures = daemon_edit.measure_edit(
+        project,
+        config,
+        env,
+        [sys.executable, *CLI, "--config", str(config)],  # not -q: its log is read
+        board,
+        lambda: edit_one(project, n, seed, shape, index=n // 3),
+    )
+    seconds = figures.get("board_s")
+    step = Step(
+        n,
+        "daemon: edit on the board",
+        float(seconds) if isinstance(seconds, float) else float("nan"),
+        float(figures.get("daemon_rss_mb") or 0.0),  # type: ignore[arg-type]
+        0 if isinstance(seconds, float) else 1,
+        cpu_s=float(figures.get("daemon_cpu_s") or 0.0),  # type: ignore[arg-type]
+        shape=shape,
+    )
+    step.note = daemon_edit.summary(figures)
+    return step
 
 
 def start_up(work: Path, *, repeat: int = 3) -> list[Step]:
@@ -361,6 +398,7 @@ TARGETS = {
     "process tree ≤ 300 MB and ≤ 1.2 × the 10,000 figure, on every shape",
     "publish --plan, no change": "≤ 1 s",
     "publish, one posting edited": "≤ 2 s",
+    "daemon: edit on the board": "≤ 1 s (served feeds, careers page and board)",
     "validate, warm": "≤ 10 s",
     "push (50 ms latency)": "≥ 1,000 per second, memory flat",
     "syndicate --version": "≤ 0.2 s",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 import tomllib
@@ -50,3 +51,29 @@ def test_the_state_store_loads_no_target_and_no_renderer() -> None:
 def test_the_configuration_loads_targets_only_when_it_validates_some() -> None:
     loaded = _loaded_by("import syndicate.config")
     assert not {name for name in loaded if name.startswith("syndicate.adapters")}
+
+
+def test_validate_without_a_state_imports_no_database_and_no_http_client(tmp_path: Path) -> None:
+    # `validate` runs in CI on every pull request: it checks files and never sends a request,
+    # and without a publish state it opens none (SQLAlchemy alone was a third of its start-up).
+    shutil.copy(ROOT / "config.yaml", tmp_path / "config.yaml")  # with the three push targets
+    shutil.copytree(ROOT / "postings", tmp_path / "postings")
+    code = (
+        "import sys\n"
+        "from syndicate.cli import main\n"
+        "sys.argv = ['syndicate', '-q', 'validate']\n"
+        "try:\n"
+        "    main()\n"
+        "finally:\n"
+        "    print('\\n'.join(sorted(sys.modules)))\n"
+    )
+    run = subprocess.run(
+        [sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, timeout=120
+    )
+    assert run.returncode == 0, run.stderr
+    loaded = set(run.stdout.split())
+    assert "syndicate.adapters.linkedin_api" in loaded  # the push targets' rules were checked
+    assert not {name for name in loaded if name.split(".")[0] in ("sqlalchemy", "httpx")}
+    assert not {name for name in loaded if name.startswith("syndicate.state.")} - {
+        "syndicate.state.numbers"
+    }

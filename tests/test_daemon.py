@@ -176,8 +176,9 @@ def test_edits_and_expiry_reach_the_feeds_and_the_board(
     assert "8x8-inside-sales-manager" not in project.indeed_titles()
     # The sync that closed it answers its page 410 once the sync has finished.
     wait_for(
-        lambda: project.client.get("/careers/jobs/8x8-inside-sales-manager.html").status_code
-        == 410,
+        lambda: (
+            project.client.get("/careers/jobs/8x8-inside-sales-manager.html").status_code == 410
+        ),
         INTERVAL * 3,
         "the expired job's page answering 410",
     )

@@ -90,6 +90,10 @@ class TargetBuild:
     holds: list[Hold] = field(default_factory=list)  # kept at their last good version
     refusal: Refusal | None = None  # the guard refused to withdraw these
     selection: TargetListing | None = None  # what it lists, as `syndicate.listing` decided
+    # What it rendered from, in the order given to `PullTarget.render` (a daemon serves the
+    # target from them, and the cache's fragments, while an edit is not yet written).
+    rendered: list[LoadedPosting] = field(default_factory=list)
+    context: RenderContext | None = None
 
 
 @dataclass(slots=True)
@@ -178,7 +182,8 @@ def build(
             context = RenderContext(
                 settings=settings, build_time=build_time, references=numbers, changed=changed
             )
-            run.context = context
+            run.context = run.result.context = context
+            run.result.rendered = run.accepted
             run.fragments = run.target.fragments = (
                 Fragments(
                     run.target,
@@ -191,6 +196,8 @@ def build(
         code = code_fingerprint()
         keys = [run.fragments.key for run in runs if run.fragments]
         runs = [run for run in runs if not manifest.still_written(run, code, settings.output_dir)]
+        for run in runs:
+            run.settled = _settled(run, manifest)
         _make_ahead(runs, on_air, settings)
         for run in runs:
             listed = _Counted(run.accepted, run.target.name, progress)
@@ -229,6 +236,7 @@ class _Run:
     context: RenderContext | None = None
     book: ReferenceBook | None = None  # the reference numbers of a target that needs them
     fragments: Fragments | None = None  # what the cache holds of its per-posting pieces
+    settled: frozenset[str] = frozenset()  # posting ids whose fragments the last build made
 
     @property
     def render_context(self) -> RenderContext:
@@ -325,10 +333,28 @@ def _make_ahead(
             pieces.clear()
 
 
+def _settled(run: _Run, manifest: _Manifest) -> frozenset[str]:
+    """The postings whose fragments the target's last build made, with the same target key,
+    from the content it lists now: not looked for in the cache again (one edit then looks for
+    one posting's).  Should one be missing after all, the render makes it (`Fragments.each`)."""
+    selection = run.result.selection
+    entry = manifest.entries.get(run.target.name, {})
+    if selection is None or run.fragments is None or entry.get("fragments") != run.fragments.key:
+        return frozenset()
+    known = selection.known
+    return frozenset(
+        ref.posting_id
+        for ref in run.accepted
+        if (listed := known.get(ref.posting_id)) is not None
+        and listed.content_hash == ref.content_hash
+    )
+
+
 def _missing(
     runs: Sequence[_Run], postings: Sequence[LoadedPosting]
 ) -> list[tuple[LoadedPosting, list[_Job]]]:
-    """Each posting with the fragments (of the targets that accept it) the cache lacks."""
+    """Each posting with the fragments (of the targets that accept it) the cache lacks, but
+    for those each run knows settled."""
     accepted = [{id(ref) for ref in run.accepted} for run in runs]
     parts = [list(run.target.fragment_makers(run.render_context)) for run in runs]
     todo: list[tuple[LoadedPosting, list[_Job]]] = []
@@ -338,7 +364,10 @@ def _missing(
         for index, run in enumerate(runs):
             fragments = run.fragments
             assert fragments is not None and run.context is not None
-            taken = [ref for ref in batch if id(ref) in accepted[index]]
+            settled = run.settled
+            taken = [
+                ref for ref in batch if id(ref) in accepted[index] and ref.posting_id not in settled
+            ]
             for part in parts[index]:
                 for ref in fragments.missing(taken, part) if taken else []:
                     jobs.setdefault(id(ref), []).append((index, part))
@@ -490,7 +519,9 @@ class _Manifest:
         entry = self.entries.get(target.name, {})
         if entry.get("digest") == digest.hexdigest() and "build_time" in entry:
             return datetime.fromisoformat(entry["build_time"])
-        self.entries[target.name] = {"digest": digest.hexdigest(), "build_time": now.isoformat()}
+        # In place: what else the entry records (the fragments' key) outlives the content.
+        entry = self.entries.setdefault(target.name, {})
+        entry.update(digest=digest.hexdigest(), build_time=now.isoformat())
         return now
 
     def still_written(self, run: _Run, code: str, output: Path) -> bool:
@@ -509,6 +540,7 @@ class _Manifest:
     def written(self, run: _Run, code: str, output: Path) -> None:
         """Record what the target wrote, for `still_written` next time."""
         entry = self.entries.setdefault(run.target.name, {})
+        entry["fragments"] = run.fragments.key if run.fragments is not None else None
         entry["written"] = {
             "key": _written_key(entry, code),
             "files": run.result.files,

@@ -29,7 +29,7 @@ import signal
 import socket
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -43,7 +43,9 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from syndicate.cluster import Membership
 from syndicate.config import Settings
 from syndicate.errors import Problem, StateError, SyndicateError
+from syndicate.live import LiveView
 from syndicate.loading import LoadResult, load_project
+from syndicate.loading.edits import indexed, reload_edited
 from syndicate.logs import event
 from syndicate.model import Phase, expires_at
 from syndicate.publish import PublishReport, publish
@@ -55,6 +57,7 @@ log = logging.getLogger("syndicate.daemon")
 SYNC_JOB, FOLLOW_UP_JOB, EDITED_JOB = "sync", "follow-up", "edited"
 _STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 _STOP_GRACE = 30.0  # seconds a running sync gets to finish its push after a stop is asked
+_DEBOUNCE_MS = 100  # the watcher's wait for more changes before it reports a batch
 
 
 class Syncer:
@@ -68,8 +71,18 @@ class Syncer:
         metrics: Metrics,
         gone: GonePaths,
         stop: threading.Event,
+        live: LiveView | None = None,
     ) -> None:
         self.settings = settings
+        self.live = live  # with ``watch``: edits served from the cache until written
+        self.loaded: LoadResult | None = None  # the last sync's load, kept up to date by edits
+        self._built = False  # whether the last sync built this daemon's output
+        # Held by a sync from before its load until its plan is recorded: an edit's plan comes
+        # after it, so that a sync that loaded the file before the edit never plans last.
+        self._planning = threading.Lock()
+        self._sync_plans = False  # whether the running sync holds it (the scheduler's thread)
+        self.edit_worker = Worker.of(settings, "edit")  # an edit's push, beside a sync's
+        self._loading = threading.Lock()  # around ``loaded``, which a sync and edits replace
         self.store = store
         self.status = status
         self.metrics = metrics
@@ -85,9 +98,24 @@ class Syncer:
         """Run one sync; never raises (a failure is logged, counted and shown in /healthz)."""
         if self.stop.is_set():
             return
+        self._planning.acquire()
+        self._sync_plans = True
+        try:
+            self._sync(reason)
+        finally:
+            self._planned()
+
+    def _planned(self) -> None:
+        """The running sync's plan is recorded (or it failed before): edits may plan."""
+        if self._sync_plans:
+            self._sync_plans = False
+            self._planning.release()
+
+    def _sync(self, reason: str) -> None:
         started = time.monotonic()
         self.status.sync_started()
         loaded: LoadResult | None = None
+        since = self.live.generation if self.live is not None else 0
         try:
             loaded = load_project(self.settings)
             # Before the build removes their pages, so that they answer 410 rather than 404 (a
@@ -103,10 +131,17 @@ class Syncer:
                 planning=role.plans,
                 revision=role.revision,
                 with_build=role.builds,
+                on_planned=self._planned,
             )
             self.membership.store_reachable()
             if report.build is not None:
                 self.gone.update(self._gone_after(report))
+            with self._loading:
+                self.loaded, self._built = loaded, report.build is not None
+            if self.live is not None and report.build is not None:
+                self.live.rebase(report.build, since)
+                indexed(loaded)  # worked out here rather than on the next edit's path
+                self.live.warm()
             self._report_problems(loaded, report)
         except StateError as error:
             if error.retryable:  # the database is out of reach: serve the last feeds meanwhile
@@ -120,6 +155,47 @@ class Syncer:
         else:
             self._finished(reason, started, loaded=loaded, report=report)
         self.on_finished(loaded)
+
+    def edit(self, paths: Collection[Path]) -> None:
+        """The edit's path: the edited files read alone, their new versions served at once
+        from the cache (`syndicate.live`) and pushed; the sync that follows writes the files
+        and decides everything else (new, deleted or failing files).  Never raises."""
+        before, live = self.loaded, self.live
+        if before is None or live is None or not self._built or not live.ready:
+            return
+        started = time.monotonic()
+        try:
+            loaded, edited = reload_edited(before, paths, self.settings.timezone)
+            if not edited:
+                return
+            now = datetime.now(UTC)
+            shown = [ref.posting_id for ref in edited if live.edit(ref, now)]
+            with self._loading:
+                if self.loaded is before:  # else a sync loaded everything meanwhile
+                    self.loaded = loaded
+            with self._planning:  # a sync loading or planning now: after its plan
+                publish(
+                    self.settings,
+                    loaded,
+                    self.store,
+                    posting_ids={ref.posting_id for ref in edited},
+                    with_build=False,
+                    should_stop=self.stop.is_set,
+                    worker=self.edit_worker,
+                    planning=self.membership.planner,
+                )
+        except (SyndicateError, OSError) as error:
+            event(log, "edit not shown", level=logging.WARNING, error=str(error))
+            return
+        except Exception:  # a bug must not stop the watch; the sync that follows catches up
+            log.exception("edit failed unexpectedly")
+            return
+        event(
+            log,
+            "edit shown",
+            postings=", ".join(sorted(shown)) or None,
+            duration_ms=round((time.monotonic() - started) * 1000),
+        )
 
     def _finished(
         self,
@@ -293,7 +369,10 @@ class Daemon:
         self.status = ServerStatus(settings.schedule.sync_every)
         self.metrics = Metrics(self.status, settings.output_dir, daemon=Worker.of(settings).id)
         self.gone = GonePaths()
-        self.syncer = Syncer(settings, self.store, self.status, self.metrics, self.gone, self.stop)
+        self.live = LiveView(settings) if settings.schedule.watch else None
+        self.syncer = Syncer(
+            settings, self.store, self.status, self.metrics, self.gone, self.stop, self.live
+        )
         self.syncer.on_finished = self._schedule_follow_up
         self.scheduler = BackgroundScheduler(
             executors={"default": ThreadPoolExecutor(max_workers=1)},
@@ -344,7 +423,7 @@ class Daemon:
     def _serve(self, listening: socket.socket) -> None:
         server = self.settings.server
         app = create_app_for(
-            self.settings, status=self.status, metrics=self.metrics, gone=self.gone
+            self.settings, status=self.status, metrics=self.metrics, gone=self.gone, live=self.live
         )
         config = uvicorn.Config(
             app,
@@ -408,11 +487,13 @@ class Daemon:
 
         folder = self.settings.postings_dir
         event(log, "watching", folder=str(folder))
-        for changes in watch(folder, stop_event=self.stop, debounce=500, raise_interrupt=False):
+        for changes in watch(folder, stop_event=self.stop, debounce=_DEBOUNCE_MS,
+                             raise_interrupt=False):  # fmt: skip
             if self.stop.is_set():
                 return
             edited = sorted({Path(path).name for _, path in changes})
             event(log, "postings edited", files=", ".join(edited[:10]))
+            self.syncer.edit({Path(path) for _, path in changes})
             self.scheduler.add_job(
                 self.syncer, "date", run_date=datetime.now(UTC), id=EDITED_JOB, args=["edit"],
                 replace_existing=True,

@@ -22,6 +22,7 @@ and passes its rules.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -120,15 +121,31 @@ class Lister:
         self._versions: dict[str, Posting | None] = {}  # content hash → its kept posting
         self.allow_mass_close = allow_mass_close
         self.by_id = loaded.by_id()
-        keys = settings.posting_keys([f.path for f in loaded.files])
-        self.source_of = {f.posting_id: key for f, key in zip(loaded.files, keys, strict=True)}
-        self.id_at = {source: posting_id for posting_id, source in self.source_of.items()}
         self.failed_sources = {
             settings.posting_key(path): pid for path, pid in loaded.failed.items()
         }
         self.failed_ids = {pid for pid in loaded.failed.values() if pid}
         self.empty = not loaded.files and not loaded.failed
         self._problems = _problems_by_source(settings, loaded.problems)
+
+    # Made when first asked for: a plan that finds nothing changed (`syndicate.unchanged`)
+    # never asks, and the keys of 100,000 paths cost a second.
+    @functools.cached_property
+    def source_of(self) -> dict[str, str]:
+        """Each loaded posting's file as the state records it (`Settings.posting_key`), by id;
+        kept on the load, so that a daemon's load updated by an edit keeps its keys."""
+        loaded = self.loaded
+        if loaded.source_keys is None:
+            keys = self.settings.posting_keys([f.source_path for f in loaded.files])
+            loaded.source_keys = {
+                f.posting_id: key for f, key in zip(loaded.files, keys, strict=True)
+            }
+        return loaded.source_keys
+
+    @functools.cached_property
+    def id_at(self) -> dict[str, str]:
+        """The id of the posting loaded from each file (by `source_of`'s keys)."""
+        return {source: posting_id for posting_id, source in self.source_of.items()}
 
     def known(self, target: str) -> dict[str, Listing]:
         """What ``target`` listed after the last run, by posting id."""

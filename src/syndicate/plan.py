@@ -184,6 +184,12 @@ def setup_digest(target: PushTarget) -> bytes:
     return hashlib.sha256(target.rendered_from().encode() + code_fingerprint().encode()).digest()
 
 
+def version_of(content_hash: str, setup: bytes) -> str:
+    """The version of a posting (by its content hash) as a target of that `setup_digest`
+    receives it: what its delivery records once the target accepts it."""
+    return hashlib.sha256(content_hash.encode() + setup).hexdigest()
+
+
 def make_plan(
     targets: Iterable[PushTarget],
     loaded: LoadResult,
@@ -215,11 +221,11 @@ def make_plan(
         planner.delivered = delivered
         planner.run(loaded, posting_ids)
     zone = timezone or next((t.settings.timezone for t in targets), UTC)
-    _scheduled(plan, loaded, now, zone, posting_ids)
+    note_scheduled(plan, loaded, now, zone, posting_ids)
     return plan
 
 
-def _scheduled(
+def note_scheduled(
     plan: Plan,
     loaded: LoadResult,
     now: datetime,
@@ -522,7 +528,7 @@ class _TargetPlanner:
 
     def version(self, content_hash: str) -> str:
         """The version of a posting (by its content hash) as this target receives it."""
-        return hashlib.sha256(content_hash.encode() + self.setup).hexdigest()
+        return version_of(content_hash, self.setup)
 
     def close_version(self, loaded: LoadedPosting | None, delivery: DeliveryView | None) -> str:
         """The version of a CLOSE: of the posting closed, or of what the board last received

@@ -57,12 +57,14 @@ from syndicate.progress import Progress, Step, ticker
 from syndicate.revision import Revision
 from syndicate.state import Failed, Operation, StateStore, Succeeded
 from syndicate.state.coordination import SharedRateLimiter
+from syndicate.unchanged import unchanged_plan
 from syndicate.worker import LeaseKeeper, Worker
 
 log = logging.getLogger("syndicate.publish")
 _EVERYTHING = datetime.max.replace(tzinfo=UTC)
 SEND_MARGIN = timedelta(seconds=5)  # beyond the longest request, for the steps around it
 PUBLISH_ROLE = "publish"  # the worker ids of publish runs: publish-<host>-<pid>
+_FEW_POSTINGS = 500  # a plan of at most this many postings reads only their deliveries
 TransportFactory = Callable[[PushTarget], httpx.BaseTransport | None]
 # Waits for a retry: (target name, seconds, why); it returns once the time has passed.
 Waiter = Callable[[str, float, str], None]
@@ -176,6 +178,7 @@ def publish(
     worker: Worker | None = None,
     planning: bool = True,
     revision: Revision | None = None,
+    on_planned: Callable[[], None] | None = None,
     progress: Progress | None = None,
 ) -> PublishReport:
     """Bring every board to the postings now; see the module docstring.
@@ -190,7 +193,8 @@ def publish(
     daemon gives its ``worker``: it plans (``planning``: it holds the planning lease) under the
     publish lock and records the ``revision`` planned from, then pushes without the lock, side
     by side with the other daemons; a daemon that does not plan only builds and pushes.  Every
-    push is leased to the worker (`syndicate.worker`).
+    push is leased to the worker (`syndicate.worker`).  A daemon's ``on_planned`` is called once
+    its plan is recorded (or it had none to make), before the build and the push.
     """
     now = now or datetime.now(UTC)
     targets, disabled = push_targets(settings, only_target)
@@ -223,6 +227,8 @@ def publish(
                 )
     else:
         report = PublishReport(plan=Plan())
+    if on_planned is not None:
+        on_planned()
     report.disabled = disabled
     if plan_only:
         if with_build and report.build is None:
@@ -265,12 +271,19 @@ def _plan(
 ) -> tuple[PublishReport, int | None]:
     """Plan, build, and record the plan durably (unless ``plan_only``); the run's id."""
     now = args.now
+    if args.plan_only and args.posting_ids is None:
+        found = unchanged_plan(settings, loaded, targets, now, with_build=args.with_build)
+        if found is not None:  # nothing to do, told by a few set queries
+            return PublishReport(
+                plan=found.plan, build=found.build if args.with_build else None
+            ), None
     # Planning needs no fresh paths: a posting that loads is found by its id; only the
     # paths of files that fail to load are looked up, and those are not here.
+    few = args.posting_ids is not None and len(args.posting_ids) <= _FEW_POSTINGS
     plan = make_plan(
         targets,
         loaded,
-        store.deliveries(),
+        store.deliveries(posting_ids=args.posting_ids if few else None),
         store.pending(now=_EVERYTHING),
         now,
         posting_ids=args.posting_ids,
@@ -287,7 +300,13 @@ def _plan(
             )
         report.kept = lister.kept_notes(_listings(report))
         return report, None
-    store.update_source_paths({f.posting_id: str(f.path) for f in loaded.files})
+    store.update_source_paths(
+        {
+            f.posting_id: str(f.path)
+            for f in loaded.files
+            if args.posting_ids is None or f.posting_id in args.posting_ids
+        }
+    )
     if args.with_build:
         report.build = build(settings, loaded, now=now, lister=lister, progress=args.progress)
     store.cancel(plan.cancel, now=now)

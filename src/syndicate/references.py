@@ -23,12 +23,16 @@ appearance of the job appears on Indeed" (2021 feed guide, as mirrored in
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
+from typing import TYPE_CHECKING
 
 from syndicate.adapters.base import PullTarget
 from syndicate.adapters.places import Spot, assign
 from syndicate.errors import Problem
 from syndicate.postings import LoadedPosting
-from syndicate.state import References, StateStore
+from syndicate.state.numbers import References
+
+if TYPE_CHECKING:
+    from syndicate.state import StateStore
 
 
 class ReferenceBook:

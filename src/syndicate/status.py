@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from syndicate.loading import LoadResult
 from syndicate.model import Phase
 from syndicate.secret import mask
-from syndicate.state import StateStore
+from syndicate.state import DeliveryState, StateStore
 from syndicate.state.coordination import PLANNING
 
 if TYPE_CHECKING:
@@ -74,7 +74,8 @@ def waiting_rows(store: StateStore, target: str | None = None) -> list[dict[str,
         for op in store.pending(target, now=_EVERYTHING)
         if op.next_attempt_at is not None
     ]
-    for (posting_id, name), delivery in sorted(store.deliveries(target).items()):
+    failed = store.deliveries(target, state=DeliveryState.FAILED)  # not every delivery
+    for (posting_id, name), delivery in sorted(failed.items()):
         if delivery.state == "failed":
             rows.append(
                 {

@@ -15,13 +15,14 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
-from typing import Any, Protocol
-
-import httpx
+from typing import TYPE_CHECKING, Any, Protocol
 
 from syndicate.adapters.http import request
 from syndicate.errors import AuthenticationError, PushError
 from syndicate.secret import mask, read_secret, remember_secret
+
+if TYPE_CHECKING:
+    import httpx
 
 # A token is fetched again when this little of its life is left: a tenth of it, at most a minute.
 EXPIRY_MARGIN_S = 60.0

@@ -17,14 +17,13 @@ from __future__ import annotations
 import hashlib
 import json
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Protocol
 
-import httpx
 from pydantic import Field, SecretStr
 
 from syndicate.adapters.auth import Credentials, StaticBearer
@@ -38,6 +37,8 @@ from syndicate.registry import SECRET, TRANSPORT, TargetOptions, marked, type_na
 from syndicate.secret import read_secret
 
 if TYPE_CHECKING:
+    import httpx
+
     from syndicate.config import Settings
 
 
@@ -245,6 +246,18 @@ class PullTarget(Target):
     def render(self, postings: Iterable[Posting], context: RenderContext) -> Iterator[Document]:
         """Render the listed postings (already checked) into documents; pure, no I/O."""
 
+    def live_paths(self, files: Iterable[str], edited: Collection[str]) -> set[str]:
+        """Which of the documents this target wrote (``files``, paths under ``output``) show
+        something of the ``edited`` posting ids, besides the order they are in: what a daemon
+        serves from the cache until the files are written again (every file by default)."""
+        return set(files)
+
+    def render_document(
+        self, postings: Iterable[Posting], context: RenderContext, path: str
+    ) -> Document | None:
+        """The one document of `render` at ``path`` (None when it renders none there)."""
+        return next((doc for doc in self.render(postings, context) if doc.path == path), None)
+
 
 @dataclass(frozen=True, slots=True)
 class Outgoing:
@@ -410,6 +423,8 @@ class PushTarget(Target):
         """An HTTP client for this board: timeouts, the rate limit and Retry-After honoured
         across every thread that shares it (or, with ``limiter``, however that spaces them);
         ``transport`` replaces the network in tests."""
+        import httpx  # here: commands that send nothing (validate, build) never load it
+
         seconds = self.options.timeout.total_seconds()
         limiter = limiter or RateLimiter(self.options.rate_limit)
 

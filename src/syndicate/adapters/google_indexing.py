@@ -51,11 +51,10 @@ import secrets
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from typing import Annotated, Any, ClassVar, Literal, NamedTuple, cast
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal, NamedTuple, cast
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
-import httpx
 from pydantic import Field
 
 from syndicate.adapters.auth import Credentials, StaticBearer, authorized
@@ -74,6 +73,9 @@ from syndicate.errors import AuthenticationError, PushError
 from syndicate.model import HttpUrl, Posting
 from syndicate.registry import SECRET, TRANSPORT
 from syndicate.secret import EnvName
+
+if TYPE_CHECKING:
+    import httpx  # imported where a request is sent (`syndicate.adapters.base`)
 
 URL_UPDATED, URL_DELETED = "URL_UPDATED", "URL_DELETED"
 PUBLISH_PATH = "/v3/urlNotifications:publish"
@@ -204,6 +206,8 @@ def parse_http_response(raw: bytes) -> httpx.Response:
     if length.isdigit():
         content = content[: int(length)]
     kept = [(name, value) for name, value in headers.items() if name.lower() != "content-length"]
+    import httpx
+
     return httpx.Response(int(code), headers=kept, content=content)
 
 

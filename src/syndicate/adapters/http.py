@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import email.utils
 import time
-from typing import Any
-
-import httpx
+from typing import TYPE_CHECKING, Any
 
 from syndicate.errors import AuthenticationError, PushError
 from syndicate.secret import mask
+
+if TYPE_CHECKING:
+    import httpx  # imported when a request is sent: a command that sends none never loads it
 
 RETRYABLE_STATUS = frozenset({408, 425, 429, 500, 502, 503, 504})
 AUTH_STATUS = frozenset({401, 403})  # credentials refused: the target's fault, not the posting's
@@ -23,6 +24,8 @@ def request(
     A 401 or 403 is an `AuthenticationError`; a response with another 4xx status is a
     `PushError`, not retryable; both carry the board's own message.
     """
+    import httpx
+
     try:
         response = client.request(method, url, **kwargs)
     except httpx.TimeoutException as error:

@@ -54,10 +54,9 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
-from typing import Annotated, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal
 from urllib.parse import quote
 
-import httpx
 from pydantic import Field, model_validator
 
 from syndicate.adapters.auth import ClientCredentials, Credentials, StaticBearer, authorized
@@ -81,6 +80,9 @@ from syndicate.model import Email, HttpUrl, Posting
 from syndicate.operations import OperationKind
 from syndicate.registry import SECRET, TRANSPORT
 from syndicate.secret import EnvName
+
+if TYPE_CHECKING:
+    import httpx  # imported where a request is sent (`syndicate.adapters.base`)
 
 SUCCEEDED, FAILED, PROCESSED = "SUCCEEDED", "FAILED", "PROCESSED"
 DEFAULT_VERSION = "202603"

@@ -58,9 +58,8 @@ import logging
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Annotated, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal
 
-import httpx
 from pydantic import model_validator
 
 from syndicate.adapters.base import (
@@ -77,6 +76,9 @@ from syndicate.errors import AuthenticationError
 from syndicate.model import HttpUrl, Posting
 from syndicate.registry import SECRET, TRANSPORT
 from syndicate.secret import EnvName, read_secret
+
+if TYPE_CHECKING:
+    import httpx  # imported where a request is sent (`syndicate.adapters.base`)
 
 SignatureMode = Literal["standard", "legacy", "both"]
 

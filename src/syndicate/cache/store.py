@@ -151,16 +151,24 @@ class BuildCache:
 
     # -- files -------------------------------------------------------------------------------
 
-    def file_entries(self) -> dict[str, FileEntry]:
-        """Every posting file the cache knows, by path."""
+    def file_entries(self, paths: Sequence[str] | None = None) -> dict[str, FileEntry]:
+        """Every posting file the cache knows (or those of ``paths``), by path."""
         query = (
             "SELECT path, size, mtime_ns, checked_ns, sha256, timezone, posting_id, content_hash,"
             " status, date_posted, valid_through FROM files"
         )
+        found: dict[str, FileEntry] = {}
         with self._reading() as connection:
             if connection is None:
                 return {}
-            return {row[0]: FileEntry(*row) for row in connection.execute(query)}
+            if paths is None:
+                return {row[0]: FileEntry(*row) for row in connection.execute(query)}
+            for start in range(0, len(paths), BATCH):
+                batch = paths[start : start + BATCH]
+                marks = ",".join("?" * len(batch))
+                rows = connection.execute(f"{query} WHERE path IN ({marks})", batch)
+                found.update((row[0], FileEntry(*row)) for row in rows)
+        return found
 
     def store_files(self, parsed: Sequence[ParsedFile], *, forget: Iterable[str] = ()) -> None:
         """Remember these files (replacing what was known of them) and forget others."""
@@ -288,6 +296,25 @@ class BuildCache:
                 )
 
     # -- transactions ------------------------------------------------------------------------
+
+    @contextmanager
+    def snapshot(self) -> Iterator[None]:
+        """One read transaction around what is read inside: with WAL, every read sees the
+        database as the first one did, whatever is written meanwhile (a feed assembled from
+        fragments is one version of it).  For a connection used by one reader at a time: the
+        lock is not held across, as a streamed response may read from several threads."""
+        try:
+            with self._lock:
+                self._connection.execute("BEGIN")
+        except sqlite3.Error as error:
+            log.warning("build cache %s: no snapshot (%s)", self.path, error)
+            yield
+            return
+        try:
+            yield
+        finally:
+            with self._lock:
+                _rollback(self._connection)
 
     @contextmanager
     def _reading(self) -> Iterator[sqlite3.Connection | None]:

@@ -254,9 +254,12 @@ def _against_the_state(
     if store is None:
         return []
     from syndicate.listing import Lister
+    from syndicate.unchanged import listings_unchanged
 
     now = datetime.now(UTC)
     with store:
+        if listings_unchanged(settings, loaded, [each.target for each in checked], now):
+            return []  # every target lists what it listed: nothing held, guarded or renamed
         lister = Lister(settings, loaded, store, now)
         selections = []
         for each in checked:

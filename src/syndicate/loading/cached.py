@@ -120,16 +120,18 @@ def load_cached(
     timezone: tzinfo,
     cache: BuildCache,
     *,
-    forget_under: Path,
+    forget_under: Path | None,
     workers: int | None = None,
     tick: Callable[[int], None] | None = None,
 ) -> LoadResult:
     """`files.load_files`, skipping the files the cache knows unchanged and remembering the
-    others; the cache forgets the files below ``forget_under`` that are gone.  ``tick`` is told
-    how many files are done."""
+    others; the cache forgets the files below ``forget_under`` that are gone (with None, it
+    forgets none and reads only the entries of ``paths``: a few files loaded again).  ``tick``
+    is told how many files are done."""
     result = LoadResult(cache=cache)
     source = CachedSource(cache, timezone)
-    known = cache.file_entries()
+    asked = None if forget_under is not None else [os.path.abspath(path) for path in paths]
+    known = cache.file_entries(asked)
     zone = str(timezone)
     stale: list[_Stale] = []
     order: list[tuple[str, FileEntry | None]] = []  # each path, with its entry when fresh
@@ -175,9 +177,11 @@ def load_cached(
             if len(parsed) >= _STORE_EVERY:
                 cache.store_files(parsed)
                 parsed.clear()
-    prefix = os.path.abspath(forget_under) + os.sep
-    seen = {os.path.abspath(path) for path in paths}
-    gone = [path for path in known if path.startswith(prefix) and path not in seen]
+    gone: list[str] = []
+    if forget_under is not None:
+        prefix = os.path.abspath(forget_under) + os.sep
+        seen = {os.path.abspath(path) for path in paths}
+        gone = [path for path in known if path.startswith(prefix) and path not in seen]
     cache.store_files(parsed, forget=gone)
     cache.touch_files(touched)
     if tick:

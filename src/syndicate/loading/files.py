@@ -210,6 +210,11 @@ class LoadResult:
     problems: list[Problem] = field(default_factory=list)
     failed: dict[Path, str | None] = field(default_factory=dict)
     cache: BuildCache | None = None
+    # Worked out once from ``files`` when first asked for (a daemon's edits, which keep every
+    # file's path and id, carry them over): the state key of each posting's file, by id
+    # (`syndicate.listing`), and each file's index in ``files`` by its absolute path.
+    source_keys: dict[str, str] | None = field(default=None, repr=False, compare=False)
+    path_index: dict[str, int] | None = field(default=None, repr=False, compare=False)
 
     @property
     def postings(self) -> PostingList:

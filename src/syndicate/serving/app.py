@@ -19,7 +19,8 @@ import time
 import zlib
 from collections.abc import Container, Iterator
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING
 
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
@@ -39,9 +40,12 @@ from syndicate.config import Settings
 from syndicate.logs import event
 from syndicate.serving import conditional
 from syndicate.serving.files import (
+    CHUNK,
+    INDEX,
     Digests,
     OpenFile,
     RecordedTypes,
+    RequestPath,
     SlashNeeded,
     compressible,
     media_type,
@@ -52,6 +56,9 @@ from syndicate.serving.gone import GonePaths
 from syndicate.serving.health import ServerStatus
 from syndicate.serving.metrics import CONTENT_TYPE, Metrics
 from syndicate.serving.private import PrivateFiles, PrivateRule
+
+if TYPE_CHECKING:
+    from syndicate.live import LiveTarget, LiveView
 
 access_log = logging.getLogger("syndicate.serving.access")
 log = logging.getLogger(__name__)
@@ -71,6 +78,7 @@ def create_app(
     stream_above: int = STREAM_ABOVE,
     gone_page: str | None = None,
     home: str | None = None,
+    live: LiveView | None = None,
 ) -> Starlette:
     """The feed server for ``output_dir``.
 
@@ -80,6 +88,8 @@ def create_app(
     ``gone`` tells which paths under output answer 410 (a `GonePaths` the daemon updates), with
     the file ``gone_page`` under output as their body when it exists;
     ``metrics`` is created when not given; both, with ``status``, are also on ``app.state``.
+    ``live`` (the daemon's, with ``watch``) serves the documents an edit changed from the build
+    cache until their files are written (`syndicate.live`).
     """
     metrics = metrics or Metrics(status, output_dir)
     files = FeedFiles(
@@ -89,6 +99,7 @@ def create_app(
         max_age=max_age,
         stream_above=stream_above,
         gone_page=gone_page,
+        live=live,
     )
 
     async def healthz(request: Request) -> Response:
@@ -130,6 +141,7 @@ def create_app_for(
     status: ServerStatus,
     metrics: Metrics | None = None,
     gone: Container[str] | None = None,
+    live: LiveView | None = None,
 ) -> Starlette:
     """The feed server for ``settings``: its output folder and its private feeds."""
     return create_app(
@@ -140,6 +152,7 @@ def create_app_for(
         private=PrivateFiles.from_config(settings.server.private),
         gone_page=settings.careers_gone_page(),
         home=settings.careers_home(),
+        live=live,
     )
 
 
@@ -161,8 +174,10 @@ class FeedFiles:
         max_age: int,
         stream_above: int,
         gone_page: str | None = None,
+        live: LiveView | None = None,
     ) -> None:
         self.output = output
+        self.live = live
         self.gone = gone
         self.gone_page = gone_page  # under output: the body of a 410
         self.private = private
@@ -180,6 +195,10 @@ class FeedFiles:
         rule = self.private.rule_for(path.relative)
         if rule is not None and not rule.allows(authorization):
             return _unauthorized(rule, authorization)
+        if self.live is not None:
+            response = await self._live_or_none(request, path, rule, authorization)
+            if response is not None:
+                return response
         opened = await run_in_threadpool(open_served, self.output, path)
         if opened is None:
             if path.relative in self.gone:
@@ -196,6 +215,52 @@ class FeedFiles:
         except BaseException:
             opened.close()
             raise
+
+    async def _live_or_none(
+        self,
+        request: Request,
+        path: RequestPath,
+        rule: PrivateRule | None,
+        authorization: str | None,
+    ) -> Response | None:
+        """The answer for a document an edit changed (None: serve the file), private rules
+        applied to its path as to the file's (a folder's with its ``index.html``)."""
+        assert self.live is not None
+        wanted = "/".join((*path.parts, INDEX)) if path.folder else path.relative
+        served = self.live.document(wanted)
+        if served is None:
+            return None
+        rule = rule or self.private.rule_for(wanted)
+        if rule is not None and not rule.allows(authorization):
+            return _unauthorized(rule, authorization)
+        return await self._live(request, served, wanted, private=rule is not None)
+
+    async def _live(
+        self, request: Request, served: LiveTarget, relative: str, *, private: bool
+    ) -> Response | None:
+        """A document an edit changed, assembled from the cache (None: serve the file).  It has
+        no ETag or Last-Modified: its bytes are known only once sent."""
+        assert self.live is not None
+        document = await run_in_threadpool(self.live.open, served, relative)
+        if document is None:
+            return None
+        content_type = media_type(relative, {PurePosixPath(relative).suffix: document.media_type})
+        varies = compressible(content_type)
+        gzipped = varies and conditional.accepts_gzip(request.headers.get("accept-encoding"))
+        headers = {
+            "Cache-Control": "private, no-cache" if private else f"public, max-age={self.max_age}",
+            "Content-Type": content_type,
+            "X-Content-Type-Options": "nosniff",
+        }
+        if varies:
+            headers["Vary"] = "Accept-Encoding"
+        if gzipped:
+            headers["Content-Encoding"] = "gzip"
+        if request.method == "HEAD":
+            _close(document.chunks)
+            return Response(b"", headers=headers)
+        blocks = _blocks(document.chunks, CHUNK)
+        return StreamingResponse(_packed(blocks, gzipped), headers=headers)
 
     async def _gone(self) -> Response:
         """410 for a job no longer open: the careers site's page for job seekers when the build
@@ -267,17 +332,50 @@ class FeedFiles:
 def _stream(file: OpenFile, gzipped: bool) -> Iterator[bytes]:
     """The bytes of ``file`` (gzipped on the fly), then the file closed."""
     try:
+        yield from _packed(file.chunks(), gzipped)
+    finally:
+        file.close()
+
+
+def _close(chunks: Iterator[bytes]) -> None:
+    """End a generator of chunks that its reader stopped reading early (its cleanup runs)."""
+    close = getattr(chunks, "close", None)
+    if close is not None:
+        close()
+
+
+def _blocks(chunks: Iterator[bytes], size: int) -> Iterator[bytes]:
+    """``chunks`` joined into blocks of about ``size`` bytes (a render yields many small
+    pieces; each block handed to the server costs a hop to and from its thread pool)."""
+    try:
+        pending: list[bytes] = []
+        held = 0
+        for chunk in chunks:
+            pending.append(chunk)
+            held += len(chunk)
+            if held >= size:
+                yield b"".join(pending)
+                pending, held = [], 0
+        if pending:
+            yield b"".join(pending)
+    finally:
+        _close(chunks)
+
+
+def _packed(chunks: Iterator[bytes], gzipped: bool) -> Iterator[bytes]:
+    """``chunks``, gzipped on the fly when asked; closed when the reader stops early."""
+    try:
         if not gzipped:
-            yield from file.chunks()
+            yield from chunks
             return
         packer = zlib.compressobj(6, zlib.DEFLATED, 16 + zlib.MAX_WBITS)
-        for block in file.chunks():
+        for block in chunks:
             packed = packer.compress(block)
             if packed:
                 yield packed
         yield packer.flush()
     finally:
-        file.close()
+        _close(chunks)
 
 
 def _read_served(output: Path, relative: str) -> bytes | None:

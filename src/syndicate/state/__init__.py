@@ -39,25 +39,78 @@ cut may lose the last few).  PostgreSQL works too, for stores shared by several 
 Times go in as timezone-aware datetimes and come back in UTC.
 """
 
-from syndicate.errors import StateError, StateLockedError
-from syndicate.operations import OperationKind
-from syndicate.state.database import state_exists
-from syndicate.state.listings import Listed
-from syndicate.state.records import (
-    AuthFailure,
-    Delivery,
-    Failed,
-    Hold,
-    Listing,
-    NewOperation,
-    Operation,
-    Run,
-    Succeeded,
-    utc_day,
-)
-from syndicate.state.references import References
-from syndicate.state.schema import MIGRATIONS, SCHEMA_VERSION, DeliveryState, OperationStatus
-from syndicate.state.store import StateStore
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from syndicate.errors import StateError, StateLockedError
+    from syndicate.operations import OperationKind
+    from syndicate.state.database import state_exists
+    from syndicate.state.listings import Listed
+    from syndicate.state.numbers import References
+    from syndicate.state.records import (
+        AuthFailure,
+        Delivery,
+        Failed,
+        Hold,
+        Listing,
+        NewOperation,
+        Operation,
+        Run,
+        Succeeded,
+        utc_day,
+    )
+    from syndicate.state.schema import (
+        MIGRATIONS,
+        SCHEMA_VERSION,
+        DeliveryState,
+        OperationStatus,
+    )
+    from syndicate.state.store import StateStore
+
+# Each name's module, imported when the name is first asked for: the store and its records
+# need SQLAlchemy, a third of the start-up of a command such as ``validate`` that never opens
+# a state (PEP 562).
+_MODULE_OF = {
+    "StateError": "syndicate.errors",
+    "StateLockedError": "syndicate.errors",
+    "OperationKind": "syndicate.operations",
+    "state_exists": "syndicate.state.database",
+    "Listed": "syndicate.state.listings",
+    "References": "syndicate.state.numbers",
+    **dict.fromkeys(
+        (
+            "AuthFailure",
+            "Delivery",
+            "Failed",
+            "Hold",
+            "Listing",
+            "NewOperation",
+            "Operation",
+            "Run",
+            "Succeeded",
+            "utc_day",
+        ),
+        "syndicate.state.records",
+    ),
+    **dict.fromkeys(
+        ("MIGRATIONS", "SCHEMA_VERSION", "DeliveryState", "OperationStatus"),
+        "syndicate.state.schema",
+    ),
+    "StateStore": "syndicate.state.store",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _MODULE_OF.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value  # asked once
+    return value
+
 
 __all__ = [
     "MIGRATIONS",

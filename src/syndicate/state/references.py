@@ -3,23 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 
 import sqlalchemy as sa
 
 from syndicate.state.database import Database
+from syndicate.state.numbers import References
 from syndicate.state.schema import references_table
-
-
-@dataclass(frozen=True, slots=True)
-class References:
-    """A posting's numbers under one scheme: every place → number ever assigned, and the
-    numbers of the content last built (``content_hash``), in the order of its places."""
-
-    posting_id: str
-    content_hash: str
-    assigned: dict[str, str]
-    numbers: list[str]
 
 
 class ReferenceStore:

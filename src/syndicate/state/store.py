@@ -149,12 +149,23 @@ class StateStore:
 
     # -- deliveries ------------------------------------------------------------------------------
 
-    def deliveries(self, target: str | None = None) -> dict[tuple[str, str], Delivery]:
-        """Every delivery (of one target), keyed by ``(posting_id, target)``."""
+    def deliveries(
+        self,
+        target: str | None = None,
+        *,
+        state: DeliveryState | None = None,
+        posting_ids: Collection[str] | None = None,
+    ) -> dict[tuple[str, str], Delivery]:
+        """Every delivery (of one target, in one ``state``, of these postings), keyed by
+        ``(posting_id, target)``."""
         names = [f.name for f in fields(Delivery)]  # posting_id and target first
         query = sa.select(*(deliveries_table.c[name] for name in names))
         if target is not None:
             query = query.where(deliveries_table.c.target == target)
+        if state is not None:
+            query = query.where(deliveries_table.c.state == state)
+        if posting_ids is not None:
+            query = query.where(deliveries_table.c.posting_id.in_(sorted(posting_ids)))
         with self._read() as conn:
             if self._url.get_backend_name() == "sqlite":
                 return sqlite_deliveries(conn, query, names)

@@ -13,7 +13,7 @@ import hashlib
 import itertools
 import json
 import sys
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from functools import cached_property
 from pathlib import Path
 from typing import Any, ClassVar, Literal
@@ -81,15 +81,45 @@ class CareersSite(PullTarget):
 
     def render(self, postings: Iterable[Posting], context: RenderContext) -> Iterator[Document]:
         """The index, one page per job, the sitemap, the feed and the stylesheet, streamed."""
+        return self._render(postings, context, pages=True)
+
+    def live_paths(self, files: Iterable[str], edited: Collection[str]) -> set[str]:
+        """The index, the sitemaps and the feed, and the pages of the edited jobs (the
+        stylesheet, the page of closed jobs and the other jobs' pages do not show them)."""
+        fixed = {f"{self.options.dir}/{name}" for name in ("style.css", GONE_PAGE)}
+        pages = f"{self.options.dir}/{view.job_path('')}".removesuffix(".html")
+        shared = {name for name in files if name not in fixed and not name.startswith(pages)}
+        return shared | {self._page_path(posting_id) for posting_id in edited}
+
+    def render_document(
+        self, postings: Iterable[Posting], context: RenderContext, path: str
+    ) -> Document | None:
+        """One document, without reading every job's page to reach it: a job's page alone,
+        or the others rendered without the pages."""
+        listed = PostingList.of(postings)
+        for ref in listed.files:
+            if self._page_path(ref.posting_id) == path:
+                makers = self.fragment_makers(context)
+                page = next(self.each_fragment(PostingList([ref]), "page", makers["page"]))
+                return Document(path, "text/html", (page,))
+        documents = self._render(listed, context, pages=False)
+        return next((doc for doc in documents if doc.path == path), None)
+
+    def _page_path(self, posting_id: str) -> str:
+        return f"{self.options.dir}/{view.job_path(posting_id)}"
+
+    def _render(
+        self, postings: Iterable[Posting], context: RenderContext, *, pages: bool
+    ) -> Iterator[Document]:
         makers = self.fragment_makers(context)
         ordered, groups = self._ordered(PostingList.of(postings), makers["order"])
         site = view.site_view(self.options.dir, context)
         index = self._index(ordered, groups, site, context, makers)
         yield self._document("index.html", "text/html", index)
-        pages = self.each_fragment(ordered, "page", makers["page"])
-        for ref, page in zip(ordered.files, pages, strict=True):
-            path = f"{self.options.dir}/{view.job_path(ref.posting_id)}"
-            yield Document(path, "text/html", (page,))
+        if pages:
+            made = self.each_fragment(ordered, "page", makers["page"])
+            for ref, page in zip(ordered.files, made, strict=True):
+                yield Document(self._page_path(ref.posting_id), "text/html", (page,))
         dates = functools.partial(self.each_fragment, part="lastmod", make=makers["lastmod"])
         for name, template in sitemap.sitemaps(
             ordered, site, context.settings, dates, self.sitemap_limit

@@ -12,15 +12,19 @@ import contextlib
 from collections.abc import Iterable, Iterator
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import jinja2
 from markupsafe import Markup
 
 from syndicate import content
 from syndicate.adapters.careers.view import long_date
 from syndicate.adapters.places import country_name
 from syndicate.errors import RenderError
+
+if TYPE_CHECKING:
+    # Imported where the site renders: a command that renders no page (validate, a plan)
+    # does not load Jinja2 for it.
+    import jinja2
 
 PACKAGED_TEMPLATES = Path(__file__).resolve().parents[2] / "templates" / "careers"
 CHUNK_SIZE = 1 << 16  # characters of a page per chunk written
@@ -46,6 +50,8 @@ class SiteTemplates:
 
     def generate(self, template: Template) -> Iterator[str]:
         """The template's output, piece by piece as Jinja2 yields it."""
+        import jinja2
+
         name, variables = template
         with self._errors(name):
             yield from self.environment.get_template(name).generate(variables)
@@ -78,6 +84,8 @@ class SiteTemplates:
 
 def careers_environment(overrides: Path | None) -> jinja2.Environment:
     """Jinja2 with the packaged templates, each replaced by a same-named file in ``overrides``."""
+    import jinja2
+
     loaders: list[jinja2.BaseLoader] = []
     if overrides is not None:
         loaders.append(jinja2.FileSystemLoader(overrides))
