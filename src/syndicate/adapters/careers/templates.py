@@ -50,8 +50,6 @@ class SiteTemplates:
 
     def generate(self, template: Template) -> Iterator[str]:
         """The template's output, piece by piece as Jinja2 yields it."""
-        import jinja2
-
         name, variables = template
         with self._errors(name):
             yield from self.environment.get_template(name).generate(variables)
@@ -65,6 +63,8 @@ class SiteTemplates:
 
     @contextlib.contextmanager
     def _errors(self, name: str) -> Iterator[None]:
+        import jinja2
+
         try:
             yield
         except jinja2.TemplateSyntaxError as error:
