@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 import pytest
 from lxml import html as lxml_html
 
@@ -133,3 +135,13 @@ def test_example_descriptions_are_clean_and_keep_their_sections(examples: list[P
         assert [line for line in text_lines if line.startswith("- ")] == [
             f"- {' '.join(item.split())}" for item in items
         ], posting.id
+
+
+def test_xml_safe_takes_printable_text_as_it_is_and_drops_every_forbidden_character() -> None:
+    # The fast path (printable text is returned as is) is right only if no printable
+    # character is one XML 1.0 forbids: checked over every code point.
+    forbidden = [chr(c) for c in range(sys.maxunicode + 1) if content.xml_safe(chr(c)) == ""]
+    assert not any(character.isprintable() for character in forbidden)
+    assert {"\x00", "\x1f", "\ud800", "\ufffe", "\uffff"} <= set(forbidden)
+    assert not {"\t", "\n", "\r", " ", "é", "\U0001f600"} & set(forbidden)
+    assert content.xml_safe("a\x00b\tc\ufffed") == "ab\tcd"

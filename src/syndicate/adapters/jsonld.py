@@ -37,6 +37,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import date, datetime, time
 from typing import Any, ClassVar, Literal
 
+from syndicate.adapters import jsontext
 from syndicate.adapters.base import Document, PullTarget, RenderContext, TargetOptions
 from syndicate.adapters.places import country_name
 from syndicate.adapters.tagging import TaggingOptions, tagged
@@ -70,8 +71,10 @@ class JsonLdOptions(TaggingOptions):
 
 def dumps(value: Any, *, indent: int | None = None) -> str:
     """JSON text that is safe inside an HTML ``<script>`` element (no ``<``, ``>`` or ``&``)."""
-    separators = (",", ": ") if indent is not None else (",", ":")
-    text = json.dumps(value, ensure_ascii=False, indent=indent, separators=separators)
+    if indent is not None:
+        text = jsontext.indented(value, indent)
+    else:
+        text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
     for character, escaped in _SCRIPT_SAFE:
         if character in text:
             text = text.replace(character, escaped)

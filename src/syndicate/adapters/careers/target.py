@@ -139,14 +139,27 @@ class CareersSite(PullTarget):
         def order(posting: Posting) -> bytes:
             return json.dumps(view.order_key(posting, context)).encode()
 
+        # A build asks for a posting's page, card and entry one after the other: its view is
+        # made once for the three (made again if the posting's change time has moved since).
+        last: list[tuple[Posting, Any, Job]] = []
+
+        def job(posting: Posting) -> Job:
+            changed = context.changed.get(posting.id) if context.changed else None
+            if not last or last[0][0] is not posting or last[0][1] != changed:
+                last[:] = [(posting, changed, view.job_view(posting, context))]
+            return last[0][2]
+
         def piece(template: str) -> Callable[[Posting], bytes]:
-            return lambda posting: self._piece(view.job_view(posting, context), template, site)
+            return lambda posting: self._piece(job(posting), template, site)
+
+        def page(posting: Posting) -> bytes:
+            return self._page(posting, site, context, job(posting))
 
         return {
             "order": order,
             "facts": view.facts,
             "lastmod": functools.partial(sitemap.lastmod, context=context),
-            "page": lambda posting: self._page(posting, site, context),
+            "page": page,
             "card": piece("job-card.html"),
             "entry": piece("feed-entry.atom"),
         }
@@ -233,9 +246,10 @@ class CareersSite(PullTarget):
     def _piece(self, job: Job, template: str, site: Site) -> bytes:
         return self._templates.text((template, {"site": site, "root": "", "job": job})).encode()
 
-    def _page(self, posting: Posting, site: Site, context: RenderContext) -> bytes:
-        job = view.job_view(posting, context)
-        return self._templates.text(("job.html", view.page_variables(job, site, context))).encode()
+    def _page(self, posting: Posting, site: Site, context: RenderContext, job: Job) -> bytes:
+        """The job page of ``posting`` (whose view is ``job``)."""
+        variables = view.page_variables(job, site, context)
+        return self._templates.text(("job.html", variables)).encode()
 
     def _document(self, path: str, media_type: str, template: Template) -> Document:
         return Document(f"{self.options.dir}/{path}", media_type, self._templates.chunks(template))

@@ -8,6 +8,7 @@ template's syntax error is a `RenderError` located at its file and line.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterable, Iterator
 from datetime import date
 from pathlib import Path
@@ -49,11 +50,23 @@ class SiteTemplates:
 
     def generate(self, template: Template) -> Iterator[str]:
         """The template's output, piece by piece as Jinja2 yields it."""
+        name, variables = template
+        with self._errors(name):
+            yield from self.environment.get_template(name).generate(variables)
+
+    def text(self, template: Template) -> str:
+        """The template's whole output (joined by Jinja2 itself: a job's page is a few hundred
+        pieces, which `generate` would pass on one by one)."""
+        name, variables = template
+        with self._errors(name):
+            return self.environment.get_template(name).render(variables)
+
+    @contextlib.contextmanager
+    def _errors(self, name: str) -> Iterator[None]:
         import jinja2
 
-        name, variables = template
         try:
-            yield from self.environment.get_template(name).generate(variables)
+            yield
         except jinja2.TemplateSyntaxError as error:
             raise RenderError(
                 f"template error: {error.message}",
@@ -63,10 +76,6 @@ class SiteTemplates:
             ) from error
         except jinja2.TemplateError as error:
             raise RenderError(f"template {name}: {error}", target=self.target) from error
-
-    def text(self, template: Template) -> str:
-        """The template's whole output."""
-        return "".join(self.generate(template))
 
     def chunks(self, template: Template) -> Iterator[bytes]:
         """The template's output encoded, in chunks of about `CHUNK_SIZE` characters."""
