@@ -15,7 +15,6 @@ The figures, measured from just before the file is written:
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import socket
@@ -27,6 +26,7 @@ from pathlib import Path
 import httpx
 
 from syndicate.testing.board import BoardServer
+from syndicate.testing.logs import log_events
 
 _POLL_S = 0.01
 _TICKS = os.sysconf("SC_CLK_TCK")
@@ -55,18 +55,6 @@ def _board_title(board: BoardServer, posting_id: str) -> object:
     with board.board.lock:
         job = board.board.state.jobs.get(posting_id)
         return job.fields.get("title") if job else None
-
-
-def _logged(log: Path, message: str) -> list[dict[str, object]]:
-    found = []
-    for line in log.read_text(errors="replace").splitlines():
-        try:
-            record = json.loads(line)
-        except ValueError:
-            continue
-        if record.get("message") == message:
-            found.append(record)
-    return found
 
 
 def _until(condition: Callable[[], bool], timeout: float) -> float | None:
@@ -143,8 +131,8 @@ def measure_edit(
         )
         cpu = _cpu_s(daemon.pid) - cpu_before
         rss = _rss_mb(daemon.pid)
-        _until(lambda: bool(_logged(log, "edit shown")), 10)  # logged once it has pushed
-        shown = _logged(log, "edit shown")
+        _until(lambda: bool(log_events(log, "edit shown")), 10)  # logged once it has pushed
+        shown = log_events(log, "edit shown")
         fetched_at = time.perf_counter()
         feed = client.get("/indeed.xml")
         fetch = time.perf_counter() - fetched_at

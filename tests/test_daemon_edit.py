@@ -6,7 +6,6 @@ served, the last good one stays.  A real daemon process, real HTTP, a few hundre
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,6 +13,7 @@ import pytest
 from lxml import etree
 
 from syndicate.testing.board import BoardServer
+from syndicate.testing.logs import log_events
 from tests.helpers import wait_for
 from tests.test_daemon import HOOK_SECRET, PARTNER_TOKEN, TOKEN, Project
 
@@ -48,15 +48,7 @@ def project(tmp_path: Path, board: BoardServer) -> Iterator[Project]:
 
 
 def _events(project: Project, name: str) -> list[dict[str, object]]:
-    found = []
-    for line in (project.folder / "daemon.log").read_text(errors="replace").splitlines():
-        try:
-            record = json.loads(line)
-        except ValueError:
-            continue
-        if record.get("message") == name:
-            found.append(record)
-    return found
+    return log_events(project.folder / "daemon.log", name)
 
 
 def _board_title(board: BoardServer, posting_id: str) -> object:

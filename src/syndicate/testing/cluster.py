@@ -15,7 +15,6 @@ must match.
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import signal
@@ -32,6 +31,7 @@ import httpx
 
 from syndicate.state import StateStore
 from syndicate.testing.board import BoardServer
+from syndicate.testing.logs import log_events
 from syndicate.testing.postgres import free_port
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -180,15 +180,7 @@ class DaemonCluster:
 
     def events(self, name: str, message: str) -> list[dict[str, Any]]:
         """The JSON log events of daemon ``name`` whose message is ``message``."""
-        found = []
-        for line in self.log(name).splitlines():
-            try:
-                entry = json.loads(line)
-            except ValueError:
-                continue  # not an event (a library's own print)
-            if isinstance(entry, dict) and entry.get("message") == message:
-                found.append(entry)
-        return found
+        return log_events(self.root / f"{name}.log", message)
 
     # -- postings ------------------------------------------------------------------------------
 
