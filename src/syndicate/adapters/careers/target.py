@@ -117,9 +117,7 @@ class CareersSite(PullTarget):
         index = self._index(ordered, groups, site, context, makers)
         yield self._document("index.html", "text/html", index)
         if pages:
-            made = self.each_fragment(ordered, "page", makers["page"])
-            for ref, page in zip(ordered.files, made, strict=True):
-                yield Document(self._page_path(ref.posting_id), "text/html", (page,))
+            yield from self._pages(ordered, makers["page"])
         dates = functools.partial(self.each_fragment, part="lastmod", make=makers["lastmod"])
         for name, template in sitemap.sitemaps(
             ordered, site, context.settings, dates, self.sitemap_limit
@@ -131,6 +129,19 @@ class CareersSite(PullTarget):
         gone = (GONE_PAGE, {"site": site, "root": f"{site.base_url}/"})
         yield self._document(GONE_PAGE, "text/html", gone)
         yield self._document("style.css", "text/css", ("style.css", {"site": site}))
+
+    def _pages(self, ordered: PostingList, make: Callable[[Posting], bytes]) -> Iterator[Document]:
+        """One document per job page; with the build's fragments, each one named piece that is
+        read only when the writer needs its bytes (an unchanged page is not read at all)."""
+        named = self.each_piece(ordered, "page", make)
+        if named is None:
+            made = self.each_fragment(ordered, "page", make)
+            for ref, page in zip(ordered.files, made, strict=True):
+                yield Document(self._page_path(ref.posting_id), "text/html", (page,))
+            return
+        for ref, piece in zip(ordered.files, named, strict=True):
+            path = self._page_path(ref.posting_id)
+            yield self.spliced(path, "text/html", functools.partial(tuple, (piece,)))
 
     def fragment_makers(self, context: RenderContext) -> dict[str, Callable[[Posting], bytes]]:
         """A job's page, index card and feed entry, and what orders, filters and dates it."""
