@@ -586,7 +586,8 @@ class _Manifest:
         last time and not this time (a split feed now in fewer parts)."""
         entry = self.entries.setdefault(run.target.name, {})
         before = entry.get("written", {}).get("files", [])
-        left = [name for name in before if isinstance(name, str) and name not in run.result.files]
+        now = set(run.result.files)  # a set: a careers site lists 100,000 files
+        left = [name for name in before if isinstance(name, str) and name not in now]
         entry["fragments"] = run.fragments.key if run.fragments is not None else None
         entry["written"] = {
             "key": _written_key(entry, code),

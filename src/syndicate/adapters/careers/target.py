@@ -23,8 +23,14 @@ from pydantic import field_validator
 
 from syndicate.adapters.base import Document, PullTarget, RenderContext, TargetOptions
 from syndicate.adapters.careers import sitemap, view
-from syndicate.adapters.careers.templates import SiteTemplates, Template, careers_environment
+from syndicate.adapters.careers.templates import (
+    SiteTemplates,
+    Template,
+    XmlSafe,
+    careers_environment,
+)
 from syndicate.adapters.careers.view import Job, LazyJob, Site
+from syndicate.content import xml_safe
 from syndicate.errors import Problem
 from syndicate.model import Posting
 from syndicate.postings import PostingList
@@ -248,14 +254,17 @@ class CareersSite(PullTarget):
             index = position["next"]
             if isinstance(job, LazyJob) and index < len(refs) and refs[index] is job.ref:
                 position["next"] = index + 1
-                return Markup(next(pieces).decode())
+                return XmlSafe(next(pieces).decode())
             whole = job.job if isinstance(job, LazyJob) else job
-            return Markup(self._piece(whole, template, site).decode())
+            return XmlSafe(self._piece(whole, template, site).decode())
 
         return piece
 
     def _piece(self, job: Job, template: str, site: Site) -> bytes:
-        return self._templates.text((template, {"site": site, "root": "", "job": job})).encode()
+        """A job's card or feed entry, stripped of what XML forbids once, here, rather than
+        each time the index or the feed outputs it (`XmlSafe`)."""
+        text = self._templates.text((template, {"site": site, "root": "", "job": job}))
+        return xml_safe(text).encode()
 
     def _page(self, posting: Posting, site: Site, context: RenderContext, job: Job) -> bytes:
         """The job page of ``posting`` (whose view is ``job``)."""
