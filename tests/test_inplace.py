@@ -121,3 +121,15 @@ def test_a_record_of_another_boot_is_not_trusted(
     assert folder.finish()
     assert not (output / "careers" / "jobs" / "b.html").exists()
     assert (output / "careers" / "jobs" / "a.html").read_bytes() == b"<p>a, edited</p>"
+
+
+def test_what_a_killed_build_left_is_removed_once_a_day_old(output: Path) -> None:
+    versions = output / ".versions"
+    old, recent = versions / "careers.building-old", versions / "careers.building-recent"
+    for folder in (old, recent):
+        folder.mkdir()
+        (folder / "page.html").write_bytes(b"<p>half</p>")
+    os.utime(old, (0, 0))
+    _folder(output).discard()
+    assert not old.exists()
+    assert recent.exists()  # a build still running may be writing it

@@ -42,6 +42,7 @@ from syndicate.output import (
     VERSIONS_DIR,
     building_prefix,
     file_sha256,
+    prune_stale_builds,
     stream_into,
     write_atomic,
 )
@@ -106,6 +107,7 @@ class FolderInPlace:
         fcntl.flock(self._lock.fileno(), fcntl.LOCK_EX)
         self._record = read_record(output, name, root)
         self._known = self._record.files if self._record is not None else {}
+        prune_stale_builds(versions, name)
         self._staging = Path(tempfile.mkdtemp(prefix=building_prefix(name), dir=versions))
         self._root_text = str(root)
         self._folders: set[str] = set()

@@ -257,12 +257,17 @@ class FolderVersion:
         for version in versions.glob(f"{self.name}-*"):
             if version.resolve() not in keep:
                 shutil.rmtree(version, ignore_errors=True)
-        # What a killed build left unpublished; one still running has touched it lately.
-        stale = time.time() - _STALE_BUILD_S
-        for building in versions.glob(f"{self.name}{_BUILDING}*"):
-            with contextlib.suppress(OSError):
-                if building.stat().st_mtime < stale:
-                    shutil.rmtree(building, ignore_errors=True)
+        prune_stale_builds(versions, self.name)
+
+
+def prune_stale_builds(versions: Path, name: str) -> None:
+    """Remove what killed builds of folder ``name`` left under ``versions`` (a day old: one
+    still running has touched its folder lately)."""
+    stale = time.time() - _STALE_BUILD_S
+    for building in versions.glob(f"{name}{_BUILDING}*"):
+        with contextlib.suppress(OSError):
+            if building.stat().st_mtime < stale:
+                shutil.rmtree(building, ignore_errors=True)
 
 
 def _file_count(root: Path) -> int:
