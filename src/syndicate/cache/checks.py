@@ -15,6 +15,9 @@ if TYPE_CHECKING:
     from syndicate.adapters.base import Target
 
 
+_CLEAN = "[]"  # `encode_problems` of no problem
+
+
 class CachedChecks:
     """One target's rule checks of loaded postings, read from the cache where it has them.
 
@@ -50,6 +53,11 @@ class CachedChecks:
         self._fresh.append((content_hash, text))
         if len(self._fresh) >= BATCH * 4:
             self.save()
+
+    def clean(self, loaded: Any) -> bool:
+        """Whether the loaded posting's cached result is that it breaks none of the target's
+        rules (nothing to decode)."""
+        return self._known.get(loaded.content_hash) == _CLEAN
 
     def problems(self, loaded: Any) -> list[Problem]:
         """The target's problems with the loaded posting (errors and warnings)."""

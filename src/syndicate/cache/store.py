@@ -227,6 +227,19 @@ class BuildCache:
             row = connection.execute("SELECT lines FROM files WHERE path = ?", (path,)).fetchone()
         return row[0] if row else None
 
+    def file_lines(self) -> dict[str, tuple[str, str]]:
+        """``(content hash, lines JSON)`` of every posting file the cache knows, by path: what
+        `syndicate validate` places problems with, one query rather than one per file."""
+        query = "SELECT path, content_hash, lines FROM files"
+        with self._reading() as connection:
+            if connection is None:
+                return {}
+            return {
+                path: (content_hash, lines)
+                for path, content_hash, lines in connection.execute(query)
+            }
+        return {}
+
     # -- checks ------------------------------------------------------------------------------
 
     def checks(self, key: str, content_hashes: Sequence[str] | None = None) -> dict[str, str]:
