@@ -2,11 +2,11 @@
 the full path gives, problem for problem, in the cases where one could diverge.
 
 The full path is the same command with every shortcut turned off: each target's cached checks
-decoded for every posting (none taken as clean unread), every problem placed by its file's own
-lookup (`PostingFile.locate`), every posting read back for its ``boards:``, each posting's phase
-worked out per target, and the publish state and the reference numbers read in full (the
-`Lister`, the `ReferenceBook`).  Each case checks first that it shows what it is about, so a
-comparison of two empty reports cannot pass for one.
+decoded by the cache for every posting (none taken as clean unread, none decoded once for many),
+every problem placed by its file's own lookup (`PostingFile.locate`), every posting read back
+for its ``boards:``, each posting's phase worked out per target, and the publish state and the
+reference numbers read in full (the `Lister`, the `ReferenceBook`).  Each case checks first
+that it shows what it is about, so that two empty reports cannot pass for one.
 """
 
 from __future__ import annotations
@@ -40,7 +40,7 @@ def _full_path(monkeypatch: pytest.MonkeyPatch) -> None:
     """Every shortcut of `validate` off."""
     monkeypatch.setattr(quiet, "state_silent", lambda *args, **kwargs: False)
     monkeypatch.setattr(quiet, "numbers_unshared", lambda *args, **kwargs: False)
-    monkeypatch.setattr(CachedChecks, "clean", lambda self, loaded: False)
+    monkeypatch.setattr(CachedChecks, "cached", lambda self, loaded: None)
     monkeypatch.setattr(validating.Places, "_entry", lambda self, posting_file: None)
 
     def phase(self: validating.Phases, posting_file: PostingFile) -> Phase:

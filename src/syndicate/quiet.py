@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import contextlib
 import sqlite3
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 
 from syndicate.config import Settings
@@ -38,7 +38,7 @@ _LIVE = "d.delivered_kind IS NOT NULL AND d.delivered_kind != 'CLOSE'"
 def state_silent(
     settings: Settings,
     loaded_ids: Sequence[str],
-    rejected: Mapping[str, Sequence[str]],
+    rejected: Mapping[str, Iterable[str]],
     *,
     failed: bool,
 ) -> bool:

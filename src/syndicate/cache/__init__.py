@@ -26,7 +26,7 @@ rendered pieces, read from the store where it has them).
 
 from __future__ import annotations
 
-from syndicate.cache.checks import CachedChecks, encode_problems
+from syndicate.cache.checks import CLEAN, CachedChecks, encode_problems
 from syndicate.cache.fragments import Fragments
 from syndicate.cache.keys import code_fingerprint, target_key
 from syndicate.cache.store import (
@@ -42,6 +42,7 @@ from syndicate.cache.store import (
 
 __all__ = [
     "CACHE_DIR",
+    "CLEAN",
     "DATABASE",
     "FORMAT",
     "BuildCache",

@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     from syndicate.adapters.base import Target
 
 
-_CLEAN = "[]"  # `encode_problems` of no problem
+CLEAN = "[]"  # `encode_problems` of no problem: what most postings' results are
 
 
 class CachedChecks:
@@ -54,10 +54,10 @@ class CachedChecks:
         if len(self._fresh) >= BATCH * 4:
             self.save()
 
-    def clean(self, loaded: Any) -> bool:
-        """Whether the loaded posting's cached result is that it breaks none of the target's
-        rules (nothing to decode)."""
-        return self._known.get(loaded.content_hash) == _CLEAN
+    def cached(self, loaded: Any) -> str | None:
+        """The loaded posting's result as the cache keeps it (`encode_problems`; ``CLEAN`` for
+        none), read by `load` or prefetched; None when it is not at hand."""
+        return self._known.get(loaded.content_hash)
 
     def problems(self, loaded: Any) -> list[Problem]:
         """The target's problems with the loaded posting (errors and warnings)."""

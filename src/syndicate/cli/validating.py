@@ -29,14 +29,15 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import functools
+import json
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from syndicate.adapters import PullTarget, Target
-from syndicate.cache import CachedChecks, read_lines
+from syndicate.cache import CLEAN, CachedChecks, read_lines
 from syndicate.config import Settings
 from syndicate.errors import Problem, Severity
 from syndicate.loading import LoadResult, PostingFile, display_path, line_in
@@ -62,12 +63,14 @@ class Checked:
 
 class Phases:
     """Each loaded posting's `Phase` at one moment, worked out once per listing window (many
-    postings share their dates)."""
+    postings share their dates), in the order of ``loaded.files`` (`each`) or by id (`of`)."""
 
     def __init__(self, settings: Settings, now: datetime) -> None:
         self.now = now
         self.timezone = settings.timezone
         self._known: dict[Window, Phase] = {}
+        self._each: list[Phase] | None = None
+        self._by_id: dict[str, Phase] | None = None
 
     def of(self, posting_file: PostingFile) -> Phase:
         window = posting_file.window
@@ -75,6 +78,19 @@ class Phases:
         if phase is None:
             phase = self._known[window] = window.phase(self.now, self.timezone)
         return phase
+
+    def each(self, loaded: LoadResult) -> list[Phase]:
+        """The phase of each of ``loaded.files``, in order (worked out on the first call)."""
+        if self._each is None or len(self._each) != len(loaded.files):
+            self._each = [self.of(f) for f in loaded.files]
+        return self._each
+
+    def by_id(self, loaded: LoadResult) -> dict[str, Phase]:
+        """The phase of each loaded posting, by id."""
+        if self._by_id is None:
+            pairs = zip(loaded.files, self.each(loaded), strict=True)
+            self._by_id = {f.posting_id: phase for f, phase in pairs}
+        return self._by_id
 
 
 class Places:
@@ -94,27 +110,6 @@ class Places:
             shown = self._folders[folder] = display_path(Path(folder))
         return shown / name
 
-    def locate(self, posting_file: PostingFile, problems: Sequence[Problem]) -> list[Problem]:
-        """`PostingFile.locate`, from the cached lines when the cache knows the file."""
-        lines = self._cached_lines(posting_file)
-        if lines is None:
-            return posting_file.locate(problems)
-        shown = self.shown(posting_file)
-        return [
-            p
-            if p.file is not None
-            else Problem(
-                p.message,
-                file=shown,
-                line=line_in(p.field, *lines),
-                field=p.field,
-                target=p.target,
-                posting_id=p.posting_id,
-                severity=p.severity,
-            )
-            for p in problems
-        ]
-
     def may_name_boards(self, posting_file: PostingFile) -> bool:
         """False only when the cache's lines of the file show no top-level ``boards`` key (nor
         a merge key, which could bring one): its posting names no board."""
@@ -126,12 +121,15 @@ class Places:
         (a file kept whole was parsed here, and is placed by its own document)."""
         if posting_file.shipped() is None:
             return None
-        entry = self._entries.get(os.path.abspath(posting_file.source_path))
+        path = posting_file.source_path
+        entry = self._entries.get(path) or self._entries.get(os.path.abspath(path))
         if entry is None or entry[0] != posting_file.content_hash:
             return None
         return entry[1]
 
-    def _cached_lines(self, posting_file: PostingFile) -> tuple[dict[str, int], int, int] | None:
+    def lines(self, posting_file: PostingFile) -> tuple[dict[str, int], int, int] | None:
+        """``(line of each top-level key, first line, body line)`` of the file as the cache
+        keeps them (`syndicate.cache.read_lines`); None when the cache does not know the file."""
         key = posting_file.source_path
         if key not in self._lines:
             entry = self._entry(posting_file)
@@ -150,22 +148,91 @@ def checked(target: Target, loaded: LoadResult, phases: Phases, places: Places) 
     for a closed or expired one)."""
     checks = CachedChecks(target, loaded.cache, prefetch=True)
     result = Checked(target, {}, set())
-    for posting_file in loaded.files:
-        phase = phases.of(posting_file)
-        if phase in _QUIET or checks.clean(posting_file):
+    decoded = _Decoded()
+    for posting_file, phase in zip(loaded.files, phases.each(loaded), strict=True):
+        if phase in _QUIET:
             continue
-        found = checks.problems(posting_file)
-        if any(p.severity is Severity.OMIT for p in found):
+        text = checks.cached(posting_file)
+        if text == CLEAN:
+            continue
+        entries = decoded(text) if text is not None else None
+        if entries is None:  # not cached (or damaged): checked now, and remembered
+            entries = [_entry_of(p) for p in checks.problems(posting_file)]
+        if any(entry[4] is Severity.OMIT for entry in entries):
             result.opted_out.add(posting_file.posting_id)
-        problems = [p for p in found if p.severity is not Severity.OMIT]
-        if not problems:
-            continue
-        problems = places.locate(posting_file, problems)
-        if phase is Phase.DRAFT:
-            problems = [dataclasses.replace(p, severity=Severity.WARNING) for p in problems]
-        result.found[posting_file.posting_id] = problems
+        kept = [entry for entry in entries if entry[4] is not Severity.OMIT]
+        if kept:
+            draft = phase is Phase.DRAFT
+            problems = _problems(kept, target.name, posting_file, places, draft=draft)
+            result.found[posting_file.posting_id] = problems
     checks.save()
     return result
+
+
+# A cached problem: message, file, line, field, severity (`syndicate.cache.encode_problems`).
+_Entry = tuple[str, "Path | str | None", "int | None", "str | None", Severity]
+
+
+class _Decoded:
+    """Cached check results decoded once per distinct text: many postings break the same
+    rules alike, and their results are the same text."""
+
+    def __init__(self) -> None:
+        self._known: dict[str, list[_Entry] | None] = {}
+
+    def __call__(self, text: str) -> list[_Entry] | None:
+        """The entries of a cached result (None when it is damaged: it is checked again)."""
+        if text not in self._known:
+            try:
+                self._known[text] = [
+                    (message, file, line, field, Severity(severity))
+                    for message, file, line, field, severity in json.loads(text)
+                ]
+            except (ValueError, TypeError, KeyError):
+                self._known[text] = None
+        return self._known[text]
+
+
+def _entry_of(problem: Problem) -> _Entry:
+    return (problem.message, problem.file, problem.line, problem.field, problem.severity)
+
+
+def _problems(
+    entries: Sequence[_Entry],
+    target: str,
+    posting_file: PostingFile,
+    places: Places,
+    *,
+    draft: bool,
+) -> list[Problem]:
+    """A posting's problems with a target, placed at their file and line (`PostingFile.locate`),
+    a draft's as warnings: each made once."""
+    posting_id = posting_file.posting_id
+    lines = places.lines(posting_file)
+    if lines is None:
+        problems = posting_file.locate(
+            [
+                Problem(message, file=file, line=line, field=field, target=target,
+                        posting_id=posting_id, severity=severity)
+                for message, file, line, field, severity in entries
+            ]
+        )  # fmt: skip
+        if draft:
+            return [dataclasses.replace(p, severity=Severity.WARNING) for p in problems]
+        return problems
+    shown = places.shown(posting_file)
+    return [
+        Problem(
+            message,
+            file=shown if file is None else file,
+            line=line_in(field, *lines) if file is None else line,
+            field=field,
+            target=target,
+            posting_id=posting_id,
+            severity=Severity.WARNING if draft else severity,
+        )
+        for message, file, line, field, severity in entries
+    ]
 
 
 def unknown_boards(settings: Settings, loaded: LoadResult, places: Places) -> list[Problem]:
@@ -207,13 +274,12 @@ def reference_collisions(
             target = each.target
             if not isinstance(target, PullTarget) or target.reference_scheme is None:
                 continue
+            pairs = zip(loaded.files, phases.each(loaded), strict=True)
             listed = [
-                f
-                for f in loaded.files
-                if phases.of(f) in _LISTED and f.posting_id not in each.opted_out
+                f for f, phase in pairs if phase in _LISTED and f.posting_id not in each.opted_out
             ]
-            pairs = [(f.posting_id, f.content_hash) for f in listed]
-            if numbers_unshared(settings, target.reference_scheme, pairs):
+            numbered = [(f.posting_id, f.content_hash) for f in listed]
+            if numbers_unshared(settings, target.reference_scheme, numbered):
                 continue  # every number as the state has it, none given twice
             if not opened:
                 store, opened = existing_state(settings), True
@@ -253,10 +319,8 @@ def against_the_state(
     their last good version, the guard's refusals, and ids that changed since publishing."""
     from syndicate.quiet import state_silent
 
-    selections = [_selection(each, loaded, phases) for each in checks]
-    rejected = {
-        each.target.name: list(sel[1]) for each, sel in zip(checks, selections, strict=True)
-    }
+    by_id = phases.by_id(loaded)
+    rejected = {each.target.name: _rejected(each, by_id) for each in checks}
     ids = [f.posting_id for f in loaded.files]
     if state_silent(settings, ids, rejected, failed=bool(loaded.failed)):
         return []  # nothing held, guarded or renamed
@@ -269,32 +333,42 @@ def against_the_state(
         lister = Lister(settings, loaded, store, phases.now)
         listings = [
             lister.select(
-                each.target.name, accepted, refused, functools.partial(_rules, each.target)
+                each.target.name,
+                _accepted(each, loaded, phases, rejected[each.target.name]),
+                rejected[each.target.name],
+                functools.partial(_rules, each.target),
             )
-            for each, (accepted, refused) in zip(checks, selections, strict=True)
+            for each in checks
         ]
         refusals = [s.refusal.problem() for s in listings if s.refusal is not None]
         return [*lister.kept_notes(listings), *refusals, *lister.renames()]
 
 
-def _selection(
-    each: Checked, loaded: LoadResult, phases: Phases
-) -> tuple[list[PostingFile], dict[str, list[Problem]]]:
-    """The postings listed now that the target accepts, and those it rejects (their errors)."""
-    accepted: list[PostingFile] = []
+def _rejected(each: Checked, phases: Mapping[str, Phase]) -> dict[str, list[Problem]]:
+    """The postings listed now that break the target's rules (not left off it): their errors,
+    in file order."""
     rejected: dict[str, list[Problem]] = {}
-    for posting_file in loaded.files:
-        if phases.of(posting_file) is not Phase.LISTED:
+    for posting_id, found in each.found.items():
+        if phases[posting_id] is not Phase.LISTED or posting_id in each.opted_out:
             continue
-        if posting_file.posting_id in each.opted_out:
-            continue
-        found = each.found.get(posting_file.posting_id, ())
         errors = [p for p in found if p.severity is Severity.ERROR]
         if errors:
-            rejected[posting_file.posting_id] = errors
-        else:
-            accepted.append(posting_file)
-    return accepted, rejected
+            rejected[posting_id] = errors
+    return rejected
+
+
+def _accepted(
+    each: Checked, loaded: LoadResult, phases: Phases, rejected: Mapping[str, object]
+) -> list[PostingFile]:
+    """The postings listed now that the target takes, in file order."""
+    pairs = zip(loaded.files, phases.each(loaded), strict=True)
+    return [
+        f
+        for f, phase in pairs
+        if phase is Phase.LISTED
+        and f.posting_id not in each.opted_out
+        and f.posting_id not in rejected
+    ]
 
 
 def valid_files(
