@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 from collections.abc import Callable
 from pathlib import Path
 
@@ -40,6 +39,7 @@ def _full_path(monkeypatch: pytest.MonkeyPatch) -> None:
     """Every shortcut of `validate` off."""
     monkeypatch.setattr(quiet, "state_silent", lambda *args, **kwargs: False)
     monkeypatch.setattr(quiet, "numbers_unshared", lambda *args, **kwargs: False)
+    monkeypatch.setattr(validating, "_shared", lambda numbers: True)
     monkeypatch.setattr(CachedChecks, "cached", lambda self, loaded: None)
     monkeypatch.setattr(validating.Places, "_entry", lambda self, posting_file: None)
 
@@ -127,8 +127,13 @@ def _deleted(root: Path) -> None:
 
 
 def _no_state(root: Path) -> None:
-    shutil.rmtree(root / ".syndicate" / "state.db", ignore_errors=True)
-    (root / ".syndicate" / "state.db").unlink(missing_ok=True)
+    for suffix in ("", "-wal", "-shm"):
+        (root / ".syndicate" / f"state.db{suffix}").unlink(missing_ok=True)
+
+
+def _collision_without_state(root: Path) -> None:
+    _no_state(root)
+    _collision(root)
 
 
 def _nothing(root: Path) -> None:
@@ -145,7 +150,8 @@ CASES: dict[str, tuple[Callable[[Path], None], str | None]] = {
     "a file that fails to load": (_fails_to_load, "kept the version built at"),
     "an id changed since publishing": (_renamed, "id changed from"),
     "a file deleted": (_deleted, None),
-    "no state": (_no_state, None),
+    "no state (numbers by the rule, cached)": (_no_state, "[indeed]"),
+    "a reference collision without a state": (_collision_without_state, "reference number"),
 }
 
 
@@ -165,7 +171,7 @@ def test_validate_gives_what_the_full_path_gives(
         assert shown in text, text
     if case == "an unknown board":
         assert any(p.get("field") == "boards.lnkedin" for p in report["problems"])
-    if case == "a reference collision":
+    if "reference collision" in case:
         assert code == 1
 
 

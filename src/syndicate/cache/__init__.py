@@ -30,6 +30,7 @@ from syndicate.cache.checks import CLEAN, CachedChecks, encode_problems
 from syndicate.cache.fragments import Fragments
 from syndicate.cache.keys import code_fingerprint, target_key
 from syndicate.cache.store import (
+    BATCH,
     CACHE_DIR,
     DATABASE,
     FORMAT,
@@ -41,6 +42,7 @@ from syndicate.cache.store import (
 )
 
 __all__ = [
+    "BATCH",
     "CACHE_DIR",
     "CLEAN",
     "DATABASE",

@@ -37,7 +37,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from syndicate.adapters import PullTarget, Target
-from syndicate.cache import CLEAN, CachedChecks, read_lines
+from syndicate.adapters.places import assign
+from syndicate.cache import BATCH, CLEAN, CachedChecks, read_lines, target_key
 from syndicate.config import Settings
 from syndicate.errors import Problem, Severity
 from syndicate.loading import LoadResult, PostingFile, display_path, line_in
@@ -47,6 +48,7 @@ from syndicate.postings import LoadedPosting
 if TYPE_CHECKING:
     from syndicate.state import StateStore
 
+NUMBERS = "reference-numbers"  # the fragment of a target's numbers by the rule alone (JSON)
 _QUIET = (Phase.CLOSED, Phase.EXPIRED)  # checked against the posting model only
 _LISTED = (Phase.LISTED, Phase.SCHEDULED)  # given reference numbers
 
@@ -278,9 +280,13 @@ def reference_collisions(
             listed = [
                 f for f, phase in pairs if phase in _LISTED and f.posting_id not in each.opted_out
             ]
-            numbered = [(f.posting_id, f.content_hash) for f in listed]
-            if numbers_unshared(settings, target.reference_scheme, numbered):
-                continue  # every number as the state has it, none given twice
+            if _stateless(settings):
+                if not _shared(_rule_numbers(target, listed, loaded)):
+                    continue  # the numbers the rule gives, none given twice
+            else:
+                numbered = [(f.posting_id, f.content_hash) for f in listed]
+                if numbers_unshared(settings, target.reference_scheme, numbered):
+                    continue  # every number as the state has it, none given twice
             if not opened:
                 store, opened = existing_state(settings), True
             problems.extend(_collisions(target, listed, store))
@@ -288,6 +294,53 @@ def reference_collisions(
         if store is not None:
             store.close()
     return problems
+
+
+def _stateless(settings: Settings) -> bool:
+    """Whether there is no publish state (its SQLite file is not there): numbers follow the
+    rule alone (`syndicate.references`)."""
+    database = settings.state_file()
+    return database is not None and not database.is_file()
+
+
+def _rule_numbers(
+    target: PullTarget, listed: Sequence[PostingFile], loaded: LoadResult
+) -> list[list[str]]:
+    """Each listed posting's reference numbers by the rule alone (no state: none assigned
+    before), which depend on the posting and the target only: kept in the build cache as a
+    fragment of the target (`NUMBERS`), so that a posting is read back only the first time."""
+    cache = loaded.cache
+    if cache is None:
+        return [assign(f.posting_id, target.spots(f.posting), {}) for f in listed]
+    key = target_key(target)
+    known: dict[str, bytes] = {}
+    hashes = sorted({f.content_hash for f in listed})
+    for start in range(0, len(hashes), BATCH):
+        known.update(cache.fragments(key, hashes[start : start + BATCH], NUMBERS))
+    numbers: list[list[str]] = []
+    fresh: list[tuple[str, bytes]] = []
+    for posting_file in listed:
+        data = known.get(posting_file.content_hash)
+        if data is not None:
+            numbers.append(json.loads(data))
+            continue
+        found = assign(posting_file.posting_id, target.spots(posting_file.posting), {})
+        numbers.append(found)
+        fresh.append((posting_file.content_hash, json.dumps(found).encode()))
+        known[posting_file.content_hash] = fresh[-1][1]
+    cache.store_fragments(key, NUMBERS, fresh)
+    return numbers
+
+
+def _shared(numbers: Iterable[list[str]]) -> bool:
+    """Whether a number is among ``numbers`` twice."""
+    seen: set[str] = set()
+    for each in numbers:
+        for number in each:
+            if number in seen:
+                return True
+            seen.add(number)
+    return False
 
 
 def _collisions(
