@@ -28,9 +28,10 @@ cache): None, and the caller plans posting by posting as before, which is always
 Whether a posting is listed now (status, ``date_posted``, ``valid_through``) is decided in
 Python from the loaded files, the same test the planner uses, so time passing is noticed.
 
-`listings_unchanged` asks the listing half of the same questions for ``syndicate validate``:
-when every target lists what it listed and no board shows a posting that is not loaded, the
-state has nothing to say of the postings (no file held, no close guarded, no id changed).
+`listings_unchanged` asks the listing half of the same questions: when every target lists what
+it listed and no board shows a posting that is not loaded, the state has nothing to say of the
+postings (no file held, no close guarded, no id changed).  ``syndicate validate`` now asks the
+wider question of `syndicate.quiet`, which also holds before a push target is first published.
 """
 
 from __future__ import annotations
