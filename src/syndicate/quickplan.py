@@ -44,6 +44,7 @@ from syndicate.operations import OperationKind
 from syndicate.state import summary
 
 _LIVE = "d.delivered_kind IS NOT NULL AND d.delivered_kind != 'CLOSE'"
+_ERROR, _OMIT = (f'"{severity}"' for severity in (Severity.ERROR, Severity.OMIT))
 
 
 class NoSummary(Exception):
@@ -99,10 +100,12 @@ def quick_plan(
     push: Sequence[PushTarget] | None = None,
     *,
     with_pull: bool = True,
+    report: bool = True,
 ) -> QuickPlan | None:
     """The empty plan when the state's summaries agree with ``files`` (see the module
     docstring); None when they do not.  ``push``: the push targets to plan (None: every ready
-    one).  Raises `NoSummary` when the state has no summaries."""
+    one); ``report``: with each pull target's listed ids and warnings (the CLI prints
+    neither).  Raises `NoSummary` when the state has no summaries."""
     targets = create_targets(settings)
     disabled: dict[str, str] = {}
     if push is None:
@@ -127,7 +130,7 @@ def quick_plan(
                 return None
         pull = [t for t in targets if isinstance(t, PullTarget)] if with_pull else []
         for target in pull:
-            verdict = _pull_verdict(db, target, listed, total, summaries, keys)
+            verdict = _pull_verdict(db, target, listed, total, summaries, keys, report)
             if verdict is None:
                 return None
             found.pull.append(verdict)
@@ -201,11 +204,12 @@ def decode(posting_id: str, text: str, name: str, verdicts: Verdicts) -> bool:
 
 
 def _flagged(
-    db: sqlite3.Connection, target: Target, listed: dict[str, str]
+    db: sqlite3.Connection, target: Target, listed: dict[str, str], warnings: bool = False
 ) -> tuple[Verdicts, set[str]] | None:
     """The target's checks that say something, of the postings listed now, and the content
     hashes it leaves out; None when one is an error, or the cache holds no check under the
-    target's key (it was never checked as it is configured now)."""
+    target's key (it was never checked as it is configured now).  Warnings are read only
+    when asked for."""
     key = target_key(target)
     if (
         listed
@@ -224,6 +228,8 @@ def _flagged(
         posting_id = listed.get(content_hash)
         if posting_id is None:
             continue  # a version no longer loaded, or not listed now
+        if not warnings and _ERROR not in text and _OMIT not in text:
+            continue  # warnings only (a message naming them is decoded, which is exact)
         before = len(verdicts.omitted)
         if not decode(posting_id, text, target.name, verdicts):
             return None
@@ -239,13 +245,14 @@ def _pull_verdict(
     total: tuple[int, int],
     summaries: dict[str, summary.Summary],
     keys: dict[str, str | None],
+    report: bool,
 ) -> PullVerdict | None:
     reason = target.disabled_reason()
     if reason:
         return PullVerdict(target.name, target.summary, disabled=reason)
     if keys.get(target.name) != target_key(target):
         return None
-    flagged = _flagged(db, target, listed)
+    flagged = _flagged(db, target, listed, report)
     if flagged is None:
         return None
     verdicts, left = flagged
@@ -253,7 +260,7 @@ def _pull_verdict(
     wanted = summary.add(total, summary.digest(left), -1)
     if row.listings != len(listed) - len(left) or row.listed != wanted:
         return None
-    ids = set(listed.values()) - verdicts.omitted
+    ids = set(listed.values()) - verdicts.omitted if report else set()
     return PullVerdict(target.name, target.summary, listed=ids, verdicts=verdicts)
 
 

@@ -76,7 +76,11 @@ def try_plan(args: Sequence[str]) -> bool:
             step = Step("load", display_path(settings.postings_dir).as_posix())
             advance(step, 0, 1)  # its clock starts
             files = unchanged_files(settings)
-            found = None if files is None else quick_plan(settings, files, datetime.now(UTC))
+            found = (
+                None
+                if files is None
+                else quick_plan(settings, files, datetime.now(UTC), report=False)
+            )
         except (SyndicateError, NoSummary):
             return False  # the full path says what is wrong, or asks in full
         if files is None or found is None:

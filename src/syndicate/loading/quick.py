@@ -45,10 +45,10 @@ def unchanged_files(settings: Settings) -> list[QuickFile] | None:
         names = posting_file_names(settings.postings_dir)
     except SyndicateError:
         return None
-    entries = _entries(cache_file)
+    zone = str(settings.timezone)
+    entries = _entries(cache_file, zone)
     if entries is None:
         return None
-    zone = str(settings.timezone)
     windows: dict[tuple[str | None, str, str | None], Window] = {}
     found: list[QuickFile] = []
     absolute = _is_absolute(settings.postings_dir)
@@ -56,12 +56,12 @@ def unchanged_files(settings: Settings) -> list[QuickFile] | None:
         entry = entries.get(name if absolute else os.path.abspath(name))
         if entry is None:
             return None
-        size, mtime_ns, checked_ns, timezone, status, posting_id, content_hash, start, end = entry
+        size, mtime_ns, checked_ns, status, posting_id, content_hash, start, end = entry
         try:
             stat = os.stat(name)
         except OSError:
             return None
-        if not stat_fresh(stat, size, mtime_ns, checked_ns, timezone, status, zone):
+        if not stat_fresh(stat, size, mtime_ns, checked_ns, zone, status, zone):
             return None
         when = (status, start, end)
         window = windows.get(when)
@@ -80,19 +80,21 @@ def _is_absolute(folder: Path) -> bool:
     return os.path.isabs(text) and os.path.normpath(text) == text
 
 
-_Entry = tuple[int, int, int, str, str | None, str, str, str, str | None]
+_Entry = tuple[int, int, int, str | None, str, str, str, str | None]
 
 
-def _entries(cache_file: Path) -> dict[str, _Entry] | None:
-    """The cache's file entries by path, read-only; None when they cannot be read."""
+def _entries(cache_file: Path, zone: str) -> dict[str, _Entry] | None:
+    """The cache's file entries by path of files loaded in the time ``zone`` (the others are
+    not fresh), read-only; None when they cannot be read."""
     try:
         db = sqlite3.connect(cache_file.resolve().as_uri() + "?mode=ro", uri=True)
     except sqlite3.Error:
         return None
     try:
         rows = db.execute(
-            "SELECT path, size, mtime_ns, checked_ns, timezone, status, posting_id,"
-            " content_hash, date_posted, valid_through FROM files"
+            "SELECT path, size, mtime_ns, checked_ns, status, posting_id, content_hash,"
+            " date_posted, valid_through FROM files WHERE timezone = ?",
+            (zone,),
         )
         return {row[0]: row[1:] for row in rows}
     except sqlite3.Error:
