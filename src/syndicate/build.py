@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from syndicate.adapters import Document, PullTarget, RenderContext, Target, create_targets
 from syndicate.cache import (
@@ -47,7 +47,11 @@ from syndicate.parallel import ordered_map, worker_count
 from syndicate.postings import LoadedPosting, PostingList
 from syndicate.progress import Progress, Step, ticker
 from syndicate.references import ReferenceBook
-from syndicate.state import Hold, StateStore
+
+if TYPE_CHECKING:
+    # The worker processes import this module to render; they never touch the state, and
+    # SQLAlchemy is 27 MB of each one's memory.
+    from syndicate.state import Hold, StateStore
 
 MANIFEST = "build.json"
 
@@ -272,6 +276,7 @@ def _named(posting_id: str, files: dict[str, PostingFile]) -> str:
 def _select(lister: Lister, run: _Run) -> TargetListing:
     """What the run's target lists: what it accepted, with kept and guarded versions."""
     selection = lister.select(run.target.name, run.accepted, run.rejected, run.checks.problems)
+    selection.key = run.checks.key or None  # every posting it lists was checked under it
     run.accepted = selection.listed
     run.result.holds = selection.holds
     run.result.refusal = selection.refusal

@@ -28,6 +28,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pydantic import ValidationError
 
@@ -36,7 +37,9 @@ from syndicate.errors import Problem, Severity
 from syndicate.loading import LoadResult, PostingFile, display_path
 from syndicate.model import Posting
 from syndicate.postings import LoadedPosting
-from syndicate.state import Hold, Listed, Listing, StateStore
+
+if TYPE_CHECKING:
+    from syndicate.state import Hold, Listed, Listing, StateStore
 
 ALLOW_MASS_CLOSE = "syndicate publish --allow-mass-close"
 
@@ -86,6 +89,9 @@ class TargetListing:
     vanished: dict[str, str | None] = field(default_factory=dict)  # id → its new id, if renamed
     refusal: Refusal | None = None
     known: Mapping[str, Listing] = field(default_factory=dict)
+    # The target key its postings were checked under, when every posting was (a whole build):
+    # recorded with the listings (`syndicate.state.summary`).
+    key: str | None = None
 
     def changed_at(self, now: datetime) -> dict[str, datetime]:
         """When the content of each listed posting last changed: as remembered for the version
@@ -260,7 +266,7 @@ class Lister:
         if result.refusal is None:
             withdrawn.extend(result.vanished)
         self.store.listings.update(
-            result.target, result.fresh, withdrawn, result.known, now=self.now
+            result.target, result.fresh, withdrawn, result.known, now=self.now, key=result.key
         )
         self.store.listings.set_holds(result.target, result.holds, now=self.now)
 
@@ -327,6 +333,8 @@ class Lister:
 
     def listed(self, ref: LoadedPosting) -> Listed:
         """``ref`` as the state remembers a listed posting."""
+        from syndicate.state.listings import Listed  # the state's SQLAlchemy only when used
+
         posting_json = ref.posting_json if isinstance(ref, PostingFile) else _json_of(ref)
         return Listed(
             ref.posting_id, ref.content_hash, self.source_of[ref.posting_id], posting_json
@@ -342,6 +350,8 @@ class Lister:
         kept = self._listable(listing, recheck)
         if kept is None:
             return False
+        from syndicate.state.records import Hold
+
         result.listed.append(kept)
         result.holds.append(Hold.of(listing, problems, self.now))
         return True

@@ -28,7 +28,7 @@ from __future__ import annotations
 
 from syndicate.cache.checks import CLEAN, CachedChecks, encode_problems
 from syndicate.cache.fragments import Fragments
-from syndicate.cache.keys import code_fingerprint, target_key
+from syndicate.cache.keys import code_fingerprint, setup_digest, target_key, version_of
 from syndicate.cache.store import (
     BATCH,
     CACHE_DIR,
@@ -56,5 +56,7 @@ __all__ = [
     "encode_problems",
     "lines_json",
     "read_lines",
+    "setup_digest",
     "target_key",
+    "version_of",
 ]

@@ -230,7 +230,8 @@ def _examine(file: _Stale) -> _Examined:
 
 
 @functools.lru_cache(maxsize=4096)  # postings share their dates; a Window is immutable
-def _window(status: str | None, date_posted: str, valid_through: str | None) -> Window:
+def window_of(status: str | None, date_posted: str, valid_through: str | None) -> Window:
+    """When a posting is listed, from a cache entry's status and dates."""
     return Window(
         _STATUSES[status or Status.OPEN.value],
         _when(date_posted),
@@ -245,7 +246,7 @@ def _cached_file(path: str, known: FileEntry | ParsedFile, source: CachedSource)
         path,
         posting_id=known.posting_id,
         content_hash=known.content_hash,
-        listing=_window(known.status, known.date_posted, known.valid_through),
+        listing=window_of(known.status, known.date_posted, known.valid_through),
         source=source,
     )
 

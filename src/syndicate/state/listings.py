@@ -21,8 +21,15 @@ from sqlalchemy.engine import Connection
 
 from syndicate.state.database import Database
 from syndicate.state.records import Hold, Listing, chunks, from_row, now_utc
-from syndicate.state.schema import holds_table, listings_table, versions_table
+from syndicate.state.schema import (
+    holds_table,
+    listing_keys_table,
+    listings_table,
+    versions_table,
+)
 from syndicate.state.sqlite import sqlite_records
+
+_VERSIONS_AT_ONCE = 200  # postings' JSON inserted in one statement
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,12 +78,14 @@ class ListingStore:
         known: Mapping[str, Listing],
         *,
         now: datetime | None = None,
+        key: str | None = None,
     ) -> int:
         """Record what ``target`` lists now; how many rows changed.
 
         ``listed`` are the postings it lists as loaded (kept ones are not: their listing stays
         as it is); ``withdrawn`` the posting ids it no longer lists; ``known`` the target's
-        listings as read before the run (only what differs is written).
+        listings as read before the run (only what differs is written); ``key`` the target key
+        its postings were checked under (`listing_keys_table`; None: not said).
         """
         moment = now_utc(now)
         inserts: list[dict[str, Any]] = []
@@ -102,14 +111,15 @@ class ListingStore:
             table.c.target == sa.bindparam("k_target"),
         )
         with self._db.write() as conn:
-            missing = _missing_versions(conn, list(versions))
-            if missing:
+            # A few hundred rows at a time: the postings' JSON of a first publish is some 7 KB
+            # each, 700 MB at 100,000 postings if made all at once.
+            for chunk in chunks(_missing_versions(conn, list(versions)), _VERSIONS_AT_ONCE):
                 conn.execute(
                     sa.insert(versions_table),
-                    [{"content_hash": h, "posting": versions[h]()} for h in missing],
+                    [{"content_hash": h, "posting": versions[h]()} for h in chunk],
                 )
-            if inserts:
-                conn.execute(sa.insert(table), inserts)
+            for chunk in chunks(inserts):
+                conn.execute(sa.insert(table), chunk)
             if changes:
                 conn.execute(
                     sa.update(table)
@@ -130,6 +140,9 @@ class ListingStore:
                 conn.execute(sa.delete(table).where(*where), gone)
             if changes or gone:
                 _forget_unused_versions(conn)
+            keys = listing_keys_table
+            conn.execute(sa.delete(keys).where(keys.c.target == target))
+            conn.execute(sa.insert(keys).values(target=target, target_key=key))
         return len(inserts) + len(changes) + len(moves) + len(gone)
 
     # -- holds ---------------------------------------------------------------------------------

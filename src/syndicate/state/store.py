@@ -16,6 +16,7 @@ from sqlalchemy.engine import URL, Connection, Engine
 
 from syndicate.errors import LeaseLostError, StateError, StateLockedError
 from syndicate.operations import OperationKind
+from syndicate.state import summary
 from syndicate.state.coordination import CoordinationStore, database_now
 from syndicate.state.database import Database
 from syndicate.state.guards import GuardStore
@@ -44,6 +45,7 @@ from syndicate.state.schema import (
     OperationStatus,
     UTCDateTime,
     deliveries_table,
+    listing_keys_table,
     meta_table,
     metadata,
     operations_table,
@@ -115,6 +117,7 @@ class StateStore:
                 conn.execute(
                     sa.insert(meta_table).values(key="schema_version", value=str(SCHEMA_VERSION))
                 )
+                summary.ensure(conn)
                 return
             found = conn.execute(
                 sa.select(meta_table.c.value).where(meta_table.c.key == "schema_version")
@@ -137,6 +140,8 @@ class StateStore:
                     .where(meta_table.c.key == "schema_version")
                     .values(value=str(SCHEMA_VERSION))
                 )
+            listing_keys_table.create(conn, checkfirst=True)
+            summary.ensure(conn)
 
     def schema_version(self) -> int:
         """The schema version recorded in the store."""
@@ -922,27 +927,30 @@ class StateStore:
         if not ops:
             return []
         table = operations_table
-        rows = [
-            {
-                "run_id": run_id,
-                "posting_id": op.posting_id,
-                "target": op.target,
-                "kind": op.kind,
-                "content_hash": op.content_hash,
-                "payload": op.payload,
-                "posting_hash": op.posting_hash,
-                "payload_hash": op.payload_hash,
-                "listing_expires_at": op.listing_expires_at,
-                "status": OperationStatus.PENDING,
-                "attempts": 0,
-                "created_at": now,
-            }
-            for op in ops
-        ]
-        result = conn.execute(
-            sa.insert(table).returning(table.c.id, sort_by_parameter_order=True), rows
-        )
-        return [row.id for row in result]
+        statement = sa.insert(table).returning(table.c.id, sort_by_parameter_order=True)
+        ids: list[int] = []
+        # Some hundreds at a time: the rows and their payloads' JSON for a plan of 100,000
+        # operations, made at once, were several hundred MB.
+        for chunk in chunks(ops):
+            rows = [
+                {
+                    "run_id": run_id,
+                    "posting_id": op.posting_id,
+                    "target": op.target,
+                    "kind": op.kind,
+                    "content_hash": op.content_hash,
+                    "payload": op.payload,
+                    "posting_hash": op.posting_hash,
+                    "payload_hash": op.payload_hash,
+                    "listing_expires_at": op.listing_expires_at,
+                    "status": OperationStatus.PENDING,
+                    "attempts": 0,
+                    "created_at": now,
+                }
+                for op in chunk
+            ]
+            ids.extend(row.id for row in conn.execute(statement, rows))
+        return ids
 
     @staticmethod
     def _plan_deliveries(
@@ -967,8 +975,8 @@ class StateStore:
             for op in fresh
             if (op.posting_id, op.target) not in known
         ]
-        if new_rows:
-            conn.execute(sa.insert(table), new_rows)
+        for chunk in chunks(new_rows):
+            conn.execute(sa.insert(table), chunk)
         where = (
             table.c.posting_id == sa.bindparam("k_posting"),
             table.c.target == sa.bindparam("k_target"),
