@@ -185,11 +185,7 @@ def build(
             run.context = run.result.context = context
             run.result.rendered = run.accepted
             run.fragments = run.target.fragments = (
-                Fragments(
-                    run.target,
-                    cache,
-                    functools.partial(run.target.fragment_variant, context=context),
-                )
+                _fragments(run.target, cache, context, settings.output_dir)
                 if cache is not None
                 else None
             )
@@ -198,12 +194,14 @@ def build(
         runs = [run for run in runs if not manifest.still_written(run, code, settings.output_dir)]
         for run in runs:
             run.settled = _settled(run, manifest)
+            run.version = _version(run, settings.output_dir)
         _make_ahead(runs, on_air, settings)
         leftovers: dict[str, _Run] = {}
         for run in runs:
             listed = _Counted(run.accepted, run.target.name, progress)
             documents = run.target.render(listed, run.render_context)
-            _write(run.target, documents, settings.output_dir, run.result)
+            version, run.version = run.version, None
+            _write(run.target, documents, settings.output_dir, run.result, version)
             leftovers |= dict.fromkeys(manifest.written(run, code, settings.output_dir), run)
             if progress:
                 progress(Step("render", run.target.name), len(run.accepted), len(run.accepted))
@@ -220,10 +218,37 @@ def build(
                 lister.save(selection)
         if cache is not None and not only and all(isinstance(r, PostingFile) for r in refs):
             cache.prune([*keys, *_push_keys(settings)])
+    except BaseException:
+        for run in runs:
+            if run.version is not None:
+                run.version.discard()
+        raise
     finally:
         if cache is not None:
             cache.close()
     return report
+
+
+def _fragments(
+    target: PullTarget, cache: BuildCache, context: RenderContext, output: Path
+) -> Fragments:
+    """What the cache holds of a target's per-posting pieces, its parts that are files of
+    their own read from its published folder."""
+    variant = functools.partial(target.fragment_variant, context=context)
+    fragments = Fragments(target, cache, variant)
+    folder = target.folder()
+    return fragments.read_files(output / folder) if folder is not None else fragments
+
+
+def _version(run: _Run, output: Path) -> FolderVersion | None:
+    """The new version of a target's folder, opened before its parts that are files of their
+    own are made ahead (they are written into it as they come, not kept in the cache)."""
+    folder = run.target.folder()
+    if folder is None or run.fragments is None or not run.target.filed_parts:
+        return None
+    version = FolderVersion(output, folder)
+    run.fragments.write_into(version)
+    return version
 
 
 @dataclass(slots=True)
@@ -239,6 +264,7 @@ class _Run:
     book: ReferenceBook | None = None  # the reference numbers of a target that needs them
     fragments: Fragments | None = None  # what the cache holds of its per-posting pieces
     settled: frozenset[str] = frozenset()  # posting ids whose fragments the last build made
+    version: FolderVersion | None = None  # its folder's new version, until it is written
 
     @property
     def render_context(self) -> RenderContext:
@@ -324,14 +350,13 @@ def _make_ahead(
     else:
         makers = [run.target.fragment_makers(run.render_context) for run in chosen]
         made = (_render(makers, ref.posting, jobs) for ref, jobs in todo)
-    pieces: dict[_Job, list[tuple[str, bytes]]] = {}
+    pieces: dict[_Job, list[tuple[LoadedPosting, bytes]]] = {}
     for count, ((ref, jobs), datas) in enumerate(zip(todo, made, strict=True), start=1):
         for job, data in zip(jobs, datas, strict=True):
-            fragments = stores[job[0]]
-            pieces.setdefault(job, []).append((fragments.key_of(ref), data))
+            pieces.setdefault(job, []).append((ref, data))
         if count % _AHEAD == 0 or count == len(todo):
             for (index, part), items in pieces.items():
-                stores[index].store(part, items)
+                stores[index].store_made(part, items)
             pieces.clear()
 
 
@@ -475,15 +500,21 @@ def _push_keys(settings: Settings) -> list[str]:
 
 
 def _write(
-    target: PullTarget, documents: Iterable[Document], output: Path, result: TargetBuild
+    target: PullTarget,
+    documents: Iterable[Document],
+    output: Path,
+    result: TargetBuild,
+    version: FolderVersion | None = None,
 ) -> None:
+    """Write a target's documents: each file atomically, or its folder as a new version (the
+    one given, which holds what was written ahead)."""
     folder = target.folder()
     if folder is None:
         for document in _noted(documents, result):
             written = write_atomic(output / document.path, document.chunks)
             result.changed += written.changed
         return
-    version = FolderVersion(output, folder)
+    version = version or FolderVersion(output, folder)
     try:
         for document in _noted(documents, result):
             relative = Path(document.path).relative_to(folder)

@@ -88,6 +88,20 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
+@dataclass(frozen=True, slots=True)
+class WrittenAhead:
+    """The chunks of a file already written into the `FolderVersion` being built (a careers
+    page written as the workers made it, `FolderVersion.write_ahead`): writing it there again
+    is nothing; anywhere else it is the file's bytes."""
+
+    path: Path
+
+    def __iter__(self) -> Iterator[bytes]:
+        with self.path.open("rb") as handle:
+            while block := handle.read(_CHUNK):
+                yield block
+
+
 class FolderVersion:
     """A new version of a folder under ``output``, published atomically by `publish`.
 
@@ -122,6 +136,8 @@ class FolderVersion:
         than writing a careers site of many thousand pages).
         """
         target = self._inside(relative)
+        if isinstance(chunks, WrittenAhead) and chunks.path == target:
+            return WriteResult(target, "", 0, changed=True)  # counted when written ahead
         if target.parent not in self._folders:
             target.parent.mkdir(parents=True, exist_ok=True)
             self._folders.add(target.parent)
@@ -136,6 +152,12 @@ class FolderVersion:
             if len(self._written) > _FEW_WRITTEN:
                 self._written = None
         return written
+
+    def write_ahead(self, relative: str, data: bytes) -> WrittenAhead:
+        """Write one file before the documents are rendered in order; the chunks that stand
+        for it when its document comes (`write` then writes nothing)."""
+        written = self.write(relative, (data,))
+        return WrittenAhead(written.path)
 
     def _write_new(self, target: Path, chunks: Iterable[bytes]) -> WriteResult:
         digest = hashlib.sha256()

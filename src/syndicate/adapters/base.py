@@ -59,6 +59,14 @@ class FragmentSource(Protocol):
         """``make(ref.posting)`` for each ref in order, from the cache where it has them."""
         ...
 
+    def each_file(
+        self, refs: Sequence[LoadedPosting], part: str, make: Callable[[Posting], bytes]
+    ) -> Iterator[Iterable[bytes]]:
+        """The chunks of a part that is a file of its own (`PullTarget.filed_parts`) for each
+        ref in order: the file this build wrote ahead, or the bytes of the published file when
+        they are the ones ``make`` gives, or ``make(ref.posting)``."""
+        ...
+
 
 @dataclass(frozen=True, slots=True)
 class Document:
@@ -216,9 +224,18 @@ class PullTarget(Target):
     # Set by the build when it has a cache: per-posting fragments made before are reused.
     fragments: FragmentSource | None = None
 
+    # Per-posting parts that are files of their own in the target's `folder` (`part_file`),
+    # such as a careers job page: the cache keeps their digest, not their bytes, which the
+    # published file holds already.
+    filed_parts: ClassVar[frozenset[str]] = frozenset()
+
     def folder(self) -> str | None:
         """The folder under ``output`` this target owns whole (replaced atomically), if any."""
         return None
+
+    def part_file(self, part: str, posting_id: str) -> str:
+        """Where, in `folder`, a part of `filed_parts` is the file of a posting."""
+        raise NotImplementedError(f"{self.name}: {part} is not a file of its own")
 
     def fragment_makers(self, context: RenderContext) -> dict[str, Callable[[Posting], bytes]]:
         """The per-posting pieces `render` asks `each_fragment` for, by part name, so that a
@@ -257,6 +274,16 @@ class PullTarget(Target):
         if self.fragments is None or not isinstance(postings, PostingList):
             return (make(posting) for posting in postings)
         return self.fragments.each(postings.files, part, make)
+
+    def each_file_fragment(
+        self, postings: Iterable[Posting], part: str, make: Callable[[Posting], bytes]
+    ) -> Iterator[Iterable[bytes]]:
+        """The chunks of a part of `filed_parts` for each posting, in order: as
+        `each_fragment`, but what the cache has is the published file (or one this build wrote
+        ahead), not the bytes."""
+        if self.fragments is None or not isinstance(postings, PostingList):
+            return ((make(posting),) for posting in postings)
+        return self.fragments.each_file(postings.files, part, make)
 
     @abstractmethod
     def render(self, postings: Iterable[Posting], context: RenderContext) -> Iterator[Document]:
