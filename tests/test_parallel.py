@@ -14,11 +14,13 @@ import pytest
 
 from syndicate import parallel
 from syndicate.adapters import Target
+from syndicate.adapters.places import Spot
 from syndicate.build import BuildReport, build
 from syndicate.config import Settings
 from syndicate.errors import Problem, SyndicateError
 from syndicate.loading import load_postings, load_project
 from syndicate.model import Posting
+from syndicate.state import StateStore
 from tests.test_cache import NOW, load, make_project, outputs, renders, uncached
 
 
@@ -59,6 +61,33 @@ def test_workers_check_what_one_process_checks(
     assert bool(checked_here) is (workers == 1)
     assert _problems(report) == expected
     assert outputs(settings) == uncached(settings, tmp_path)
+
+
+def test_the_places_for_reference_numbers_come_with_the_checks(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With workers, the main process reads no posting back for Indeed's reference numbers:
+    the worker that checked it sent its places; the numbers, and the outputs, are the same."""
+    from syndicate.adapters.indeed_xml import IndeedXml
+
+    placed_here: list[str] = []
+    original = IndeedXml.spots
+
+    def counted(self: IndeedXml, posting: Posting) -> list[Spot]:
+        placed_here.append(posting.id)
+        return original(self, posting)
+
+    monkeypatch.setattr(IndeedXml, "spots", counted)  # in this process only
+    made = {}
+    for workers in (1, 2):
+        settings = make_project(tmp_path / f"w{workers}").model_copy(update={"workers": workers})
+        with StateStore(settings.state_url) as store:
+            build(settings, load(settings), now=NOW, store=store)
+            numbers = {k: v.numbers for k, v in store.references.all("indeed").items()}
+        assert bool(placed_here) is (workers == 1)
+        placed_here.clear()
+        made[workers] = numbers, outputs(settings)
+    assert made[1][0] and made[1] == made[2]
 
 
 def _problems(report: BuildReport) -> list[tuple[str, str, str | None, str | None]]:

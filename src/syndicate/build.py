@@ -23,6 +23,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from syndicate.adapters import Document, PullTarget, RenderContext, Target, create_targets
+from syndicate.adapters.places import Spot
 from syndicate.cache import (
     BuildCache,
     CachedChecks,
@@ -40,7 +41,7 @@ from syndicate.loading import (
     ShippedPosting,
     display_path,
 )
-from syndicate.loading.checking import WINDOW, check_ahead
+from syndicate.loading.checking import WINDOW, Places, check_ahead
 from syndicate.model import Posting
 from syndicate.output import FolderVersion, record_media_types, write_atomic
 from syndicate.parallel import ordered_map, worker_count
@@ -156,7 +157,10 @@ def build(
             result.disabled = target.disabled_reason()
             if not result.disabled:
                 runs.append(_Run(target, result, CachedChecks(target, cache, prefetch=False)))
-        _check(runs, on_air, settings)
+        places = Places()
+        for index, run in enumerate(runs):
+            run.book = _book(run.target, index, lister, places)
+        _check(runs, on_air, settings, places)
         files = (
             {f.posting_id: f for f in postings.files} if isinstance(postings, LoadResult) else {}
         )
@@ -276,18 +280,32 @@ class _Run:
 def _number(run: _Run, lister: Lister | None, files: dict[str, PostingFile]) -> None:
     """Give the postings of a target that lists a job once per place their reference numbers;
     two places that would give the same number break the target's rules, all of them."""
-    target = run.target
-    if target.reference_scheme is None:
+    if run.book is None:
         return
-    run.book = ReferenceBook.of(target, lister.store if lister is not None else None)
     named = functools.partial(_named, files=files)
-    collided = run.book.collision_problems(run.accepted, target.name, named)
+    collided = run.book.collision_problems(run.accepted, run.target.name, named)
     if not collided:
         return
     run.accepted = [ref for ref in run.accepted if ref.posting_id not in collided]
     for posting_id, problems in collided.items():
         run.rejected[posting_id] = problems
         run.result.left_out.extend(problems)
+
+
+def _book(
+    target: PullTarget, index: int, lister: Lister | None, places: Places
+) -> ReferenceBook | None:
+    """The reference numbers of a target that lists a job once per place (None for the
+    others), each posting's places taken from what the checks sent (``places``, by the
+    target's index among the runs) rather than read back."""
+    if target.reference_scheme is None:
+        return None
+    sent = functools.partial(_sent_places, places, index)
+    return ReferenceBook.of(target, lister.store if lister is not None else None, sent)
+
+
+def _sent_places(places: Places, index: int, ref: LoadedPosting) -> list[Spot] | None:
+    return places.of(index, ref.content_hash)
 
 
 def _named(posting_id: str, files: dict[str, PostingFile]) -> str:
@@ -305,13 +323,16 @@ def _select(lister: Lister, run: _Run) -> TargetListing:
     return selection
 
 
-def _check(runs: Sequence[_Run], postings: Sequence[LoadedPosting], settings: Settings) -> None:
+def _check(
+    runs: Sequence[_Run], postings: Sequence[LoadedPosting], settings: Settings, places: Places
+) -> None:
     """Every target's rules, posting by posting: what the cache lacks made by worker processes
     when there is much (`syndicate.loading.checking`), else here, a posting read back to be
-    checked read once for every target."""
+    checked read once for every target.  The reference numbers of each accepted posting are
+    given with its window, while the places the workers sent are at hand."""
     for start in range(0, len(postings), WINDOW):
         window = postings[start : start + WINDOW]
-        check_ahead([run.checks for run in runs], window, settings)
+        check_ahead([run.checks for run in runs], window, settings, places)
         for ref in window:
             for run in runs:
                 found = run.checks.problems(ref)
@@ -324,6 +345,9 @@ def _check(runs: Sequence[_Run], postings: Sequence[LoadedPosting], settings: Se
                     run.rejected[ref.posting_id] = errors
                 else:
                     run.accepted.append(ref)
+                    if run.book is not None:
+                        run.book.numbers(ref)
+        places.clear()
     for run in runs:
         run.checks.save()
 
