@@ -91,7 +91,7 @@ def file_sha256(path: Path) -> str:
 @dataclass(frozen=True, slots=True)
 class WrittenAhead:
     """The chunks of a file already written into the `FolderVersion` being built (a careers
-    page written as the workers made it, `FolderVersion.write_ahead`): writing it there again
+    page written as the workers made it, `FolderVersion.written_ahead`): writing it there again
     is nothing; anywhere else it is the file's bytes."""
 
     path: Path
@@ -153,11 +153,10 @@ class FolderVersion:
                 self._written = None
         return written
 
-    def write_ahead(self, relative: str, data: bytes) -> WrittenAhead:
-        """Write one file before the documents are rendered in order; the chunks that stand
-        for it when its document comes (`write` then writes nothing)."""
-        written = self.write(relative, (data,))
-        return WrittenAhead(written.path)
+    def written_ahead(self, relative: str) -> WrittenAhead:
+        """The chunks that stand for a file `write` wrote before its document came (a build
+        writes a careers page as soon as a worker made it): `write` then writes nothing."""
+        return WrittenAhead(self._inside(relative))
 
     def _write_new(self, target: Path, chunks: Iterable[bytes]) -> WriteResult:
         digest = hashlib.sha256()

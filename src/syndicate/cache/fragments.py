@@ -48,7 +48,7 @@ class Fragments:
         self._filed: frozenset[str] = getattr(target, "filed_parts", frozenset())
         self._published: Path | None = None  # the target's folder as published
         self._version: FolderVersion | None = None  # the folder's version this build writes
-        self._ahead: dict[tuple[str, str], WrittenAhead] = {}  # (part, posting id) → file
+        self._ahead: dict[str, set[str]] = {}  # part → posting ids written into the version
 
     def read_files(self, published: Path) -> Fragments:
         """Take the parts that are files of their own from ``published`` (the target's folder
@@ -87,9 +87,10 @@ class Fragments:
         version = self._version
         if version is None:
             return
+        ahead = self._ahead.setdefault(part, set())
         for ref, data in made:
-            relative = self._part_file(part, ref.posting_id)
-            self._ahead[part, ref.posting_id] = version.write_ahead(relative, data)
+            version.write(self._part_file(part, ref.posting_id), (data,))
+            ahead.add(ref.posting_id)
         self.store(part, [(self.key_of(ref), data) for ref, data in made])
 
     def each_file(
@@ -101,7 +102,7 @@ class Fragments:
         for start in range(0, len(refs), BATCH):
             batch = refs[start : start + BATCH]
             keys = [self.key_of(ref) for ref in batch]
-            ahead = [self._ahead.pop((part, ref.posting_id), None) for ref in batch]
+            ahead = [self._written_ahead(part, ref.posting_id) for ref in batch]
             wanted = [key for key, done in zip(keys, ahead, strict=True) if done is None]
             digests = dict(self.cache.fragments(self.key, wanted, part)) if wanted else {}
             fresh: list[tuple[str, bytes]] = []
@@ -117,6 +118,13 @@ class Fragments:
                     self.reused += 1
                 yield (data,)
             self.store(part, fresh)
+
+    def _written_ahead(self, part: str, posting_id: str) -> WrittenAhead | None:
+        ahead = self._ahead.get(part)
+        if self._version is None or ahead is None or posting_id not in ahead:
+            return None
+        ahead.discard(posting_id)
+        return self._version.written_ahead(self._part_file(part, posting_id))
 
     def _published_bytes(self, part: str, ref: Any, digest: bytes | None) -> bytes | None:
         if digest is None or self._published is None:
