@@ -320,6 +320,7 @@ def _named(posting_id: str, files: dict[str, PostingFile]) -> str:
 def _select(lister: Lister, run: _Run) -> TargetListing:
     """What the run's target lists: what it accepted, with kept and guarded versions."""
     selection = lister.select(run.target.name, run.accepted, run.rejected, run.checks.problems)
+    selection.key = run.checks.key or None  # every posting it lists was checked under it
     run.accepted = selection.listed
     run.result.holds = selection.holds
     run.result.refusal = selection.refusal
