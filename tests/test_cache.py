@@ -9,6 +9,7 @@ slower.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 import sqlite3
@@ -27,6 +28,7 @@ from syndicate.build import build
 from syndicate.cache import CACHE_DIR, DATABASE, BuildCache
 from syndicate.cache import keys as cache_keys
 from syndicate.config import Settings, load_settings
+from syndicate.inplace import record_path
 from syndicate.loading import LoadResult, cached, load_postings, load_project, parse
 from syndicate.model import Posting
 from syndicate.plan import make_plan
@@ -201,9 +203,56 @@ def test_missing_fragments_are_rendered_again(
             (MAIN,),
         )
     seen = renders(monkeypatch)
-    shutil.rmtree(project.output_dir)
+    (project.work_dir / build_module.MANIFEST).unlink()  # so every output is written again
     build(project, load(project).postings, now=NOW)
     assert seen == [MAIN]
+    assert outputs(project) == uncached(project, tmp_path)
+
+
+# ----------------------------------------------------------- careers pages: files, not rows
+
+
+def page_rows(settings: Settings) -> list[bytes]:
+    with sqlite3.connect(settings.work_dir / CACHE_DIR / DATABASE) as connection:
+        return [
+            row[0] for row in connection.execute("SELECT data FROM fragments WHERE part = 'page'")
+        ]
+
+
+def test_the_cache_keeps_a_digest_of_each_page_not_the_page(project: Settings) -> None:
+    build(project, load(project).postings, now=NOW)
+    rows = page_rows(project)
+    pages = sorted((project.output_dir / "careers" / "jobs").iterdir())
+    assert len(rows) == len(pages) == 5
+    assert sorted(rows) == sorted(hashlib.sha256(page.read_bytes()).digest() for page in pages)
+
+
+def test_a_page_whose_file_is_gone_or_changed_is_rendered_again(
+    project: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    build(project, load(project).postings, now=NOW)
+    jobs = project.output_dir / "careers" / "jobs"
+    (jobs / f"{MAIN}.html").unlink()
+    other = sorted(jobs.iterdir())[0]
+    other.write_bytes(other.read_bytes().replace(b"<title>", b"<title>Tampered "))
+    seen = renders(monkeypatch)
+    (project.work_dir / build_module.MANIFEST).unlink()
+    # The careers folder's own record would vouch for the pages written from the same
+    # fragments (`syndicate.inplace`): without it, each page is compared by its bytes.
+    record_path(project.output_dir, "careers").unlink()
+    build(project, load(project).postings, now=NOW)
+    assert sorted(seen) == sorted([MAIN, other.stem])
+    assert outputs(project) == uncached(project, tmp_path)
+
+
+def test_without_the_output_every_page_is_rendered_again(
+    project: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    build(project, load(project).postings, now=NOW)
+    seen = renders(monkeypatch)
+    shutil.rmtree(project.output_dir)
+    build(project, load(project).postings, now=NOW)
+    assert sorted(seen) == sorted(p.id for p in load(project).postings)
     assert outputs(project) == uncached(project, tmp_path)
 
 

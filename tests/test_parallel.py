@@ -12,13 +12,17 @@ from pathlib import Path
 
 import pytest
 
+from syndicate import build as build_module
 from syndicate import parallel
 from syndicate.adapters import Target
+from syndicate.adapters.places import Spot
 from syndicate.build import BuildReport, build
+from syndicate.cache import keys as cache_keys
 from syndicate.config import Settings
 from syndicate.errors import Problem, SyndicateError
 from syndicate.loading import load_postings, load_project
 from syndicate.model import Posting
+from syndicate.state import StateStore
 from tests.test_cache import NOW, load, make_project, outputs, renders, uncached
 
 
@@ -59,6 +63,33 @@ def test_workers_check_what_one_process_checks(
     assert bool(checked_here) is (workers == 1)
     assert _problems(report) == expected
     assert outputs(settings) == uncached(settings, tmp_path)
+
+
+def test_the_places_for_reference_numbers_come_with_the_checks(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With workers, the main process reads no posting back for Indeed's reference numbers:
+    the worker that checked it sent its places; the numbers, and the outputs, are the same."""
+    from syndicate.adapters.indeed_xml import IndeedXml
+
+    placed_here: list[str] = []
+    original = IndeedXml.spots
+
+    def counted(self: IndeedXml, posting: Posting) -> list[Spot]:
+        placed_here.append(posting.id)
+        return original(self, posting)
+
+    monkeypatch.setattr(IndeedXml, "spots", counted)  # in this process only
+    made = {}
+    for workers in (1, 2):
+        settings = make_project(tmp_path / f"w{workers}").model_copy(update={"workers": workers})
+        with StateStore(settings.state_url) as store:
+            build(settings, load(settings), now=NOW, store=store)
+            numbers = {k: v.numbers for k, v in store.references.all("indeed").items()}
+        assert bool(placed_here) is (workers == 1)
+        placed_here.clear()
+        made[workers] = numbers, outputs(settings)
+    assert made[1][0] and made[1] == made[2]
 
 
 def _problems(report: BuildReport) -> list[tuple[str, str, str | None, str | None]]:
@@ -116,3 +147,21 @@ def test_workers_setting_is_validated(tmp_path: Path) -> None:
     settings = make_project(tmp_path / "project")
     with pytest.raises(ValueError, match="workers"):
         Settings.model_validate({**settings.model_dump(), "workers": 0})
+
+
+def test_pages_made_again_by_workers_are_written_into_the_published_site_in_place(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # After an upgrade every page is made again: by the workers, written ahead into the site
+    # that is changed in place (`syndicate.inplace`), and neither rendered nor read here.
+    settings = make_project(tmp_path / "project").model_copy(update={"workers": 2})
+    build(settings, load(settings).postings, now=NOW)
+    site = (settings.output_dir / "careers").resolve()
+    monkeypatch.setattr(cache_keys, "code_fingerprint", lambda: "another version")
+    monkeypatch.setattr(build_module, "code_fingerprint", lambda: "another version")
+    rendered_here = renders(monkeypatch)
+    build(settings, load(settings).postings, now=NOW)
+    assert rendered_here == []
+    assert (settings.output_dir / "careers").resolve() == site  # the same folder, in place
+    assert not list(site.parent.glob("careers.building-*"))  # nothing left staged
+    assert outputs(settings) == uncached(settings, tmp_path)

@@ -23,6 +23,7 @@ from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 
 from syndicate.adapters import Document, PullTarget, RenderContext, Target, create_targets
+from syndicate.adapters.places import Spot
 from syndicate.cache import (
     BuildCache,
     CachedChecks,
@@ -41,7 +42,7 @@ from syndicate.loading import (
     ShippedPosting,
     display_path,
 )
-from syndicate.loading.checking import WINDOW, check_ahead
+from syndicate.loading.checking import WINDOW, Places, check_ahead
 from syndicate.model import Posting
 from syndicate.output import FolderVersion, record_media_types, write_atomic
 from syndicate.parallel import ordered_map, worker_count
@@ -162,7 +163,10 @@ def build(
             result.disabled = target.disabled_reason()
             if not result.disabled:
                 runs.append(_Run(target, result, CachedChecks(target, cache, prefetch=False)))
-        _check(runs, on_air, settings)
+        places = Places()
+        for index, run in enumerate(runs):
+            run.book = _book(run.target, index, lister, places)
+        _check(runs, on_air, settings, places)
         files = (
             {f.posting_id: f for f in postings.files} if isinstance(postings, LoadResult) else {}
         )
@@ -191,11 +195,7 @@ def build(
             run.context = run.result.context = context
             run.result.rendered = run.accepted
             run.fragments = run.target.fragments = (
-                Fragments(
-                    run.target,
-                    cache,
-                    functools.partial(run.target.fragment_variant, context=context),
-                )
+                _fragments(run.target, cache, context, settings.output_dir)
                 if cache is not None
                 else None
             )
@@ -204,12 +204,16 @@ def build(
         runs = [run for run in runs if not manifest.still_written(run, code, settings.output_dir)]
         for run in runs:
             run.settled = _settled(run, manifest)
+            run.version = _version(run, settings.output_dir)
         _make_ahead(runs, on_air, settings)
         leftovers: dict[str, _Run] = {}
         for run in runs:
             listed = _Counted(run.accepted, run.target.name, progress)
             documents = run.target.render(listed, run.render_context)
-            _write(run.target, documents, settings.output_dir, run.result, settings.work_dir)
+            version, run.version = run.version, None
+            _write(
+                run.target, documents, settings.output_dir, run.result, settings.work_dir, version
+            )
             leftovers |= dict.fromkeys(manifest.written(run, code, settings.output_dir), run)
             if progress:
                 progress(Step("render", run.target.name), len(run.accepted), len(run.accepted))
@@ -226,10 +230,40 @@ def build(
                 lister.save(selection)
         if cache is not None and not only and all(isinstance(r, PostingFile) for r in refs):
             cache.prune([*keys, *_push_keys(settings)])
+    except BaseException:
+        for run in runs:
+            if run.version is not None:
+                run.version.discard()
+        raise
     finally:
         if cache is not None:
             cache.close()
     return report
+
+
+def _fragments(
+    target: PullTarget, cache: BuildCache, context: RenderContext, output: Path
+) -> Fragments:
+    """What the cache holds of a target's per-posting pieces, its parts that are files of
+    their own read from its published folder."""
+    variant = functools.partial(target.fragment_variant, context=context)
+    fragments = Fragments(target, cache, variant)
+    folder = target.folder()
+    return fragments.read_files(output / folder) if folder is not None else fragments
+
+
+def _version(run: _Run, output: Path) -> FolderInPlace | FolderVersion | None:
+    """The new version of a target's folder, opened before its parts that are files of their
+    own are made ahead (they are written into it as they come, not kept in the cache)."""
+    folder = run.target.folder()
+    if folder is None or run.fragments is None or not run.target.filed_parts:
+        return None
+    root = published_root(output, folder)
+    version: FolderInPlace | FolderVersion = (
+        FolderInPlace(output, folder, root) if root is not None else FolderVersion(output, folder)
+    )
+    run.fragments.write_into(version)
+    return version
 
 
 @dataclass(slots=True)
@@ -245,6 +279,7 @@ class _Run:
     book: ReferenceBook | None = None  # the reference numbers of a target that needs them
     fragments: Fragments | None = None  # what the cache holds of its per-posting pieces
     settled: frozenset[str] = frozenset()  # posting ids whose fragments the last build made
+    version: FolderInPlace | FolderVersion | None = None  # its folder's writer, until written
 
     @property
     def render_context(self) -> RenderContext:
@@ -256,18 +291,32 @@ class _Run:
 def _number(run: _Run, lister: Lister | None, files: dict[str, PostingFile]) -> None:
     """Give the postings of a target that lists a job once per place their reference numbers;
     two places that would give the same number break the target's rules, all of them."""
-    target = run.target
-    if target.reference_scheme is None:
+    if run.book is None:
         return
-    run.book = ReferenceBook.of(target, lister.store if lister is not None else None)
     named = functools.partial(_named, files=files)
-    collided = run.book.collision_problems(run.accepted, target.name, named)
+    collided = run.book.collision_problems(run.accepted, run.target.name, named)
     if not collided:
         return
     run.accepted = [ref for ref in run.accepted if ref.posting_id not in collided]
     for posting_id, problems in collided.items():
         run.rejected[posting_id] = problems
         run.result.left_out.extend(problems)
+
+
+def _book(
+    target: PullTarget, index: int, lister: Lister | None, places: Places
+) -> ReferenceBook | None:
+    """The reference numbers of a target that lists a job once per place (None for the
+    others), each posting's places taken from what the checks sent (``places``, by the
+    target's index among the runs) rather than read back."""
+    if target.reference_scheme is None:
+        return None
+    sent = functools.partial(_sent_places, places, index)
+    return ReferenceBook.of(target, lister.store if lister is not None else None, sent)
+
+
+def _sent_places(places: Places, index: int, ref: LoadedPosting) -> list[Spot] | None:
+    return places.of(index, ref.content_hash)
 
 
 def _named(posting_id: str, files: dict[str, PostingFile]) -> str:
@@ -286,13 +335,16 @@ def _select(lister: Lister, run: _Run) -> TargetListing:
     return selection
 
 
-def _check(runs: Sequence[_Run], postings: Sequence[LoadedPosting], settings: Settings) -> None:
+def _check(
+    runs: Sequence[_Run], postings: Sequence[LoadedPosting], settings: Settings, places: Places
+) -> None:
     """Every target's rules, posting by posting: what the cache lacks made by worker processes
     when there is much (`syndicate.loading.checking`), else here, a posting read back to be
-    checked read once for every target."""
+    checked read once for every target.  The reference numbers of each accepted posting are
+    given with its window, while the places the workers sent are at hand."""
     for start in range(0, len(postings), WINDOW):
         window = postings[start : start + WINDOW]
-        check_ahead([run.checks for run in runs], window, settings)
+        check_ahead([run.checks for run in runs], window, settings, places)
         for ref in window:
             for run in runs:
                 found = run.checks.problems(ref)
@@ -305,6 +357,9 @@ def _check(runs: Sequence[_Run], postings: Sequence[LoadedPosting], settings: Se
                     run.rejected[ref.posting_id] = errors
                 else:
                     run.accepted.append(ref)
+                    if run.book is not None:
+                        run.book.numbers(ref)
+        places.clear()
     for run in runs:
         run.checks.save()
 
@@ -331,14 +386,13 @@ def _make_ahead(
     else:
         makers = [run.target.fragment_makers(run.render_context) for run in chosen]
         made = (_render(makers, ref.posting, jobs) for ref, jobs in todo)
-    pieces: dict[_Job, list[tuple[str, bytes]]] = {}
+    pieces: dict[_Job, list[tuple[LoadedPosting, bytes]]] = {}
     for count, ((ref, jobs), datas) in enumerate(zip(todo, made, strict=True), start=1):
         for job, data in zip(jobs, datas, strict=True):
-            fragments = stores[job[0]]
-            pieces.setdefault(job, []).append((fragments.key_of(ref), data))
+            pieces.setdefault(job, []).append((ref, data))
         if count % _AHEAD == 0 or count == len(todo):
             for (index, part), items in pieces.items():
-                stores[index].store(part, items)
+                stores[index].store_made(part, items)
             pieces.clear()
 
 
@@ -487,10 +541,12 @@ def _write(
     output: Path,
     result: TargetBuild,
     work_dir: Path,
+    version: FolderInPlace | FolderVersion | None = None,
 ) -> None:
     """Write a target's documents: each file atomically, without an fsync (the cache and the
     state make it again), a document made of pieces from its previous file's byte ranges
-    (`syndicate.splice`); a folder in place once it is published (`syndicate.inplace`)."""
+    (`syndicate.splice`); a folder in place once it is published (`syndicate.inplace`), else as
+    a new version (the one given, which holds the pages written ahead)."""
     folder = target.folder()
     if folder is None:
         layouts = work_dir / LAYOUTS
@@ -503,9 +559,13 @@ def _write(
             result.changed += written.changed
         return
     root = published_root(output, folder)
-    writer: FolderInPlace | FolderVersion = (
-        FolderInPlace(output, folder, root) if root is not None else FolderVersion(output, folder)
-    )
+    writer: FolderInPlace | FolderVersion
+    if version is not None:
+        writer = version
+    elif root is not None:
+        writer = FolderInPlace(output, folder, root)
+    else:
+        writer = FolderVersion(output, folder)
     try:
         for document in _noted(documents, result):
             relative = str(Path(document.path).relative_to(folder))

@@ -40,6 +40,7 @@ from typing import IO, Any
 
 from syndicate.output import (
     VERSIONS_DIR,
+    WrittenAhead,
     building_prefix,
     file_sha256,
     prune_stale_builds,
@@ -115,12 +116,13 @@ class FolderInPlace:
         self._added: list[Path] = []
         self._deferred: list[tuple[Path, Path]] = []
         self._record_dropped = False
+        self._ahead: dict[str, Path] = {}  # files written before their documents came: where
 
     def write(self, relative: str, chunks: Iterable[bytes], identity: str | None = None) -> None:
         """One file of the new build: left alone, added, or replaced at `finish`."""
         target = self._inside(relative)
         self.written[relative] = identity or ""
-        if identity and self._known.get(relative) == identity:
+        if relative in self._ahead or (identity and self._known.get(relative) == identity):
             return
         temp, sha, size = self._stream(chunks)
         try:
@@ -140,6 +142,18 @@ class FolderInPlace:
             self._added.append(Path(target))
         else:
             self._deferred.append((temp, Path(target)))
+
+    def write_ahead(self, relative: str, chunks: Iterable[bytes]) -> None:
+        """`write` a file before its document comes (a careers page as soon as a worker made
+        it); writing the same file again in this build is then nothing."""
+        deferred = len(self._deferred)
+        self.write(relative, chunks)
+        waiting = len(self._deferred) > deferred
+        self._ahead[relative] = self._deferred[-1][0] if waiting else Path(self._inside(relative))
+
+    def written_ahead(self, relative: str) -> WrittenAhead:
+        """The bytes of a file `write_ahead` wrote (where they wait to be put in place)."""
+        return WrittenAhead(self._ahead[relative])
 
     def finish(self) -> bool:
         """Put the changed files in place, then remove what this build no longer writes;

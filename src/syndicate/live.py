@@ -168,6 +168,9 @@ class LiveView:
         stack.enter_context(cache.snapshot())
         try:
             target.fragments = _fragments(target, cache, live.context)
+            folder = target.folder()
+            if folder is not None:  # a job page not edited is its published file
+                target.fragments.read_files(self.settings.output_dir / folder)
             found = target.render_document(PostingList(live.refs), live.context, relative)
         except BaseException:
             stack.close()

@@ -116,6 +116,20 @@ def building_prefix(name: str) -> str:
     return f"{name}{_BUILDING}"
 
 
+@dataclass(frozen=True, slots=True)
+class WrittenAhead:
+    """The chunks of a file already written into the `FolderVersion` being built (a careers
+    page written as the workers made it, `FolderVersion.written_ahead`): writing it there again
+    is nothing; anywhere else it is the file's bytes."""
+
+    path: Path
+
+    def __iter__(self) -> Iterator[bytes]:
+        with self.path.open("rb") as handle:
+            while block := handle.read(_CHUNK):
+                yield block
+
+
 class FolderVersion:
     """A new version of a folder under ``output``, published atomically by `publish`.
 
@@ -142,6 +156,7 @@ class FolderVersion:
         # few enough for `unchanged` to compare them alone.
         self._written: list[tuple[str, str]] | None = []
         self.identities: dict[str, str] = {}  # what each file was written from, if named
+        self._ahead: set[str] = set()  # files written before their documents came
 
     def write(
         self, relative: str, chunks: Iterable[bytes], identity: str | None = None
@@ -154,6 +169,8 @@ class FolderVersion:
         """
         target = self._inside(relative)
         self.identities[relative] = identity or ""
+        if relative in self._ahead or (isinstance(chunks, WrittenAhead) and chunks.path == target):
+            return WriteResult(target, "", 0, changed=True)  # counted when written ahead
         if target.parent not in self._folders:
             target.parent.mkdir(parents=True, exist_ok=True)
             self._folders.add(target.parent)
@@ -168,6 +185,18 @@ class FolderVersion:
             if len(self._written) > _FEW_WRITTEN:
                 self._written = None
         return written
+
+    def write_ahead(self, relative: str, chunks: Iterable[bytes]) -> WriteResult:
+        """`write` a file before its document comes (a careers page as soon as a worker made
+        it); writing the same file again in this version is then nothing."""
+        written = self.write(relative, chunks)
+        self._ahead.add(relative)
+        return written
+
+    def written_ahead(self, relative: str) -> WrittenAhead:
+        """The chunks that stand for a file `write` wrote before its document came (a build
+        writes a careers page as soon as a worker made it): `write` then writes nothing."""
+        return WrittenAhead(self._inside(relative))
 
     def _write_new(self, target: Path, chunks: Iterable[bytes]) -> WriteResult:
         fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)

@@ -44,13 +44,24 @@ class ReferenceBook:
     """
 
     @classmethod
-    def of(cls, target: PullTarget, store: StateStore | None) -> ReferenceBook:
+    def of(
+        cls,
+        target: PullTarget,
+        store: StateStore | None,
+        places: Callable[[LoadedPosting], list[Spot] | None] | None = None,
+    ) -> ReferenceBook:
         """The book of a target that lists a job once per place (its `reference_scheme`):
-        its spots, and its output as written for a seed."""
+        its spots (from ``places`` where it has them, else read from the posting), and its
+        output as written for a seed."""
         assert target.reference_scheme is not None
+
+        def spots(loaded: LoadedPosting) -> list[Spot]:
+            found = places(loaded) if places is not None else None
+            return found if found is not None else target.spots(loaded.posting)
+
         return cls(
             target.reference_scheme,
-            lambda loaded: target.spots(loaded.posting),
+            spots,
             store,
             seed=lambda: target.reference_seed(target.settings.output_dir),
             seed_keys=lambda loaded, seeded: target.seed_keys(loaded.posting, seeded),

@@ -66,6 +66,14 @@ class FragmentSource(Protocol):
         """What `each` gives, as `Piece`s: named, and read only when their bytes are asked."""
         ...
 
+    def each_file(
+        self, refs: Sequence[LoadedPosting], part: str, make: Callable[[Posting], bytes]
+    ) -> Iterator[Iterable[bytes]]:
+        """The chunks of a part that is a file of its own (`PullTarget.filed_parts`) for each
+        ref in order: the file this build wrote ahead, or the bytes of the published file when
+        they are the ones ``make`` gives, or ``make(ref.posting)``."""
+        ...
+
 
 @dataclass(frozen=True, slots=True)
 class Document:
@@ -234,9 +242,18 @@ class PullTarget(Target):
     # Set by the build when it has a cache: per-posting fragments made before are reused.
     fragments: FragmentSource | None = None
 
+    # Per-posting parts that are files of their own in the target's `folder` (`part_file`),
+    # such as a careers job page: the cache keeps their digest, not their bytes, which the
+    # published file holds already.
+    filed_parts: ClassVar[frozenset[str]] = frozenset()
+
     def folder(self) -> str | None:
         """The folder under ``output`` this target owns whole (replaced atomically), if any."""
         return None
+
+    def part_file(self, part: str, posting_id: str) -> str:
+        """Where, in `folder`, a part of `filed_parts` is the file of a posting."""
+        raise NotImplementedError(f"{self.name}: {part} is not a file of its own")
 
     def fragment_makers(self, context: RenderContext) -> dict[str, Callable[[Posting], bytes]]:
         """The per-posting pieces `render` asks `each_fragment` for, by part name, so that a
@@ -311,6 +328,16 @@ class PullTarget(Target):
             return framed(head, self.each_piece(postings, part, make) or (), tail)
 
         return self.spliced(path, media_type, pieces)
+
+    def each_file_fragment(
+        self, postings: Iterable[Posting], part: str, make: Callable[[Posting], bytes]
+    ) -> Iterator[Iterable[bytes]]:
+        """The chunks of a part of `filed_parts` for each posting, in order: as
+        `each_fragment`, but what the cache has is the published file (or one this build wrote
+        ahead), not the bytes."""
+        if self.fragments is None or not isinstance(postings, PostingList):
+            return ((make(posting),) for posting in postings)
+        return self.fragments.each_file(postings.files, part, make)
 
     @abstractmethod
     def render(self, postings: Iterable[Posting], context: RenderContext) -> Iterator[Document]:

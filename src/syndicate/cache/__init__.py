@@ -6,7 +6,9 @@ state by default, whatever folder the postings are in), in ``cache.db``: a SQLit
 per target, the checks and the rendered fragments of each posting, keyed by the posting's
 content hash and by a *target key* that changes whenever anything else that decides the output
 changes (the target's options and templates, the settings it renders from, and syndicate's own
-code).
+code).  A piece that is a file of its own in the output (a careers job page) is not kept: only
+its SHA-256, and the page is read from the published site when it has those bytes
+(`.fragments`).
 
 Why SQLite rather than files: a hundred thousand postings make several hundred thousand entries,
 which as files would cost an inode and a directory entry each and a rename to replace safely;

@@ -67,10 +67,18 @@ class CareersSite(PullTarget):
     Options: ClassVar[type[TargetOptions]] = CareersSiteOptions
     options: CareersSiteOptions
     sitemap_limit: ClassVar[int] = sitemap.SITEMAP_LIMIT
+    # A job's page is a file of the published site already: the cache keeps its digest only.
+    filed_parts: ClassVar[frozenset[str]] = frozenset({"page"})
 
     def folder(self) -> str | None:
         """The careers folder under ``output``: the build replaces it whole."""
         return self.options.dir
+
+    def part_file(self, part: str, posting_id: str) -> str:
+        """A job's page, in the careers folder."""
+        if part != "page":
+            return super().part_file(part, posting_id)
+        return view.job_path(posting_id)
 
     def fingerprint(self) -> str:
         """The options and every template's source: editing a template changes the site."""
@@ -106,8 +114,8 @@ class CareersSite(PullTarget):
         for ref in listed.files:
             if self._page_path(ref.posting_id) == path:
                 makers = self.fragment_makers(context)
-                page = next(self.each_fragment(PostingList([ref]), "page", makers["page"]))
-                return Document(path, "text/html", (page,))
+                page = next(self.each_file_fragment(PostingList([ref]), "page", makers["page"]))
+                return Document(path, "text/html", page)
         documents = self._render(listed, context, pages=False)
         return next((doc for doc in documents if doc.path == path), None)
 
