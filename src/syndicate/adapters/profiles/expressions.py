@@ -43,9 +43,37 @@ class ExpressionError(ValueError):
     """An expression that does not compile."""
 
 
+_DICT_ATTRIBUTES = frozenset(dir(dict))
+_NONE_ATTRIBUTES = frozenset(dir(None))
+
+
+class RecordSandbox(ImmutableSandboxedEnvironment):
+    """Jinja's immutable sandbox, reading a record's keys without raising an exception first.
+
+    For ``location.city`` the sandbox tries ``getattr(location, "city")``, which raises
+    AttributeError for a dict, then ``location["city"]``: a raised exception per key read was
+    a large part of an expression's cost.  A plain dict (every record and its mappings) has no
+    attribute but its class's, so for a name that is none of them the getattr can only fail:
+    the key is read directly, with the same result (the value, or undefined).  Likewise an
+    attribute of None (``posting.salary.min`` without a salary) is undefined at once.  Every
+    other object goes through the sandbox's own checks.
+    """
+
+    def getattr(self, obj: Any, attribute: str) -> Any:
+        """``obj.attribute`` as the sandbox reads it (see the class)."""
+        if type(obj) is dict and attribute not in _DICT_ATTRIBUTES:
+            try:
+                return obj[attribute]
+            except KeyError:
+                return self.undefined(obj=obj, name=attribute)
+        if obj is None and attribute not in _NONE_ATTRIBUTES:
+            return self.undefined(obj=obj, name=attribute)
+        return super().getattr(obj, attribute)
+
+
 def make_environment(timezone: tzinfo) -> ImmutableSandboxedEnvironment:
     """A sandbox whose ``date`` filter writes local dates in ``timezone``."""
-    environment = ImmutableSandboxedEnvironment(undefined=ChainableUndefined, autoescape=False)
+    environment = RecordSandbox(undefined=ChainableUndefined, autoescape=False)
     environment.filters.update(
         {
             "money_range": money_range,
