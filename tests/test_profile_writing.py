@@ -23,8 +23,14 @@ from syndicate import content
 from syndicate.adapters import xmltext
 from syndicate.adapters.profiles import writing
 from syndicate.adapters.profiles.engine import _DEFAULT_HTML, Engine, Plan, _group_steps
-from syndicate.adapters.profiles.expressions import RecordSandbox
+from syndicate.adapters.profiles.expressions import (
+    RecordSandbox,
+    compile_expression,
+    make_environment,
+    quick_add_params,
+)
 from syndicate.adapters.profiles.loader import available, find, load
+from syndicate.adapters.tagging import add_params
 from syndicate.model import Posting
 from tests.test_profiles import HOSTILE, HOSTILE_DESCRIPTION
 
@@ -139,3 +145,37 @@ def test_remembered_group_steps_give_the_lines_worked_out_field_by_field(name: s
         steps = _group_steps(engine.plans, present, indents)
         written = [step if isinstance(step, str) else lines[step] for step in steps]
         assert written == grouped_lines(engine.plans, lines, indents)
+
+
+URLS = [
+    "https://jobs.example.com/jobs/sales-director/", "https://jobs.example.com",
+    "https://jobs.example.com:8443/a/b", "HTTPS://jobs.example.com/a", "https:/jobs.example.com",
+    "https://jobs.example.com/a?ref=x", "https://jobs.example.com/a?", "https://jobs.example.com/a#top",
+    "https://user@jobs.example.com/a", "https://[::1]/a", "https://jobs.example.com/a b",
+    "https://jobs.example.com/caf\u00e9", "mailto:jobs@example.com", "//jobs.example.com/a",
+    "jobs.example.com/a", " https://jobs.example.com/a", "", None,
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("url", URLS)
+def test_quick_add_params_gives_what_add_params_gives(url: str | None) -> None:
+    cases: list[dict[str, Any]] = [
+        {"loc": "2-3"},
+        {},
+        {"utm_source": "a b&c=d", "n": 1},
+        {"ref": "y"},
+    ]
+    for params in cases:
+        assert quick_add_params(url, **params) == add_params(url, **params)
+
+
+@pytest.mark.parametrize(
+    "expression",
+    ["[a, b, c] | select | join(', ')", "[a, b, c] | select('none') | list", "[] | select | list",
+     "none | select | list", "[a, b, c] | select(x=1) | join(',')", "[a, zero, c] | select | list"],
+)  # fmt: skip
+def test_select_without_a_test_gives_what_jinja_gives(expression: str) -> None:
+    names = {"a": "Geneva", "b": None, "c": "GE", "zero": 0}
+    stock = ImmutableSandboxedEnvironment(undefined=ChainableUndefined)
+    expected = stock.compile_expression(expression, undefined_to_none=True)(**names)
+    assert compile_expression(make_environment(UTC), expression)(**names) == expected

@@ -15,13 +15,16 @@ internals and any mutation, so a profile cannot run code.  Filters, besides Jinj
 from __future__ import annotations
 
 import email.utils
-from collections.abc import Callable, Mapping, Sequence
+import re
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import UTC, date, datetime, time, tzinfo
 from typing import Any
+from urllib.parse import urlencode
 
-from jinja2 import ChainableUndefined, TemplateSyntaxError, Undefined, nodes
+from jinja2 import ChainableUndefined, TemplateSyntaxError, Undefined, nodes, pass_context
+from jinja2.filters import sync_do_select
 from jinja2.parser import Parser
-from jinja2.runtime import new_context
+from jinja2.runtime import Context, new_context
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from syndicate.adapters.places import country_name
@@ -80,12 +83,43 @@ def make_environment(timezone: tzinfo) -> ImmutableSandboxedEnvironment:
             "date": lambda value, fmt="iso", zone="local": format_date(
                 value, fmt, UTC if zone == "utc" else timezone, timezone
             ),
-            "add_params": add_params,
+            "add_params": quick_add_params,
+            "select": _select,
             "country_name": lambda code: country_name(str(code)) if code else code,
             "number": format_number,
         }
     )
     return environment
+
+
+# A URL urlsplit and urlunsplit give back as it is, plus the query: a lower-case scheme, a
+# host part (no user, no IPv6 brackets), a path, no query, no fragment, nothing but ASCII.
+_PLAIN_URL = re.compile(r"[a-z][a-z0-9+.-]*://[^/?#\[\]@\\\s]+(?:/[^?#\s]*)?")
+
+
+def quick_add_params(url: Any, **params: Any) -> Any:
+    """`tagging.add_params`, without splitting and joining a URL that has no query yet (the
+    job URLs): the same text, the parameters appended (tests/test_profile_writing.py)."""
+    if type(url) is str and url.isascii() and _PLAIN_URL.fullmatch(url):
+        added = urlencode([(key, str(value)) for key, value in params.items()])
+        return f"{url}?{added}" if added else url
+    return add_params(url, **params)
+
+
+@pass_context
+def _select(context: Context, value: Any, *args: Any, **kwargs: Any) -> Iterator[Any]:
+    """Jinja's ``select``; without a test (``[a, b] | select``), the true items directly,
+    as Jinja's gives them (its test is then `bool`, and keyword arguments are ignored)."""
+    if args:
+        return sync_do_select(context, value, *args, **kwargs)
+    return _true_items(value)
+
+
+def _true_items(value: Any) -> Iterator[Any]:
+    if value:
+        for item in value:
+            if item:
+                yield item
 
 
 def compile_expression(environment: ImmutableSandboxedEnvironment, source: str) -> Expression:

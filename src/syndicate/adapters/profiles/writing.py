@@ -35,9 +35,9 @@ def safe(value: str) -> str:
 def cdata(value: str) -> str:
     """``value`` as CDATA sections, as `xmltext.cdata` writes it."""
     text = safe(value)
-    if not text:
-        return ""
-    return "".join([f"<![CDATA[{section}]]>" for section in xmltext.cdata_sections(text)])
+    if "]]>" in text:
+        return "".join([f"<![CDATA[{section}]]>" for section in xmltext.cdata_sections(text)])
+    return f"<![CDATA[{text}]]>" if text else ""
 
 
 def escaped(value: str) -> str:
