@@ -40,7 +40,18 @@ def texts() -> list[str]:
     points = [chr(c) for c in range(0x110000) if not 0xD800 <= c <= 0xDFFF]
     runs = ["".join(points[i : i + 97]) for i in range(0, len(points), 97)]
     lines = ["a\nb", "a\tb\r\nc", "line\n\x0bbell\x07\n", "no-break\u00a0space\n", "\ufffe\n"]
-    return [*runs, *lines, HOSTILE, HOSTILE + "\n" + HOSTILE, "]]>\n]]>", "", "\n", "plain"]
+    quoted = ['say "hi"', "a & b", "<tag>", "x > y", "'single'"]
+    return [
+        *runs,
+        *lines,
+        *quoted,
+        HOSTILE,
+        HOSTILE + "\n" + HOSTILE,
+        "]]>\n]]>",
+        "",
+        "\n",
+        "plain",
+    ]
 
 
 def test_text_is_written_as_xmltext_writes_it() -> None:
@@ -48,6 +59,7 @@ def test_text_is_written_as_xmltext_writes_it() -> None:
         assert writing.safe(text) == xmltext.safe(text), repr(text)
         assert writing.cdata(text) == xmltext.cdata(text), repr(text)
         assert writing.escaped(text) == xmltext.escaped(text), repr(text)
+        assert writing.attribute(text) == xmltext.attribute(text), repr(text)
 
 
 def descriptions(examples: list[Posting]) -> list[str]:

@@ -24,7 +24,6 @@ from enum import Enum
 from typing import Any
 
 from syndicate import content
-from syndicate.adapters import xmltext
 from syndicate.adapters.profiles import writing
 from syndicate.adapters.profiles.expressions import (
     Batch,
@@ -391,7 +390,7 @@ class Engine:
         elif not text and plan.empty is Empty.OMIT:
             return None
         if plan.attribute:
-            return f' {plan.name}="{xmltext.attribute(text)}"'
+            return f' {plan.name}="{writing.attribute(text)}"'
         body = writing.cdata(text) if plan.cdata else writing.escaped(text)
         return f"{layout.opens[index]}{body}</{plan.name}>"
 

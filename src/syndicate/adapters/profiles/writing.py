@@ -21,6 +21,7 @@ from syndicate import content
 from syndicate.adapters import xmltext
 
 _ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;"})
+_ATTRIBUTE_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;"})
 
 
 def safe(value: str) -> str:
@@ -41,8 +42,20 @@ def cdata(value: str) -> str:
 
 
 def escaped(value: str) -> str:
-    """``value`` as element text, as `xmltext.escaped` writes it."""
-    return safe(value).translate(_ESCAPES)
+    """``value`` as element text, as `xmltext.escaped` writes it (most values, an id or a
+    number, have nothing to escape: three searches cost less than a translation)."""
+    text = safe(value)
+    if "&" in text or "<" in text or ">" in text:
+        return text.translate(_ESCAPES)
+    return text
+
+
+def attribute(value: str) -> str:
+    """``value`` as a double-quoted attribute's text, as `xmltext.attribute` writes it."""
+    text = safe(value)
+    if "&" in text or "<" in text or ">" in text or '"' in text:
+        return text.translate(_ATTRIBUTE_ESCAPES)
+    return text
 
 
 @functools.lru_cache(maxsize=256)
