@@ -24,6 +24,7 @@ from syndicate.adapters import xmltext
 from syndicate.adapters.profiles import writing
 from syndicate.adapters.profiles.engine import _DEFAULT_HTML, Engine, Plan, _group_steps
 from syndicate.adapters.profiles.expressions import (
+    Batch,
     RecordSandbox,
     compile_expression,
     make_environment,
@@ -191,3 +192,12 @@ def test_select_without_a_test_gives_what_jinja_gives(expression: str) -> None:
     stock = ImmutableSandboxedEnvironment(undefined=ChainableUndefined)
     expected = stock.compile_expression(expression, undefined_to_none=True)(**names)
     assert compile_expression(make_environment(UTC), expression)(**names) == expected
+
+
+def test_a_batch_gives_each_expression_its_value_alone_with_or_without_globals() -> None:
+    environment = make_environment(UTC)
+    record = {"location": {"city": "Geneva"}, "n": 3}
+    for sources in (["location.city", "n * 2"], ["range(n) | list", "dict(a=n)", "location.city"]):
+        batch = Batch(environment, [(source, None) for source in sources])
+        alone = [compile_expression(environment, source)(**record) for source in sources]
+        assert batch.evaluate(record) == alone

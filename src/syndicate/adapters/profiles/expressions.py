@@ -190,11 +190,13 @@ class Batch:
         # The template's globals (Jinja's ``range``, ``dict``…) as one plain dict: merging the
         # ChainMap Jinja keeps them in cost more than evaluating the expressions.
         self._globals = dict(self.template.globals)
+        # Without a global read (most profiles), the record itself is the context's variables.
+        self._merge = bool(read & self._globals.keys())
 
     def __len__(self) -> int:
         return len(self.names)
 
-    def evaluate(self, variables: Mapping[str, Any]) -> list[Any]:
+    def evaluate(self, variables: dict[str, Any]) -> list[Any]:
         """Every entry's value for one record, in order."""
         if not self.names:
             return []
@@ -203,7 +205,7 @@ class Batch:
             template.environment,
             template.name,
             template.blocks,
-            {**self._globals, **variables},
+            {**self._globals, **variables} if self._merge else variables,
             shared=True,
             globals=self._globals,
         )
