@@ -53,6 +53,15 @@ def test_the_configuration_loads_targets_only_when_it_validates_some() -> None:
     assert not {name for name in loaded if name.startswith("syndicate.adapters")}
 
 
+def test_the_worker_processes_modules_import_no_database_and_no_http_client() -> None:
+    # A build's worker processes unpickle their tasks from these modules; SQLAlchemy alone
+    # would be some 27 MB of each worker's memory.
+    loaded = _loaded_by(
+        "import syndicate.build, syndicate.loading.cached, syndicate.loading.checking"
+    )
+    assert not loaded & {"sqlalchemy", "httpx", "psycopg"}
+
+
 def test_validate_without_a_state_imports_no_database_and_no_http_client(tmp_path: Path) -> None:
     # `validate` runs in CI on every pull request: it checks files and never sends a request,
     # and without a publish state it opens none (SQLAlchemy alone was a third of its start-up).

@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from syndicate.adapters import Document, PullTarget, RenderContext, Target, create_targets
 from syndicate.cache import (
@@ -47,7 +47,11 @@ from syndicate.parallel import ordered_map, worker_count
 from syndicate.postings import LoadedPosting, PostingList
 from syndicate.progress import Progress, Step, ticker
 from syndicate.references import ReferenceBook
-from syndicate.state import Hold, StateStore
+
+if TYPE_CHECKING:
+    # The worker processes import this module to render; they never touch the state, and
+    # SQLAlchemy is 27 MB of each one's memory.
+    from syndicate.state import Hold, StateStore
 
 MANIFEST = "build.json"
 

@@ -28,6 +28,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pydantic import ValidationError
 
@@ -36,7 +37,9 @@ from syndicate.errors import Problem, Severity
 from syndicate.loading import LoadResult, PostingFile, display_path
 from syndicate.model import Posting
 from syndicate.postings import LoadedPosting
-from syndicate.state import Hold, Listed, Listing, StateStore
+
+if TYPE_CHECKING:
+    from syndicate.state import Hold, Listed, Listing, StateStore
 
 ALLOW_MASS_CLOSE = "syndicate publish --allow-mass-close"
 
@@ -327,6 +330,8 @@ class Lister:
 
     def listed(self, ref: LoadedPosting) -> Listed:
         """``ref`` as the state remembers a listed posting."""
+        from syndicate.state.listings import Listed  # the state's SQLAlchemy only when used
+
         posting_json = ref.posting_json if isinstance(ref, PostingFile) else _json_of(ref)
         return Listed(
             ref.posting_id, ref.content_hash, self.source_of[ref.posting_id], posting_json
@@ -342,6 +347,8 @@ class Lister:
         kept = self._listable(listing, recheck)
         if kept is None:
             return False
+        from syndicate.state.records import Hold
+
         result.listed.append(kept)
         result.holds.append(Hold.of(listing, problems, self.now))
         return True

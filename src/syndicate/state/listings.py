@@ -24,6 +24,8 @@ from syndicate.state.records import Hold, Listing, chunks, from_row, now_utc
 from syndicate.state.schema import holds_table, listings_table, versions_table
 from syndicate.state.sqlite import sqlite_records
 
+_VERSIONS_AT_ONCE = 200  # postings' JSON inserted in one statement
+
 
 @dataclass(frozen=True, slots=True)
 class Listed:
@@ -102,14 +104,15 @@ class ListingStore:
             table.c.target == sa.bindparam("k_target"),
         )
         with self._db.write() as conn:
-            missing = _missing_versions(conn, list(versions))
-            if missing:
+            # A few hundred rows at a time: the postings' JSON of a first publish is some 7 KB
+            # each, 700 MB at 100,000 postings if made all at once.
+            for chunk in chunks(_missing_versions(conn, list(versions)), _VERSIONS_AT_ONCE):
                 conn.execute(
                     sa.insert(versions_table),
-                    [{"content_hash": h, "posting": versions[h]()} for h in missing],
+                    [{"content_hash": h, "posting": versions[h]()} for h in chunk],
                 )
-            if inserts:
-                conn.execute(sa.insert(table), inserts)
+            for chunk in chunks(inserts):
+                conn.execute(sa.insert(table), chunk)
             if changes:
                 conn.execute(
                     sa.update(table)

@@ -922,27 +922,30 @@ class StateStore:
         if not ops:
             return []
         table = operations_table
-        rows = [
-            {
-                "run_id": run_id,
-                "posting_id": op.posting_id,
-                "target": op.target,
-                "kind": op.kind,
-                "content_hash": op.content_hash,
-                "payload": op.payload,
-                "posting_hash": op.posting_hash,
-                "payload_hash": op.payload_hash,
-                "listing_expires_at": op.listing_expires_at,
-                "status": OperationStatus.PENDING,
-                "attempts": 0,
-                "created_at": now,
-            }
-            for op in ops
-        ]
-        result = conn.execute(
-            sa.insert(table).returning(table.c.id, sort_by_parameter_order=True), rows
-        )
-        return [row.id for row in result]
+        statement = sa.insert(table).returning(table.c.id, sort_by_parameter_order=True)
+        ids: list[int] = []
+        # Some hundreds at a time: the rows and their payloads' JSON for a plan of 100,000
+        # operations, made at once, were several hundred MB.
+        for chunk in chunks(ops):
+            rows = [
+                {
+                    "run_id": run_id,
+                    "posting_id": op.posting_id,
+                    "target": op.target,
+                    "kind": op.kind,
+                    "content_hash": op.content_hash,
+                    "payload": op.payload,
+                    "posting_hash": op.posting_hash,
+                    "payload_hash": op.payload_hash,
+                    "listing_expires_at": op.listing_expires_at,
+                    "status": OperationStatus.PENDING,
+                    "attempts": 0,
+                    "created_at": now,
+                }
+                for op in chunk
+            ]
+            ids.extend(row.id for row in conn.execute(statement, rows))
+        return ids
 
     @staticmethod
     def _plan_deliveries(
@@ -967,8 +970,8 @@ class StateStore:
             for op in fresh
             if (op.posting_id, op.target) not in known
         ]
-        if new_rows:
-            conn.execute(sa.insert(table), new_rows)
+        for chunk in chunks(new_rows):
+            conn.execute(sa.insert(table), chunk)
         where = (
             table.c.posting_id == sa.bindparam("k_posting"),
             table.c.target == sa.bindparam("k_target"),
