@@ -250,7 +250,10 @@ def test_a_change_updates_the_build_date(project: Settings, postings: list[Posti
     assert [t.changed for t in report.targets if not t.disabled] == [1, 1, 1, 1]
     assert last_build_date(project) == later
     assert atom_updated(project) == later
-    assert os.readlink(project.output_dir / "careers") != link
+    # The published careers folder is changed in place (`syndicate.inplace`): same link.
+    assert os.readlink(project.output_dir / "careers") == link
+    page = project.output_dir / "careers" / "jobs" / f"{postings[0].id}.html"
+    assert b"Renamed Manager" in page.read_bytes()
     assert b"Renamed Manager" in (project.output_dir / "indeed.xml").read_bytes()
     # Closing a posting is a change too.
     closed = [edited[0].model_copy(update={"status": Status.CLOSED}), *edited[1:]]
@@ -297,11 +300,13 @@ def _half(chunks: Any) -> Iterator[bytes]:
 
 # ------------------------------------------------------------------------ concurrent reader
 
-# Runs in its own process: reads every feed file, and the careers folder as a whole through one
-# resolution of its link, until the stop file appears; prints what it saw as JSON.
+# Runs in its own process: reads every feed file and every careers file (each must be one of its
+# known versions), and checks that every job page the careers index links exists while that
+# index is the published one, until the stop file appears; prints what it saw as JSON.
 READER = r"""
-import hashlib, json, sys, time
+import hashlib, json, os, re, sys, time
 from html.parser import HTMLParser
+from urllib.parse import unquote
 from pathlib import Path
 from lxml import etree
 
@@ -309,7 +314,7 @@ output, known_file, stop = Path(sys.argv[1]), Path(sys.argv[2]), Path(sys.argv[3
 known = json.loads(known_file.read_text())
 strict = etree.XMLParser(recover=False, resolve_entities=False, no_network=True)
 seen = {name: set() for name in known["files"]}
-careers_seen, failures, reads, stale = set(), [], 0, 0
+careers_seen, failures, reads, stale, links = set(), [], 0, [0], [0]
 
 
 def sha(data):
@@ -342,16 +347,35 @@ def check(name, data, versions):
     return versions.index(digest)
 
 
-def careers_tree():
-    root = (output / "careers").resolve()
-    tree = {}
-    for path in sorted(root.rglob("*")):
-        if path.is_file():
-            data = path.read_bytes()
-            name = str(path.relative_to(root))
-            parse(name, data)
-            tree[name] = sha(data)
-    return root, tree
+def careers_check():
+    # Every careers file is one of its known versions, and every job page the index links
+    # exists while that index is the published one (its file still the one at that path).
+    root = output / "careers"
+    names = set().union(*known["careers"])
+    for name in sorted(names):
+        try:
+            data = (root / name).read_bytes()
+        except FileNotFoundError:
+            continue
+        check("careers/" + name, data, [v[name] for v in known["careers"] if name in v])
+    fd = os.open(root / "index.html", os.O_RDONLY)  # held open: its inode is not reused
+    try:
+        index = b""
+        while block := os.read(fd, 1 << 16):
+            index += block
+        version = check("careers/index.html", index, known["files"]["careers/index.html"])
+        for link in set(re.findall(rb'href="(jobs/[^"#?]+)"', index)):
+            links[0] += 1
+            page = root / unquote(link.decode())
+            if page.is_file():
+                continue
+            if os.stat(root / "index.html").st_ino == os.fstat(fd).st_ino:
+                failures.append(f"careers: the published index links {page.name}, missing")
+            else:
+                stale[0] += 1  # the index was replaced since it was read: not a broken link
+        return version
+    finally:
+        os.close(fd)
 
 
 print("ready", flush=True)
@@ -361,22 +385,11 @@ while not stop.exists():
         if version is not None:
             seen[name].add(version)
         reads += 1
-    try:
-        root, tree = careers_tree()
-    except (FileNotFoundError, ValueError, etree.XMLSyntaxError) as error:
-        root, tree = None, repr(error)
-    if tree in known["careers"]:
-        careers_seen.add(known["careers"].index(tree))
-        continue
-    # Versions older than the previous one are pruned; a reader that resolved the link two
-    # builds ago may see one disappear under it.  That is not a mix: check it is gone.
-    time.sleep(0.05)
-    if root is not None and not root.exists() or root is None and isinstance(tree, str):
-        stale += 1
-    else:
-        failures.append(f"careers: a folder that is neither version: {tree}")
+    version = careers_check()
+    if version is not None:
+        careers_seen.add(version)
 print(json.dumps({"seen": {k: sorted(v) for k, v in seen.items()}, "careers": sorted(careers_seen),
-                  "failures": failures[:20], "reads": reads, "stale": stale}))
+                  "failures": failures[:20], "reads": reads, "stale": stale[0], "links": links[0]}))
 """
 
 
@@ -428,6 +441,7 @@ def test_a_concurrent_reader_never_sees_a_partial_or_mixed_version(
     result = json.loads(out)
     assert result["failures"] == []
     assert result["reads"] >= 40, result
+    assert result["links"] >= result["reads"] // len(files), result  # the index's links checked
     # The reader really read during the builds: it saw both versions of every file.
     assert all(seen == [0, 1] for seen in result["seen"].values()), result
     assert result["careers"] == [0, 1], result

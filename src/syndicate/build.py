@@ -32,6 +32,7 @@ from syndicate.cache import (
 )
 from syndicate.config import Settings
 from syndicate.errors import Problem, Severity
+from syndicate.inplace import FolderInPlace, published_root, save_record
 from syndicate.listing import Lister, Refusal, TargetListing
 from syndicate.loading import (
     LoadResult,
@@ -47,6 +48,7 @@ from syndicate.parallel import ordered_map, worker_count
 from syndicate.postings import LoadedPosting, PostingList
 from syndicate.progress import Progress, Step, ticker
 from syndicate.references import ReferenceBook
+from syndicate.splice import Piece, boot_id, resolved, write_pieces
 
 if TYPE_CHECKING:
     # The worker processes import this module to render; they never touch the state, and
@@ -207,7 +209,7 @@ def build(
         for run in runs:
             listed = _Counted(run.accepted, run.target.name, progress)
             documents = run.target.render(listed, run.render_context)
-            _write(run.target, documents, settings.output_dir, run.result)
+            _write(run.target, documents, settings.output_dir, run.result, settings.work_dir)
             leftovers |= dict.fromkeys(manifest.written(run, code, settings.output_dir), run)
             if progress:
                 progress(Step("render", run.target.name), len(run.accepted), len(run.accepted))
@@ -276,6 +278,7 @@ def _named(posting_id: str, files: dict[str, PostingFile]) -> str:
 def _select(lister: Lister, run: _Run) -> TargetListing:
     """What the run's target lists: what it accepted, with kept and guarded versions."""
     selection = lister.select(run.target.name, run.accepted, run.rejected, run.checks.problems)
+    selection.key = run.checks.key or None  # every posting it lists was checked under it
     run.accepted = selection.listed
     run.result.holds = selection.holds
     run.result.refusal = selection.refusal
@@ -479,23 +482,62 @@ def _push_keys(settings: Settings) -> list[str]:
 
 
 def _write(
-    target: PullTarget, documents: Iterable[Document], output: Path, result: TargetBuild
+    target: PullTarget,
+    documents: Iterable[Document],
+    output: Path,
+    result: TargetBuild,
+    work_dir: Path,
 ) -> None:
+    """Write a target's documents: each file atomically, without an fsync (the cache and the
+    state make it again), a document made of pieces from its previous file's byte ranges
+    (`syndicate.splice`); a folder in place once it is published (`syndicate.inplace`)."""
     folder = target.folder()
     if folder is None:
+        layouts = work_dir / LAYOUTS
         for document in _noted(documents, result):
-            written = write_atomic(output / document.path, document.chunks)
+            path = output / document.path
+            if document.pieces is not None:
+                written = write_pieces(path, document.pieces(), layouts / _layout_name(document))
+            else:
+                written = write_atomic(path, document.chunks, durable=False)
             result.changed += written.changed
         return
-    version = FolderVersion(output, folder)
+    root = published_root(output, folder)
+    writer: FolderInPlace | FolderVersion = (
+        FolderInPlace(output, folder, root) if root is not None else FolderVersion(output, folder)
+    )
     try:
         for document in _noted(documents, result):
-            relative = Path(document.path).relative_to(folder)
-            version.write(str(relative), document.chunks)
+            relative = str(Path(document.path).relative_to(folder))
+            chunks, identity = _named_chunks(document)
+            writer.write(relative, chunks, identity)
     except BaseException:
-        version.discard()
+        writer.discard()
         raise
-    result.changed += version.publish()
+    if isinstance(writer, FolderInPlace):
+        result.changed += writer.finish()
+        return
+    result.changed += writer.publish()
+    published = published_root(output, folder)
+    if published is not None:
+        save_record(output, folder, published, writer.identities)
+
+
+LAYOUTS = "layouts"  # in the work folder: where each spliced file's pieces lie
+
+
+def _layout_name(document: Document) -> str:
+    return hashlib.sha256(document.path.encode()).hexdigest()[:24] + ".json"
+
+
+def _named_chunks(document: Document) -> tuple[Iterable[bytes], str | None]:
+    """A document that is one named piece (a job's page) gives its name, its bytes read only
+    when written; any other its chunks."""
+    if document.pieces is not None:
+        pieces = list(document.pieces())
+        if len(pieces) == 1 and isinstance(pieces[0], Piece):
+            return resolved(pieces), pieces[0].identity
+    return document.chunks, None
 
 
 def _noted(documents: Iterable[Document], result: TargetBuild) -> Iterator[Document]:
@@ -549,7 +591,8 @@ class _Manifest:
         last time and not this time (a split feed now in fewer parts)."""
         entry = self.entries.setdefault(run.target.name, {})
         before = entry.get("written", {}).get("files", [])
-        left = [name for name in before if isinstance(name, str) and name not in run.result.files]
+        now = set(run.result.files)  # a set: a careers site lists 100,000 files
+        left = [name for name in before if isinstance(name, str) and name not in now]
         entry["fragments"] = run.fragments.key if run.fragments is not None else None
         entry["written"] = {
             "key": _written_key(entry, code),
@@ -580,7 +623,9 @@ def _remove_leftovers(leftovers: dict[str, _Run], report: BuildReport, output: P
 
 
 def _written_key(entry: dict[str, Any], code: str) -> str:
-    return hashlib.sha256(f"{entry.get('digest')}\0{code}".encode()).hexdigest()
+    # The boot too: outputs are renamed into place without an fsync, so after the machine
+    # restarts none is trusted to hold what the manifest says until it is written again.
+    return hashlib.sha256(f"{entry.get('digest')}\0{code}\0{boot_id()}".encode()).hexdigest()
 
 
 def _stamps(target: PullTarget, output: Path, files: Sequence[str]) -> Any:

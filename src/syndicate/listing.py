@@ -89,6 +89,9 @@ class TargetListing:
     vanished: dict[str, str | None] = field(default_factory=dict)  # id → its new id, if renamed
     refusal: Refusal | None = None
     known: Mapping[str, Listing] = field(default_factory=dict)
+    # The target key its postings were checked under, when every posting was (a whole build):
+    # recorded with the listings (`syndicate.state.summary`).
+    key: str | None = None
 
     def changed_at(self, now: datetime) -> dict[str, datetime]:
         """When the content of each listed posting last changed: as remembered for the version
@@ -263,7 +266,7 @@ class Lister:
         if result.refusal is None:
             withdrawn.extend(result.vanished)
         self.store.listings.update(
-            result.target, result.fresh, withdrawn, result.known, now=self.now
+            result.target, result.fresh, withdrawn, result.known, now=self.now, key=result.key
         )
         self.store.listings.set_holds(result.target, result.holds, now=self.now)
 

@@ -40,8 +40,14 @@ class WriteResult:
     changed: bool
 
 
-def write_atomic(path: Path, chunks: Iterable[bytes]) -> WriteResult:
-    """Stream ``chunks`` into ``path`` atomically; leave it untouched when the bytes are equal."""
+def write_atomic(path: Path, chunks: Iterable[bytes], *, durable: bool = True) -> WriteResult:
+    """Stream ``chunks`` into ``path`` atomically; leave it untouched when the bytes are equal.
+
+    ``durable=False`` skips the fsyncs, for files the build can make again (its outputs): the
+    rename stays atomic for readers, and a machine that crashes before the kernel wrote the
+    bytes back may leave the file empty or old, which the next build after the restart
+    rewrites (`syndicate.splice.boot_id` is part of what it trusts).
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
     digest = hashlib.sha256()
     size = 0
@@ -54,7 +60,8 @@ def write_atomic(path: Path, chunks: Iterable[bytes]) -> WriteResult:
                 digest.update(chunk)
                 size += len(chunk)
             handle.flush()
-            os.fsync(handle.fileno())
+            if durable:
+                os.fsync(handle.fileno())
         sha = digest.hexdigest()
         # The old file is read (hashed) only when it is as long as the new: a feed of 640 MB
         # whose length changed is not read again to find that it changed.
@@ -63,7 +70,8 @@ def write_atomic(path: Path, chunks: Iterable[bytes]) -> WriteResult:
             return WriteResult(path, sha, size, changed=False)
         os.chmod(temp, 0o644)
         os.replace(temp, path)
-        _fsync_dir(path.parent)
+        if durable:
+            _fsync_dir(path.parent)
         return WriteResult(path, sha, size, changed=True)
     except BaseException:
         temp.unlink(missing_ok=True)
@@ -86,6 +94,26 @@ def file_sha256(path: Path) -> str:
         while block := handle.read(_CHUNK):
             digest.update(block)
     return digest.hexdigest()
+
+
+def stream_into(fd: int, chunks: Iterable[bytes]) -> tuple[str, int]:
+    """Write ``chunks`` to the new file open as ``fd`` (mode 0644) and close it; its SHA-256
+    and size."""
+    digest = hashlib.sha256()
+    size = 0
+    with os.fdopen(fd, "wb") as handle:
+        os.fchmod(fd, 0o644)
+        for chunk in chunks:
+            handle.write(chunk)
+            digest.update(chunk)
+            size += len(chunk)
+    return digest.hexdigest(), size
+
+
+def building_prefix(name: str) -> str:
+    """The name's start of a folder being written for folder ``name`` under ``.versions/``
+    (removed once a day old: what a killed build left)."""
+    return f"{name}{_BUILDING}"
 
 
 class FolderVersion:
@@ -113,8 +141,11 @@ class FolderVersion:
         # Files written anew (not linked from the previous version), with their digests, while
         # few enough for `unchanged` to compare them alone.
         self._written: list[tuple[str, str]] | None = []
+        self.identities: dict[str, str] = {}  # what each file was written from, if named
 
-    def write(self, relative: str, chunks: Iterable[bytes]) -> WriteResult:
+    def write(
+        self, relative: str, chunks: Iterable[bytes], identity: str | None = None
+    ) -> WriteResult:
         """Write one file of the new version.
 
         Nobody reads the version before `publish`, so each file is written in place and not
@@ -122,6 +153,7 @@ class FolderVersion:
         than writing a careers site of many thousand pages).
         """
         target = self._inside(relative)
+        self.identities[relative] = identity or ""
         if target.parent not in self._folders:
             target.parent.mkdir(parents=True, exist_ok=True)
             self._folders.add(target.parent)
@@ -138,16 +170,9 @@ class FolderVersion:
         return written
 
     def _write_new(self, target: Path, chunks: Iterable[bytes]) -> WriteResult:
-        digest = hashlib.sha256()
-        size = 0
         fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
-        with os.fdopen(fd, "wb") as handle:
-            os.fchmod(fd, 0o644)
-            for chunk in chunks:
-                handle.write(chunk)
-                digest.update(chunk)
-                size += len(chunk)
-        return WriteResult(target, digest.hexdigest(), size, changed=True)
+        sha, size = stream_into(fd, chunks)
+        return WriteResult(target, sha, size, changed=True)
 
     def _link_unchanged(
         self, relative: str, target: Path, chunks: tuple[bytes, ...] | list[bytes]
@@ -232,12 +257,17 @@ class FolderVersion:
         for version in versions.glob(f"{self.name}-*"):
             if version.resolve() not in keep:
                 shutil.rmtree(version, ignore_errors=True)
-        # What a killed build left unpublished; one still running has touched it lately.
-        stale = time.time() - _STALE_BUILD_S
-        for building in versions.glob(f"{self.name}{_BUILDING}*"):
-            with contextlib.suppress(OSError):
-                if building.stat().st_mtime < stale:
-                    shutil.rmtree(building, ignore_errors=True)
+        prune_stale_builds(versions, self.name)
+
+
+def prune_stale_builds(versions: Path, name: str) -> None:
+    """Remove what killed builds of folder ``name`` left under ``versions`` (a day old: one
+    still running has touched its folder lately)."""
+    stale = time.time() - _STALE_BUILD_S
+    for building in versions.glob(f"{name}{_BUILDING}*"):
+        with contextlib.suppress(OSError):
+            if building.stat().st_mtime < stale:
+                shutil.rmtree(building, ignore_errors=True)
 
 
 def _file_count(root: Path) -> int:

@@ -35,7 +35,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from syndicate.adapters import PushTarget, RenderContext
-from syndicate.cache import CachedChecks, code_fingerprint
+from syndicate.cache import CachedChecks, setup_digest, version_of
 from syndicate.errors import Problem, Severity
 from syndicate.listing import Lister, Refusal, TargetListing
 from syndicate.loading import LoadResult, PostingFile, display_path
@@ -177,26 +177,12 @@ class Plan:
         return [op for op in self.operations if op.target == name]
 
 
-def setup_digest(target: PushTarget) -> bytes:
-    """What besides the posting may decide a target's payloads: its options, the settings it
-    renders from (job URLs included), and syndicate's own code.  When it changes, every payload
-    is built again and compared with what the target was sent; only those that differ are
-    sent."""
-    return hashlib.sha256(target.rendered_from().encode() + code_fingerprint().encode()).digest()
-
-
 def untagged(target: PushTarget) -> PushTarget | None:
     """The target as it is with its source tagging off (None: it is off already)."""
     if target.url_tags() is None:
         return None
     options = target.options.model_copy(update={"tagging": False})
     return type(target)(target.name, options, target.settings)
-
-
-def version_of(content_hash: str, setup: bytes) -> str:
-    """The version of a posting (by its content hash) as a target of that `setup_digest`
-    receives it: what its delivery records once the target accepts it."""
-    return hashlib.sha256(content_hash.encode() + setup).hexdigest()
 
 
 def make_plan(

@@ -28,15 +28,15 @@ cache): None, and the caller plans posting by posting as before, which is always
 Whether a posting is listed now (status, ``date_posted``, ``valid_through``) is decided in
 Python from the loaded files, the same test the planner uses, so time passing is noticed.
 
-`listings_unchanged` asks the listing half of the same questions for ``syndicate validate``:
-when every target lists what it listed and no board shows a posting that is not loaded, the
-state has nothing to say of the postings (no file held, no close guarded, no id changed).
+`listings_unchanged` asks the listing half of the same questions: when every target lists what
+it listed and no board shows a posting that is not loaded, the state has nothing to say of the
+postings (no file held, no close guarded, no id changed).  ``syndicate validate`` now asks the
+wider question of `syndicate.quiet`, which also holds before a push target is first published.
 """
 
 from __future__ import annotations
 
 import contextlib
-import json
 import sqlite3
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -47,11 +47,10 @@ from syndicate.adapters import PullTarget, PushTarget, Target, create_targets
 from syndicate.build import BuildReport, TargetBuild
 from syndicate.cache import target_key
 from syndicate.config import Settings
-from syndicate.errors import Problem, Severity
 from syndicate.listing import TargetListing
 from syndicate.loading import LoadResult
-from syndicate.operations import OperationKind
 from syndicate.plan import Plan, note_scheduled, setup_digest, version_of
+from syndicate.quickplan import NoSummary, QuickPlan, Verdicts, decode, quick_plan, renewal_due
 
 _LIVE = "d.delivered_kind IS NOT NULL AND d.delivered_kind != 'CLOSE'"
 _OPEN = ("pending", "queued")
@@ -65,16 +64,6 @@ class UnchangedPlan:
     build: BuildReport
 
 
-@dataclass(slots=True)
-class _Verdicts:
-    """One target's cached checks of the postings listed now: those it leaves off on purpose
-    (``boards: {target: false}``) and its warnings; None from `_verdicts` when a check is
-    missing or an error."""
-
-    omitted: set[str]
-    warnings: list[Problem]
-
-
 def unchanged_plan(
     settings: Settings,
     loaded: LoadResult,
@@ -85,6 +74,14 @@ def unchanged_plan(
 ) -> UnchangedPlan | None:
     """The plan of ``push`` and the pull targets' dry-run build when nothing changed since the
     state was written; None when something may have (see the module docstring)."""
+    if loaded.failed or loaded.cache is None:
+        return None
+    try:
+        quick = quick_plan(settings, loaded.files, now, push, with_pull=with_build)
+    except NoSummary:
+        pass  # a state without summaries: the set queries
+    else:
+        return None if quick is None else _of_quick(quick, push)
     found = None
     with _opened(settings, loaded, now) as opened:
         if opened is not None:
@@ -93,6 +90,25 @@ def unchanged_plan(
     if found is not None:
         note_scheduled(found.plan, loaded, now, settings.timezone, None)
     return found
+
+
+def _of_quick(quick: QuickPlan, push: Sequence[PushTarget]) -> UnchangedPlan:
+    """The empty plan and dry-run build report of what the summaries told."""
+    plan = Plan(scheduled=dict(quick.scheduled))
+    for target in push:
+        plan.listings[target.name] = TargetListing(target.name)
+    report = BuildReport()
+    for verdict in quick.pull:
+        result = TargetBuild(verdict.name, verdict.summary)
+        result.disabled = verdict.disabled
+        if not verdict.disabled:
+            result.included = len(verdict.listed)
+            result.listed = verdict.listed
+            result.opted_out = len(verdict.verdicts.omitted)
+            result.left_out = verdict.verdicts.warnings
+            result.selection = TargetListing(verdict.name)
+        report.targets.append(result)
+    return UnchangedPlan(plan, report)
 
 
 def listings_unchanged(
@@ -195,7 +211,7 @@ def _attached(cache_file: Path, state_file: Path) -> Iterator[sqlite3.Connection
         db.close()
 
 
-def _verdicts(db: sqlite3.Connection, key: str, name: str) -> _Verdicts | None:
+def _verdicts(db: sqlite3.Connection, key: str, name: str) -> Verdicts | None:
     """The target's cached checks of every posting listed now (None when one lacks its check,
     or breaks the target's rules)."""
     found = db.execute(
@@ -204,25 +220,12 @@ def _verdicts(db: sqlite3.Connection, key: str, name: str) -> _Verdicts | None:
         " WHERE c.problems IS NULL OR c.problems != '[]'",
         (key,),
     ).fetchall()
-    verdicts = _Verdicts(set(), [])
+    verdicts = Verdicts()
     for posting_id, text in found:
         if text is None:
             return None  # never checked at this content: the full path checks it
-        try:
-            entries = json.loads(text)
-        except ValueError:
-            return None
-        for message, file, line, field, severity in entries:
-            if severity == Severity.ERROR:
-                return None  # reported and held by the full path
-            if severity == Severity.OMIT:
-                verdicts.omitted.add(posting_id)
-            else:
-                problem = Problem(
-                    message, file=file, line=line, field=field, target=name,
-                    posting_id=posting_id, severity=Severity(severity),
-                )  # fmt: skip
-                verdicts.warnings.append(problem)
+        if not decode(posting_id, text, name, verdicts):
+            return None  # an error: reported and held by the full path
     return verdicts
 
 
@@ -254,7 +257,7 @@ def _listing_verdicts(
     target: Target,
     on_air: Sequence[tuple[str, str]],
     listed: dict[str, tuple[int, int]],
-) -> _Verdicts | None:
+) -> Verdicts | None:
     """The target's checks of the postings listed now, when its listings are exactly those it
     accepts (at their content now); None when they differ."""
     verdicts = _verdicts(db, target_key(target), target.name)
@@ -325,23 +328,4 @@ def _push_unchanged(
     ).fetchone()
     if failed or not live == shown == len(versions):
         return False
-    return not _renewal_due(target, now, lapses, delivered)
-
-
-def _renewal_due(
-    target: PushTarget, now: datetime, lapses: str | None, delivered: str | None
-) -> bool:
-    """Whether a live listing of the target may be due for renewal, given the earliest lapse
-    and delivery of one (the planner decides which, and whether; this only says it must be
-    asked)."""
-    if not target.accepts(OperationKind.RENEW):
-        return False
-    before, every = target.renews_before_lapse(), target.renew_after()
-    if before is not None and lapses is not None and now >= _utc(lapses) - before:
-        return True
-    return every is not None and delivered is not None and now - _utc(delivered) >= every
-
-
-def _utc(text: str) -> datetime:
-    # The state's SQLite times: fixed-width ISO 8601 in UTC (`syndicate.state.schema`).
-    return datetime.fromisoformat(text)
+    return not renewal_due(target, now, lapses, delivered)

@@ -36,6 +36,7 @@ from syndicate.pacing import RateLimiter
 from syndicate.postings import LoadedPosting, PostingList
 from syndicate.registry import SECRET, TRANSPORT, TargetOptions, marked, type_name_of
 from syndicate.secret import read_secret
+from syndicate.splice import Piece, Pieces, framed, resolved
 
 if TYPE_CHECKING:
     import httpx
@@ -59,14 +60,26 @@ class FragmentSource(Protocol):
         """``make(ref.posting)`` for each ref in order, from the cache where it has them."""
         ...
 
+    def pieces(
+        self, refs: Sequence[LoadedPosting], part: str, make: Callable[[Posting], bytes]
+    ) -> Iterator[Piece]:
+        """What `each` gives, as `Piece`s: named, and read only when their bytes are asked."""
+        ...
+
 
 @dataclass(frozen=True, slots=True)
 class Document:
-    """One output file of a pull target: its path under ``output`` and its bytes, streamed."""
+    """One output file of a pull target: its path under ``output`` and its bytes, streamed.
+
+    ``pieces``, when given, makes the same bytes as literal bytes and named `Piece`s (the
+    cached per-posting fragments), so that the build may copy the unchanged ones from the
+    previous file rather than read them (`syndicate.splice`).
+    """
 
     path: str
     media_type: str
     chunks: Iterable[bytes]
+    pieces: Pieces | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,6 +109,11 @@ class RenderContext:
     def company(self, posting: Posting) -> str:
         """The employer's name: the posting's own, or the configured organization's."""
         return posting.company or self.settings.organization.name
+
+
+def _called(make: Callable[[], Iterable[bytes | Piece]]) -> Iterator[bytes | Piece]:
+    """``make()``'s pieces, made only once the first is asked for."""
+    yield from make()
 
 
 def _selected(posting: Posting, key: str, allowed: Sequence[str]) -> bool:
@@ -257,6 +275,42 @@ class PullTarget(Target):
         if self.fragments is None or not isinstance(postings, PostingList):
             return (make(posting) for posting in postings)
         return self.fragments.each(postings.files, part, make)
+
+    def each_piece(
+        self, postings: Iterable[Posting], part: str, make: Callable[[Posting], bytes]
+    ) -> Iterator[Piece] | None:
+        """`each_fragment` as named `Piece`s, when the build gave the target its fragments and
+        the postings come from a cached load; otherwise None (the pieces would have no name)."""
+        if self.fragments is None or not isinstance(postings, PostingList):
+            return None
+        return self.fragments.pieces(postings.files, part, make)
+
+    def spliced(
+        self, path: str, media_type: str, pieces: Callable[[], Iterable[bytes | Piece]]
+    ) -> Document:
+        """One document made of ``pieces`` (called once for the bytes, or by the writer)."""
+        return Document(path, media_type, resolved(_called(pieces)), pieces=pieces)
+
+    def framed_document(
+        self,
+        path: str,
+        media_type: str,
+        postings: Iterable[Posting],
+        fragment: tuple[str, Callable[[Posting], bytes]],
+        frame: tuple[bytes, bytes],
+    ) -> Document:
+        """A JSON array's file: ``frame``'s head, each posting's ``fragment`` (part, maker) one
+        per line, its tail; made of named pieces when the build's fragments are at hand."""
+        part, make = fragment
+        head, tail = frame
+        if self.each_piece(postings, part, make) is None:
+            items = self.each_fragment(postings, part, make)
+            return Document(path, media_type, resolved(framed(head, items, tail)))
+
+        def pieces() -> Iterator[bytes | Piece]:
+            return framed(head, self.each_piece(postings, part, make) or (), tail)
+
+        return self.spliced(path, media_type, pieces)
 
     @abstractmethod
     def render(self, postings: Iterable[Posting], context: RenderContext) -> Iterator[Document]:

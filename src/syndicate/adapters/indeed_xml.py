@@ -74,6 +74,7 @@ from syndicate.adapters.xmltext import cdata, cdata_sections
 from syndicate.diagnostics import field_path
 from syndicate.errors import Problem
 from syndicate.model import EmploymentType, Posting, Remote, Salary, SalaryPeriod, amount_text
+from syndicate.splice import Piece
 
 MEDIA_TYPE = "application/xml"
 REFERENCE_SCHEME = "indeed"
@@ -342,7 +343,18 @@ class IndeedXml(PullTarget):
 
     def render(self, postings: Iterable[Posting], context: RenderContext) -> Iterator[Document]:
         """The feed as one document, streamed in chunks of `CHUNK_JOBS` postings."""
-        yield Document(self.options.file, MEDIA_TYPE, self._chunks(postings, context))
+        make = self.fragment_makers(context)["jobs"]
+        if self.each_piece(postings, "jobs", make) is None:
+            yield Document(self.options.file, MEDIA_TYPE, self._chunks(postings, context))
+            return
+
+        def pieces() -> Iterator[bytes | Piece]:
+            head, tail = self._frame(context)
+            yield head
+            yield from self.each_piece(postings, "jobs", make) or ()
+            yield tail
+
+        yield self.spliced(self.options.file, MEDIA_TYPE, pieces)
 
     def preview(self, posting: Posting, context: RenderContext) -> str:
         """The posting's ``<job>`` elements, indented, one after the other."""

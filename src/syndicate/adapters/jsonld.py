@@ -47,6 +47,7 @@ from syndicate.model import Location, Posting, Remote, Salary
 
 SCHEMA_CONTEXT = "https://schema.org"
 MEDIA_TYPE = "application/ld+json"
+HEAD, TAIL = b'{"@context":"https://schema.org","@graph":[', b"\n]}\n"  # around the nodes
 
 # Characters that could end a <script> element or start markup, and the two line separators
 # that JavaScript parsers once refused inside strings.  Replaced one by one rather than with
@@ -191,7 +192,10 @@ class JsonLd(PullTarget):
 
     def render(self, postings: Iterable[Posting], context: RenderContext) -> Iterator[Document]:
         """One file: ``{"@context": ..., "@graph": [...]}`` with one job per line, streamed."""
-        yield Document(self.options.file, MEDIA_TYPE, self._chunks(postings, context))
+        make = self.fragment_makers(context)["node"]
+        yield self.framed_document(
+            self.options.file, MEDIA_TYPE, postings, ("node", make), (HEAD, TAIL)
+        )
 
     def preview(self, posting: Posting, context: RenderContext) -> str:
         """The posting's JobPosting object, as embedded in its careers page (its ``url``
@@ -244,15 +248,6 @@ class JsonLd(PullTarget):
     def fragment_makers(self, context: RenderContext) -> dict[str, Callable[[Posting], bytes]]:
         """A posting's node of the graph."""
         return {"node": functools.partial(_graph_node, context=context, tags=self.url_tags())}
-
-    def _chunks(self, postings: Iterable[Posting], context: RenderContext) -> Iterator[bytes]:
-        yield b'{"@context":"https://schema.org","@graph":['
-        separator = b"\n"
-        make = self.fragment_makers(context)["node"]
-        for node in self.each_fragment(postings, "node", make):
-            yield separator + node
-            separator = b",\n"
-        yield b"\n]}\n"
 
 
 def _tagged_node(

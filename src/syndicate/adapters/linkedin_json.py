@@ -75,6 +75,7 @@ from syndicate.model import EmploymentType, Location, Posting, Remote, expires_a
 from syndicate.operations import OperationKind
 
 MEDIA_TYPE = "application/json"
+HEAD, TAIL = b'{"elements":[', b"\n]}\n"  # around the elements
 TITLE_MAX = 200
 DESCRIPTION_MIN = 100
 DESCRIPTION_MAX = 25_000
@@ -380,7 +381,10 @@ class LinkedInJson(PullTarget):
 
     def render(self, postings: Iterable[Posting], context: RenderContext) -> Iterator[Document]:
         """One file, ``{"elements": [...]}``, streamed one element per chunk."""
-        yield Document(self.options.file, MEDIA_TYPE, self._chunks(postings, context))
+        make = self.fragment_makers(context)["element"]
+        yield self.framed_document(
+            self.options.file, MEDIA_TYPE, postings, ("element", make), (HEAD, TAIL)
+        )
 
     def preview(self, posting: Posting, context: RenderContext) -> str:
         """The posting's element, as pretty JSON."""
@@ -390,15 +394,6 @@ class LinkedInJson(PullTarget):
     def fragment_makers(self, context: RenderContext) -> dict[str, Callable[[Posting], bytes]]:
         """A posting's element."""
         return {"element": functools.partial(_element, context=context, setup=self.setup())}
-
-    def _chunks(self, postings: Iterable[Posting], context: RenderContext) -> Iterator[bytes]:
-        yield b'{"elements":['
-        separator = b"\n"
-        make = self.fragment_makers(context)["element"]
-        for element in self.each_fragment(postings, "element", make):
-            yield separator + element
-            separator = b",\n"
-        yield b"\n]}\n"
 
 
 def _element(posting: Posting, context: RenderContext, setup: ElementSetup) -> bytes:

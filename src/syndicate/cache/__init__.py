@@ -26,10 +26,11 @@ rendered pieces, read from the store where it has them).
 
 from __future__ import annotations
 
-from syndicate.cache.checks import CachedChecks, encode_problems
+from syndicate.cache.checks import CLEAN, CachedChecks, encode_problems
 from syndicate.cache.fragments import Fragments
-from syndicate.cache.keys import code_fingerprint, target_key
+from syndicate.cache.keys import code_fingerprint, setup_digest, target_key, version_of
 from syndicate.cache.store import (
+    BATCH,
     CACHE_DIR,
     DATABASE,
     FORMAT,
@@ -41,7 +42,9 @@ from syndicate.cache.store import (
 )
 
 __all__ = [
+    "BATCH",
     "CACHE_DIR",
+    "CLEAN",
     "DATABASE",
     "FORMAT",
     "BuildCache",
@@ -53,5 +56,7 @@ __all__ = [
     "encode_problems",
     "lines_json",
     "read_lines",
+    "setup_digest",
     "target_key",
+    "version_of",
 ]

@@ -15,6 +15,9 @@ if TYPE_CHECKING:
     from syndicate.adapters.base import Target
 
 
+CLEAN = "[]"  # `encode_problems` of no problem: what most postings' results are
+
+
 class CachedChecks:
     """One target's rule checks of loaded postings, read from the cache where it has them.
 
@@ -50,6 +53,11 @@ class CachedChecks:
         self._fresh.append((content_hash, text))
         if len(self._fresh) >= BATCH * 4:
             self.save()
+
+    def cached(self, loaded: Any) -> str | None:
+        """The loaded posting's result as the cache keeps it (`encode_problems`; ``CLEAN`` for
+        none), read by `load` or prefetched; None when it is not at hand."""
+        return self._known.get(loaded.content_hash)
 
     def problems(self, loaded: Any) -> list[Problem]:
         """The target's problems with the loaded posting (errors and warnings)."""

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import functools
+import hashlib
 from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 from syndicate.cache.keys import target_key
 from syndicate.cache.store import BATCH, BuildCache
+from syndicate.splice import Piece
 
 if TYPE_CHECKING:
     from syndicate.adapters.base import Target
@@ -69,3 +72,35 @@ class Fragments:
                     self.reused += 1
                 yield data
             self.cache.store_fragments(self.key, part, fresh)
+
+    def pieces(
+        self, refs: Sequence[Any], part: str, make: Callable[[Any], bytes]
+    ) -> Iterator[Piece]:
+        """Each ref's fragment ``part`` as a `Piece`: named by the target key, the part and the
+        posting's key (so equal names hold equal bytes), and read from the cache (or made) only
+        when its bytes are asked for, in batches while they are asked for in order."""
+        window = _Window(self, refs, part, make)
+        prefix = f"{self.key}\0{part}\0".encode()
+        for index, ref in enumerate(refs):
+            name = hashlib.sha256(prefix + self.key_of(ref).encode()).hexdigest()[:32]
+            yield Piece(name, functools.partial(window.fetch, index))
+
+
+class _Window:
+    """The fragments of some refs, fetched a batch at a time: a run of requests in order reads
+    ever larger batches (up to `BATCH`), a request out of order reads one."""
+
+    def __init__(self, fragments: Fragments, refs: Sequence[Any], part: str, make: Any) -> None:
+        self.fragments, self.refs, self.part, self.make = fragments, refs, part, make
+        self.start = 0
+        self.held: list[bytes] = []
+        self.run = 0
+
+    def fetch(self, index: int) -> bytes:
+        if not self.start <= index < self.start + len(self.held):
+            in_order = index == self.start + len(self.held)
+            self.run = min(BATCH, max(1, self.run * 2)) if in_order else 1
+            chosen = self.refs[index : index + self.run]
+            self.start = index
+            self.held = list(self.fragments.each(chosen, self.part, self.make))
+        return self.held[index - self.start]

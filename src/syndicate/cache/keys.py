@@ -13,7 +13,7 @@ from syndicate import __version__
 from syndicate.cache.store import FORMAT
 
 if TYPE_CHECKING:
-    from syndicate.adapters.base import Target
+    from syndicate.adapters.base import PushTarget, Target
 
 
 @cache
@@ -36,3 +36,17 @@ def target_key(target: Target) -> str:
     digest = hashlib.sha256(code_fingerprint().encode())
     digest.update(target.rendered_from().encode())
     return digest.hexdigest()
+
+
+def setup_digest(target: PushTarget) -> bytes:
+    """What besides the posting may decide a push target's payloads: its options, the settings
+    it renders from (job URLs included), and syndicate's own code.  When it changes, every
+    payload is built again and compared with what the target was sent; only those that differ
+    are sent."""
+    return hashlib.sha256(target.rendered_from().encode() + code_fingerprint().encode()).digest()
+
+
+def version_of(content_hash: str, setup: bytes) -> str:
+    """The version of a posting (by its content hash) as a target of that `setup_digest`
+    receives it: what its delivery records once the target accepts it."""
+    return hashlib.sha256(content_hash.encode() + setup).hexdigest()

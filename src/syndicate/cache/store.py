@@ -58,6 +58,9 @@ CREATE TABLE IF NOT EXISTS checks (
     problems TEXT NOT NULL,
     PRIMARY KEY (target_key, content_hash)
 ) WITHOUT ROWID;
+-- The checks that say something (a warning, an error, an opt-out), found without a scan of
+-- every posting's (`syndicate.quickplan`).
+CREATE INDEX IF NOT EXISTS checks_flagged ON checks (target_key) WHERE problems != '[]';
 CREATE TABLE IF NOT EXISTS fragments (
     target_key TEXT NOT NULL,
     content_hash TEXT NOT NULL,
@@ -88,13 +91,30 @@ class FileEntry:
 
     def fresh(self, stat: os.stat_result, timezone: str) -> bool:
         """True when ``stat`` says the file is as it was, without reading it."""
-        return (
-            self.status is not None
-            and self.size == stat.st_size
-            and self.mtime_ns == stat.st_mtime_ns
-            and self.timezone == timezone
-            and stat.st_mtime_ns < self.checked_ns - RACY_NS
+        return stat_fresh(
+            stat, self.size, self.mtime_ns, self.checked_ns, self.timezone, self.status, timezone
         )
+
+
+def stat_fresh(
+    stat: os.stat_result,
+    size: int,
+    mtime_ns: int,
+    checked_ns: int,
+    zone: str,
+    status: str | None,
+    timezone: str,
+) -> bool:
+    """Whether a file of this ``stat`` is as its entry (``size`` … ``status``) knows it, in
+    the ``timezone`` loading uses: same size and mtime, and modified well before it was last
+    checked (a write in the same tick as the check could hide behind an equal mtime)."""
+    return (
+        status is not None
+        and size == stat.st_size
+        and mtime_ns == stat.st_mtime_ns
+        and zone == timezone
+        and stat.st_mtime_ns < checked_ns - RACY_NS
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -226,6 +246,19 @@ class BuildCache:
                 return None
             row = connection.execute("SELECT lines FROM files WHERE path = ?", (path,)).fetchone()
         return row[0] if row else None
+
+    def file_lines(self) -> dict[str, tuple[str, str]]:
+        """``(content hash, lines JSON)`` of every posting file the cache knows, by path: what
+        `syndicate validate` places problems with, one query rather than one per file."""
+        query = "SELECT path, content_hash, lines FROM files"
+        with self._reading() as connection:
+            if connection is None:
+                return {}
+            return {
+                path: (content_hash, lines)
+                for path, content_hash, lines in connection.execute(query)
+            }
+        return {}
 
     # -- checks ------------------------------------------------------------------------------
 

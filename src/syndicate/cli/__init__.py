@@ -70,7 +70,13 @@ def main() -> None:
 
         print(f"syndicate {__version__}")
         return
-    assembled(command_name(args)).main()
+    command = command_name(args)
+    if command == "publish" and "--plan" in args:
+        from syndicate.cli.quick import try_plan
+
+        if try_plan(args):  # nothing changed: told without importing the publisher
+            return
+    assembled(command).main()
 
 
 def __getattr__(name: str) -> Any:

@@ -125,13 +125,14 @@ def options(
     ctx.obj = Runtime(
         config_path=config,
         verbosity=verbosity,
-        out=_console(stderr=False),
-        err=_console(stderr=True),
+        out=console(stderr=False),
+        err=console(stderr=True),
     )
     configure_logging(verbosity)
 
 
-def _console(*, stderr: bool) -> Console:
+def console(*, stderr: bool) -> Console:
+    """A console of the CLI: stdout's, or stderr's."""
     # Lines of text are never wrapped (a problem stays one line for grep); tables fit the width:
     # the terminal's, else $COLUMNS, else 80.  Rich honours NO_COLOR and colours terminals only.
     return Console(stderr=stderr, soft_wrap=True)

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
-import difflib
-import functools
 from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
@@ -13,9 +10,8 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.markup import escape
 
-from syndicate.adapters import PullTarget, RenderContext, Target, create_targets
-from syndicate.cache import CachedChecks
-from syndicate.cli import tables
+from syndicate.adapters import RenderContext, create_targets
+from syndicate.cli import tables, validating
 from syndicate.cli.base import (
     EXIT_INVALID,
     EXIT_OK,
@@ -29,9 +25,7 @@ from syndicate.cli.group import Command
 from syndicate.cli.progress import load_with_progress, step_progress
 from syndicate.config import Settings
 from syndicate.errors import Problem, Severity, SyndicateError
-from syndicate.loading import LoadResult, PostingFile, display_path
-from syndicate.model import Phase
-from syndicate.postings import LoadedPosting
+from syndicate.loading import LoadResult, PostingFile
 from syndicate.secret import mask
 
 if TYPE_CHECKING:
@@ -97,23 +91,23 @@ def validate(
     settings = runtime.settings()
     loaded = load_with_progress(runtime.err, settings, quiet=runtime.verbosity < 0)
     problems = list(loaded.problems)
-    checked: list[_Checked] = []
-    now = datetime.now(UTC)
+    phases = validating.Phases(settings, datetime.now(UTC))
+    places = validating.Places(loaded)
+    checked: list[validating.Checked] = []
     for target in create_targets(settings):
         if target.options.enabled:
-            checked.append(_checked(target, loaded, now))
+            checked.append(validating.checked(target, loaded, phases, places))
             problems.extend(p for each in checked[-1].found.values() for p in each)
-    problems.extend(_unknown_boards(settings, loaded))
-    problems.extend(_reference_collisions(settings, loaded, checked, now))
-    problems.extend(_against_the_state(settings, loaded, checked))
-    invalid = {str(p.file) for p in problems if p.severity is Severity.ERROR}
-    valid = [f for f in loaded.files if str(display_path(f.path)) not in invalid]
+    problems.extend(validating.unknown_boards(settings, loaded, places))
+    problems.extend(validating.reference_collisions(settings, loaded, checked, phases))
+    problems.extend(validating.against_the_state(settings, loaded, checked, phases))
+    valid = validating.valid_files(loaded, problems, places)
     summary = _validate_summary(loaded, valid, problems)
     if output_format == "json":
         runtime.print_json(
             "validate",
             {
-                "valid": [{"id": f.posting_id, "file": str(display_path(f.path))} for f in valid],
+                "valid": [{"id": f.posting_id, "file": str(places.shown(f))} for f in valid],
                 "problems": [p.to_dict() for p in problems],
                 "summary": summary,
             },
@@ -122,164 +116,14 @@ def validate(
         runtime.problems(problems)
         if runtime.verbosity > 0:
             for posting_file in valid:
-                runtime.say(f"ok {display_path(posting_file.path)} ({posting_file.posting.id})")
+                runtime.say(f"ok {places.shown(posting_file)} ({posting_file.posting.id})")
         runtime.say(_summary_line(summary), style="red" if summary["errors"] else "green")
     raise typer.Exit(EXIT_INVALID if summary["errors"] else EXIT_OK)
-
-
-@dataclasses.dataclass(slots=True)
-class _Checked:
-    """One target's checks of the loaded postings: problems by posting id, and the postings that
-    asked to be left off it (``boards: {<target>: false}``)."""
-
-    target: Target
-    found: dict[str, list[Problem]]
-    opted_out: set[str]
-
-
-def _checked(target: Target, loaded: LoadResult, now: datetime) -> _Checked:
-    """The target's checks of every loaded posting, as builds and plans cached them (a warm
-    `validate` of 100,000 postings read each back from the cache and checked it again: 1.7 ms
-    of CPU a posting), the postings not read back."""
-    checks = CachedChecks(target, loaded.cache, prefetch=True)
-    result = _Checked(target, {}, set())
-    for posting_file in loaded.files:
-        found, opted_out = _target_problems(checks, posting_file, now)
-        result.found[posting_file.posting_id] = found
-        if opted_out:
-            result.opted_out.add(posting_file.posting_id)
-    checks.save()
-    return result
-
-
-def _reference_collisions(
-    settings: Settings, loaded: LoadResult, checked: list[_Checked], now: datetime
-) -> list[Problem]:
-    """Reference numbers that two postings would give on a target that lists a job once per
-    place (Indeed): an error at each of them, naming the other file."""
-    from syndicate.references import ReferenceBook
-
-    problems: list[Problem] = []
-    store = _existing_state(settings)
-    try:
-        for each in checked:
-            target = each.target
-            if not isinstance(target, PullTarget) or target.reference_scheme is None:
-                continue
-            listed = [
-                f
-                for f in loaded.files
-                if f.window.phase(now, settings.timezone) in (Phase.LISTED, Phase.SCHEDULED)
-                and f.posting_id not in each.opted_out
-            ]
-            by_id = {f.posting_id: f for f in listed}
-            named = functools.partial(_file_and_id, by_id=by_id)
-            book = ReferenceBook.of(target, store)
-            for posting_id, found in book.collision_problems(listed, target.name, named).items():
-                posting_file = by_id[posting_id]
-                problems.extend(
-                    dataclasses.replace(
-                        problem,
-                        file=display_path(posting_file.path),
-                        line=posting_file.line_of("locations"),
-                    )
-                    for problem in found
-                )
-    finally:
-        if store is not None:
-            store.close()
-    return problems
-
-
-def _unknown_boards(settings: Settings, loaded: LoadResult) -> list[Problem]:
-    """Names in a posting's ``boards:`` that are no configured target."""
-    names = sorted(settings.targets)
-    problems = []
-    for posting_file in loaded.files:
-        for name in posting_file.posting.boards:
-            if name in settings.targets:
-                continue
-            close = difflib.get_close_matches(name, names, n=1, cutoff=0.6)
-            hint = f"did you mean {close[0]!r}? " if close else ""
-            problems.append(
-                Problem(
-                    f"{name!r} is not a configured target; {hint}(targets: {', '.join(names)})",
-                    file=display_path(posting_file.path),
-                    line=posting_file.line_of("boards"),
-                    field=f"boards.{name}",
-                    posting_id=posting_file.posting_id,
-                )
-            )
-    return problems
-
-
-def _target_problems(
-    checks: CachedChecks, posting_file: PostingFile, now: datetime
-) -> tuple[list[Problem], bool]:
-    """A target's rules for a posting (as cached, else checked), as they matter now: errors for
-    a posting that is or will be listed (open, scheduled), warnings for a draft, nothing for a
-    closed or expired one (it is checked against the posting model only); and whether the
-    posting asked to be left off the target (not told for a closed or expired one)."""
-    phase = posting_file.window.phase(now, checks.target.settings.timezone)
-    if phase in (Phase.CLOSED, Phase.EXPIRED):
-        return [], False
-    found = checks.problems(posting_file)
-    opted_out = any(p.severity is Severity.OMIT for p in found)
-    problems = [p for p in found if p.severity is not Severity.OMIT]
-    problems = _located(posting_file, problems) if problems else []
-    if phase is Phase.DRAFT:
-        return [dataclasses.replace(p, severity=Severity.WARNING) for p in problems], opted_out
-    return problems, opted_out
 
 
 def _located(posting_file: PostingFile, problems: list[Problem]) -> list[Problem]:
     """Target problems placed at the file and line of the field they are about."""
     return posting_file.locate(problems)
-
-
-def _file_and_id(posting_id: str, by_id: dict[str, PostingFile]) -> str:
-    return f"{display_path(by_id[posting_id].path)} ({posting_id})"
-
-
-def _rules(target: Target, loaded: LoadedPosting) -> list[Problem]:
-    return target.rules(loaded.posting)
-
-
-def _against_the_state(
-    settings: Settings, loaded: LoadResult, checked: list[_Checked]
-) -> list[Problem]:
-    """What the publish state says of these postings, when there is one: the files held at
-    their last good version, the guard's refusals, and ids that changed since publishing."""
-    store = _existing_state(settings)
-    if store is None:
-        return []
-    from syndicate.listing import Lister
-    from syndicate.unchanged import listings_unchanged
-
-    now = datetime.now(UTC)
-    with store:
-        if listings_unchanged(settings, loaded, [each.target for each in checked], now):
-            return []  # every target lists what it listed: nothing held, guarded or renamed
-        lister = Lister(settings, loaded, store, now)
-        selections = []
-        for each in checked:
-            target, found = each.target, each.found
-            accepted, rejected = [], {}
-            for posting_file in loaded.files:
-                if not posting_file.is_listed(now, settings.timezone):
-                    continue
-                if posting_file.posting_id in each.opted_out:
-                    continue
-                errors = [p for p in found[posting_file.posting_id] if p.severity is Severity.ERROR]
-                if errors:
-                    rejected[posting_file.posting_id] = errors
-                else:
-                    accepted.append(posting_file)
-            selections.append(
-                lister.select(target.name, accepted, rejected, functools.partial(_rules, target))
-            )
-        refusals = [s.refusal.problem() for s in selections if s.refusal is not None]
-        return [*lister.kept_notes(selections), *refusals, *lister.renames()]
 
 
 def _validate_summary(
@@ -348,17 +192,6 @@ def _build_with_progress(
 
     with step_progress(runtime.err, quiet=runtime.verbosity < 0) as advance:
         return build(settings, loaded, only=only, progress=advance, store=store)
-
-
-def _existing_state(settings: Settings) -> StateStore | None:
-    """The publish state, opened, when there is one (None without importing the store when
-    its SQLite file is not there)."""
-    database = settings.state_file()
-    if database is not None and not database.is_file():
-        return None
-    from syndicate.state import StateStore, state_exists
-
-    return StateStore(settings.state_url) if state_exists(settings.state_url) else None
 
 
 def _build_problems(report: BuildReport, loaded: LoadResult) -> list[Problem]:

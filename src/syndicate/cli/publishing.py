@@ -235,16 +235,11 @@ def _print_publish(
         if report.plan.operations:
             runtime.out.print(table)
         elif not waiting:
-            why = (
-                "every enabled push target is up to date"
-                if any_ready
-                else "no push target is ready"
-            )
-            runtime.say(f"nothing to push: {why}")
+            runtime.say(summary.nothing_to_push(any_ready))
         if waiting:
             runtime.out.print(_waiting_table(waiting))
         for posting_id, at in sorted(report.plan.scheduled.items()):
-            runtime.say(f"{posting_id}: scheduled for {at.isoformat(timespec='minutes')}")
+            runtime.say(summary.scheduled_line(posting_id, at))
     for name, result in report.targets.items():
         line = f"{name}: {result.succeeded} done, {result.failed} failed, {result.queued} queued"
         runtime.say(line, style="red" if result.failed else "yellow" if result.queued else None)

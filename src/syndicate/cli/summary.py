@@ -10,20 +10,41 @@ Golden text in ``tests/golden/cli/``; a script may rely on the words and their o
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
+from datetime import datetime
+from typing import TYPE_CHECKING
 
 from syndicate.operations import OperationKind
-from syndicate.plan import Plan
-from syndicate.publish import PublishReport
+
+if TYPE_CHECKING:  # the no-change plan (`syndicate.cli.quick`) imports neither
+    from syndicate.plan import Plan, PlannedOperation
+    from syndicate.publish import PublishReport
 
 
 def plan_line(plan: Plan) -> str:
     """``Plan: 3 to create, 1 to update, 1 to close on 2 push targets.`` (renewals are named
     when there are any)."""
-    parts = _by_kind(Counter(op.kind for op in plan.operations), "to create", "to update",
+    return operations_line(plan.operations)
+
+
+def operations_line(operations: Sequence[PlannedOperation]) -> str:
+    """`plan_line` of a plan's operations."""
+    parts = _by_kind(Counter(op.kind for op in operations), "to create", "to update",
                      "to renew", "to close")  # fmt: skip
-    targets = len({op.target for op in plan.operations})
+    targets = len({op.target for op in operations})
     where = f" on {targets} push target{'s' if targets != 1 else ''}" if targets else ""
     return f"Plan: {', '.join(parts)}{where}."
+
+
+def nothing_to_push(any_ready: bool) -> str:
+    """What a plan without operations says (when nothing waits either)."""
+    why = "every enabled push target is up to date" if any_ready else "no push target is ready"
+    return f"nothing to push: {why}"
+
+
+def scheduled_line(posting_id: str, at: datetime) -> str:
+    """``sales-lead: scheduled for 2026-12-01T09:00+01:00``."""
+    return f"{posting_id}: scheduled for {at.isoformat(timespec='minutes')}"
 
 
 def publish_line(report: PublishReport) -> str:

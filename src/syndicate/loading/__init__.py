@@ -16,7 +16,14 @@ from __future__ import annotations
 
 from syndicate.loading.cached import PostingReader
 from syndicate.loading.discover import display_path, find_posting_files
-from syndicate.loading.files import LoadResult, PostingFile, ShippedPosting, load_file, load_files
+from syndicate.loading.files import (
+    LoadResult,
+    PostingFile,
+    ShippedPosting,
+    line_in,
+    load_file,
+    load_files,
+)
 from syndicate.loading.parse import FRONT_MATTER_FENCE, split_front_matter
 from syndicate.loading.project import load_postings, load_project
 
@@ -28,6 +35,7 @@ __all__ = [
     "ShippedPosting",
     "display_path",
     "find_posting_files",
+    "line_in",
     "load_file",
     "load_files",
     "load_postings",

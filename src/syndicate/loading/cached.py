@@ -9,6 +9,7 @@ posting is then read back from the cache when asked for (`CachedSource`), the la
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import itertools
 import os
@@ -136,7 +137,8 @@ def load_cached(
     stale: list[_Stale] = []
     order: list[tuple[str, FileEntry | None]] = []  # each path, with its entry when fresh
     for path in paths:
-        entry = known.get(os.path.abspath(path))
+        # Paths found below an absolute folder are already the cache's keys.
+        entry = known.get(path) or known.get(os.path.abspath(path))
         try:
             stat: os.stat_result | None = os.stat(path)
         except OSError:
@@ -180,7 +182,7 @@ def load_cached(
     gone: list[str] = []
     if forget_under is not None:
         prefix = os.path.abspath(forget_under) + os.sep
-        seen = {os.path.abspath(path) for path in paths}
+        seen = {path if path in known else os.path.abspath(path) for path in paths}
         gone = [path for path in known if path.startswith(prefix) and path not in seen]
     cache.store_files(parsed, forget=gone)
     cache.touch_files(touched)
@@ -227,7 +229,9 @@ def _examine(file: _Stale) -> _Examined:
     return loaded if remembered is None else remembered
 
 
-def _window(status: str | None, date_posted: str, valid_through: str | None) -> Window:
+@functools.lru_cache(maxsize=4096)  # postings share their dates; a Window is immutable
+def window_of(status: str | None, date_posted: str, valid_through: str | None) -> Window:
+    """When a posting is listed, from a cache entry's status and dates."""
     return Window(
         _STATUSES[status or Status.OPEN.value],
         _when(date_posted),
@@ -242,7 +246,7 @@ def _cached_file(path: str, known: FileEntry | ParsedFile, source: CachedSource)
         path,
         posting_id=known.posting_id,
         content_hash=known.content_hash,
-        listing=_window(known.status, known.date_posted, known.valid_through),
+        listing=window_of(known.status, known.date_posted, known.valid_through),
         source=source,
     )
 

@@ -165,7 +165,7 @@ class PostingFile:
             found = self._source.lines(self)
             if found is not None:
                 keys, first, body = found
-                return _line_in(field_name, keys, first, body)
+                return line_in(field_name, keys, first, body)
         document, body_line = self._parsed()
         if not field_name:
             return document.first_line
@@ -180,7 +180,9 @@ class PostingFile:
         return parse.front_matter(self.path)
 
 
-def _line_in(field_name: str | None, keys: dict[str, int], first: int, body: int) -> int:
+def line_in(field_name: str | None, keys: dict[str, int], first: int, body: int) -> int:
+    """The line of a top-level field given the lines a file's cache entry keeps
+    (`syndicate.cache.read_lines`): its key's, the body's for ``description``, else the first."""
     if not field_name:
         return first
     head = field_name.split(".", 1)[0].split("[", 1)[0]

@@ -6,10 +6,11 @@ encoded slash.  The path is then resolved with its symlinks and must still lie i
 ``output``: the careers folder, a symlink to ``output/.versions/careers-…``, is served, while a
 symlink that leads anywhere else is not.
 
-The build replaces files by renaming new ones into place and swaps the careers symlink, so a
-file is opened once and every byte sent comes from that open file: a reader gets the old version
-or the new one, never a mix.  The file's identity on disk (device, inode, mtime, size) keys a
-cache of its SHA-256, so the strong ETag is computed once per version, not per request.
+The build replaces files by renaming new ones into place (the careers folder's too, once its
+first version is published by a symlink swap: `syndicate.inplace`), so a file is opened once
+and every byte sent comes from that open file: a reader gets the old version or the new one,
+never a mix.  The file's identity on disk (device, inode, mtime, size) keys a cache of its
+SHA-256, so the strong ETag is computed once per version, not per request.
 """
 
 from __future__ import annotations

@@ -21,7 +21,12 @@ from sqlalchemy.engine import Connection
 
 from syndicate.state.database import Database
 from syndicate.state.records import Hold, Listing, chunks, from_row, now_utc
-from syndicate.state.schema import holds_table, listings_table, versions_table
+from syndicate.state.schema import (
+    holds_table,
+    listing_keys_table,
+    listings_table,
+    versions_table,
+)
 from syndicate.state.sqlite import sqlite_records
 
 _VERSIONS_AT_ONCE = 200  # postings' JSON inserted in one statement
@@ -73,12 +78,14 @@ class ListingStore:
         known: Mapping[str, Listing],
         *,
         now: datetime | None = None,
+        key: str | None = None,
     ) -> int:
         """Record what ``target`` lists now; how many rows changed.
 
         ``listed`` are the postings it lists as loaded (kept ones are not: their listing stays
         as it is); ``withdrawn`` the posting ids it no longer lists; ``known`` the target's
-        listings as read before the run (only what differs is written).
+        listings as read before the run (only what differs is written); ``key`` the target key
+        its postings were checked under (`listing_keys_table`; None: not said).
         """
         moment = now_utc(now)
         inserts: list[dict[str, Any]] = []
@@ -133,6 +140,9 @@ class ListingStore:
                 conn.execute(sa.delete(table).where(*where), gone)
             if changes or gone:
                 _forget_unused_versions(conn)
+            keys = listing_keys_table
+            conn.execute(sa.delete(keys).where(keys.c.target == target))
+            conn.execute(sa.insert(keys).values(target=target, target_key=key))
         return len(inserts) + len(changes) + len(moves) + len(gone)
 
     # -- holds ---------------------------------------------------------------------------------

@@ -187,6 +187,16 @@ listings_table = sa.Table(
     sa.Index("ix_listings_source", "source"),
 )
 
+# The target key (`syndicate.cache.target_key`) under which each target's listings were last
+# saved whole, None when the saver did not say (`syndicate.state.summary`).  Made when a store is
+# opened (no schema version of its own: older code ignores it).
+listing_keys_table = sa.Table(
+    "listing_keys",
+    metadata,
+    sa.Column("target", sa.String(64), primary_key=True),
+    sa.Column("target_key", sa.String(128)),
+)
+
 # The postings those versions are, as their own JSON: the durable copy a kept listing is
 # rendered from (the build cache is disposable).
 versions_table = sa.Table(

@@ -16,6 +16,7 @@ from sqlalchemy.engine import URL, Connection, Engine
 
 from syndicate.errors import LeaseLostError, StateError, StateLockedError
 from syndicate.operations import OperationKind
+from syndicate.state import summary
 from syndicate.state.coordination import CoordinationStore, database_now
 from syndicate.state.database import Database
 from syndicate.state.guards import GuardStore
@@ -44,6 +45,7 @@ from syndicate.state.schema import (
     OperationStatus,
     UTCDateTime,
     deliveries_table,
+    listing_keys_table,
     meta_table,
     metadata,
     operations_table,
@@ -115,6 +117,7 @@ class StateStore:
                 conn.execute(
                     sa.insert(meta_table).values(key="schema_version", value=str(SCHEMA_VERSION))
                 )
+                summary.ensure(conn)
                 return
             found = conn.execute(
                 sa.select(meta_table.c.value).where(meta_table.c.key == "schema_version")
@@ -137,6 +140,8 @@ class StateStore:
                     .where(meta_table.c.key == "schema_version")
                     .values(value=str(SCHEMA_VERSION))
                 )
+            listing_keys_table.create(conn, checkfirst=True)
+            summary.ensure(conn)
 
     def schema_version(self) -> int:
         """The schema version recorded in the store."""

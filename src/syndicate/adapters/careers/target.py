@@ -23,8 +23,14 @@ from pydantic import field_validator
 
 from syndicate.adapters.base import Document, PullTarget, RenderContext, TargetOptions
 from syndicate.adapters.careers import sitemap, view
-from syndicate.adapters.careers.templates import SiteTemplates, Template, careers_environment
+from syndicate.adapters.careers.templates import (
+    SiteTemplates,
+    Template,
+    XmlSafe,
+    careers_environment,
+)
 from syndicate.adapters.careers.view import Job, LazyJob, Site
+from syndicate.content import xml_safe
 from syndicate.errors import Problem
 from syndicate.model import Posting
 from syndicate.postings import PostingList
@@ -117,9 +123,7 @@ class CareersSite(PullTarget):
         index = self._index(ordered, groups, site, context, makers)
         yield self._document("index.html", "text/html", index)
         if pages:
-            made = self.each_fragment(ordered, "page", makers["page"])
-            for ref, page in zip(ordered.files, made, strict=True):
-                yield Document(self._page_path(ref.posting_id), "text/html", (page,))
+            yield from self._pages(ordered, makers["page"])
         dates = functools.partial(self.each_fragment, part="lastmod", make=makers["lastmod"])
         for name, template in sitemap.sitemaps(
             ordered, site, context.settings, dates, self.sitemap_limit
@@ -131,6 +135,19 @@ class CareersSite(PullTarget):
         gone = (GONE_PAGE, {"site": site, "root": f"{site.base_url}/"})
         yield self._document(GONE_PAGE, "text/html", gone)
         yield self._document("style.css", "text/css", ("style.css", {"site": site}))
+
+    def _pages(self, ordered: PostingList, make: Callable[[Posting], bytes]) -> Iterator[Document]:
+        """One document per job page; with the build's fragments, each one named piece that is
+        read only when the writer needs its bytes (an unchanged page is not read at all)."""
+        named = self.each_piece(ordered, "page", make)
+        if named is None:
+            made = self.each_fragment(ordered, "page", make)
+            for ref, page in zip(ordered.files, made, strict=True):
+                yield Document(self._page_path(ref.posting_id), "text/html", (page,))
+            return
+        for ref, piece in zip(ordered.files, named, strict=True):
+            path = self._page_path(ref.posting_id)
+            yield self.spliced(path, "text/html", functools.partial(tuple, (piece,)))
 
     def fragment_makers(self, context: RenderContext) -> dict[str, Callable[[Posting], bytes]]:
         """A job's page, index card and feed entry, and what orders, filters and dates it."""
@@ -237,14 +254,17 @@ class CareersSite(PullTarget):
             index = position["next"]
             if isinstance(job, LazyJob) and index < len(refs) and refs[index] is job.ref:
                 position["next"] = index + 1
-                return Markup(next(pieces).decode())
+                return XmlSafe(next(pieces).decode())
             whole = job.job if isinstance(job, LazyJob) else job
-            return Markup(self._piece(whole, template, site).decode())
+            return XmlSafe(self._piece(whole, template, site).decode())
 
         return piece
 
     def _piece(self, job: Job, template: str, site: Site) -> bytes:
-        return self._templates.text((template, {"site": site, "root": "", "job": job})).encode()
+        """A job's card or feed entry, stripped of what XML forbids once, here, rather than
+        each time the index or the feed outputs it (`XmlSafe`)."""
+        text = self._templates.text((template, {"site": site, "root": "", "job": job}))
+        return xml_safe(text).encode()
 
     def _page(self, posting: Posting, site: Site, context: RenderContext, job: Job) -> bytes:
         """The job page of ``posting`` (whose view is ``job``)."""

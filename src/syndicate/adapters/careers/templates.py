@@ -126,7 +126,16 @@ def _autoescape(name: str | None) -> bool:
     return name is None or not name.endswith((".css", ".js"))
 
 
+class XmlSafe(Markup):
+    """Markup already stripped of what XML forbids (a job's cached card or feed entry, made by
+    `CareersSite`'s `_piece`): not searched again each time a template outputs it."""
+
+    __slots__ = ()
+
+
 def _xml_safe(value: Any) -> Any:
+    if isinstance(value, XmlSafe):
+        return value
     if isinstance(value, Markup):
         return Markup(content.xml_safe(str(value)))
     if isinstance(value, str):
