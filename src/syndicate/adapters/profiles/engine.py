@@ -16,7 +16,6 @@ the immutable sandbox (`expressions.Batch`).
 
 from __future__ import annotations
 
-import functools
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -25,7 +24,7 @@ from enum import Enum
 from typing import Any
 
 from syndicate import content
-from syndicate.adapters import xmltext
+from syndicate.adapters.profiles import writing
 from syndicate.adapters.profiles.expressions import (
     Batch,
     Expression,
@@ -118,6 +117,8 @@ class _Layout:
     # Lines already written, by (field, type, value): a date, number or vocabulary value
     # recurs across postings (a line is a pure function of those three); cleared when full.
     memo: dict[tuple[int, type, Any], str | None] = field(default_factory=dict)
+    # `_group_steps` by the fields an item writes.
+    groupings: dict[tuple[bool, ...], tuple[str | int, ...]] = field(default_factory=dict)
 
 
 class Engine:
@@ -322,7 +323,7 @@ class Engine:
         text = _as_text(item)
         if plan.html is not None:
             tags, rename = plan.html
-            return board_html(text, tags, rename)
+            return writing.board_html(text, tags, rename)
         return text
 
     # ---------------------------------------------------------------------------------- XML
@@ -389,8 +390,8 @@ class Engine:
         elif not text and plan.empty is Empty.OMIT:
             return None
         if plan.attribute:
-            return f' {plan.name}="{xmltext.attribute(text)}"'
-        body = xmltext.cdata(text) if plan.cdata else xmltext.escaped(text)
+            return f' {plan.name}="{writing.attribute(text)}"'
+        body = writing.cdata(text) if plan.cdata else writing.escaped(text)
         return f"{layout.opens[index]}{body}</{plan.name}>"
 
     def _item(self, lines: Sequence[str | None], layout: _Layout) -> str:
@@ -399,9 +400,22 @@ class Engine:
         if not self.grouped:
             out.extend([line for i in self.elements if (line := lines[i]) is not None])
         else:
-            _grouped_lines(out, self.plans, lines, layout)
+            steps = self._steps(lines, layout)
+            out.extend([step if isinstance(step, str) else lines[step] for step in steps])  # type: ignore[misc]
         out.append(layout.item_close)
         return "\n".join(out)
+
+    def _steps(self, lines: Sequence[str | None], layout: _Layout) -> tuple[str | int, ...]:
+        """`_group_steps` for the fields these ``lines`` write, remembered by which they are
+        (the same few combinations recur: with or without a salary, a postal code…)."""
+        present = tuple([line is not None for line in lines])
+        steps = layout.groupings.get(present)
+        if steps is None:
+            if len(layout.groupings) >= MEMO_LINES:
+                layout.groupings.clear()
+            steps = _group_steps(self.plans, present, layout.group_indents)
+            layout.groupings[present] = steps
+        return steps
 
     def header_xml(self, values: Sequence[tuple[Header, str | None]], indent: str) -> list[str]:
         """The header's elements, one per line."""
@@ -433,16 +447,17 @@ def _memo_key(index: int, raw: Any) -> tuple[int, type, Any] | None:
     return None
 
 
-def _grouped_lines(
-    out: list[str], plans: Sequence[Plan], lines: Sequence[str | None], layout: _Layout
-) -> None:
-    """The fields' lines with the group elements around them: a group opens before its first
-    written field and closes before the next field outside it (a group with nothing written
-    is not written)."""
-    indents = layout.group_indents
+def _group_steps(
+    plans: Sequence[Plan], present: Sequence[bool], indents: Sequence[str]
+) -> tuple[str | int, ...]:
+    """An item's lines with the group elements around them, for the fields ``present``: a
+    field's index stands for its line, a string is a group's tag line.  A group opens before
+    its first written field and closes before the next field outside it (a group with nothing
+    written is not written)."""
+    steps: list[str | int] = []
     opened: tuple[str, ...] = ()
-    for plan, line in zip(plans, lines, strict=True):
-        if line is None or plan.attribute:
+    for index, (plan, written) in enumerate(zip(plans, present, strict=True)):
+        if not written or plan.attribute:
             continue
         groups = plan.groups
         if groups != opened:
@@ -451,37 +466,21 @@ def _grouped_lines(
             while common < limit and groups[common] == opened[common]:
                 common += 1
             for depth in range(len(opened) - 1, common - 1, -1):
-                out.append(f"{indents[depth]}</{opened[depth]}>")
+                steps.append(f"{indents[depth]}</{opened[depth]}>")
             for depth in range(common, len(groups)):
-                out.append(f"{indents[depth]}<{groups[depth]}>")
+                steps.append(f"{indents[depth]}<{groups[depth]}>")
             opened = groups
-        out.append(line)
+        steps.append(index)
     for depth in range(len(opened) - 1, -1, -1):
-        out.append(f"{indents[depth]}</{opened[depth]}>")
+        steps.append(f"{indents[depth]}</{opened[depth]}>")
+    return tuple(steps)
 
 
 def _body(text: str, mode: TextMode) -> str:
-    return xmltext.cdata(text) if mode is TextMode.CDATA else xmltext.escaped(text)
+    return writing.cdata(text) if mode is TextMode.CDATA else writing.escaped(text)
 
 
 _DEFAULT_HTML = HtmlPolicy(tags=sorted(content.ALLOWED_TAGS - {"a"}))
-
-
-@functools.lru_cache(maxsize=256)
-def board_html(html: str, tags: tuple[str, ...], rename: tuple[tuple[str, str], ...]) -> str:
-    """Sanitized description HTML as a board takes it: tags renamed, reduced to ``tags``, and
-    no entities (their characters instead)."""
-    if rename:
-        names = dict(rename)
-        pattern = re.compile(r"<(/?)(" + "|".join(map(re.escape, names)) + r")(?=[\s>/])")
-        html = pattern.sub(lambda match: f"<{match[1]}{names[match[2]]}", html)
-    return content.literal_html(content.sanitize_html(html, tags=tags))
-
-
-@functools.lru_cache(maxsize=256)
-def visible_text(html: str) -> str:
-    """What a reader sees of ``html`` (what length rules of an html field count)."""
-    return content.html_to_text(html)
 
 
 def place_records(posting: Posting) -> list[Record]:

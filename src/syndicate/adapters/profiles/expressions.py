@@ -15,13 +15,16 @@ internals and any mutation, so a profile cannot run code.  Filters, besides Jinj
 from __future__ import annotations
 
 import email.utils
-from collections.abc import Callable, Mapping, Sequence
+import re
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import UTC, date, datetime, time, tzinfo
 from typing import Any
+from urllib.parse import urlencode
 
-from jinja2 import ChainableUndefined, TemplateSyntaxError, Undefined, nodes
+from jinja2 import ChainableUndefined, TemplateSyntaxError, Undefined, nodes, pass_context
+from jinja2.filters import sync_do_select
 from jinja2.parser import Parser
-from jinja2.runtime import new_context
+from jinja2.runtime import Context, new_context
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from syndicate.adapters.places import country_name
@@ -43,21 +46,80 @@ class ExpressionError(ValueError):
     """An expression that does not compile."""
 
 
+_DICT_ATTRIBUTES = frozenset(dir(dict))
+_NONE_ATTRIBUTES = frozenset(dir(None))
+
+
+class RecordSandbox(ImmutableSandboxedEnvironment):
+    """Jinja's immutable sandbox, reading a record's keys without raising an exception first.
+
+    For ``location.city`` the sandbox tries ``getattr(location, "city")``, which raises
+    AttributeError for a dict, then ``location["city"]``: a raised exception per key read was
+    a large part of an expression's cost.  A plain dict (every record and its mappings) has no
+    attribute but its class's, so for a name that is none of them the getattr can only fail:
+    the key is read directly, with the same result (the value, or undefined).  Likewise an
+    attribute of None (``posting.salary.min`` without a salary) is undefined at once.  Every
+    other object goes through the sandbox's own checks.
+    """
+
+    def getattr(self, obj: Any, attribute: str) -> Any:
+        """``obj.attribute`` as the sandbox reads it (see the class)."""
+        if type(obj) is dict and attribute not in _DICT_ATTRIBUTES:
+            try:
+                return obj[attribute]
+            except KeyError:
+                return self.undefined(obj=obj, name=attribute)
+        if obj is None and attribute not in _NONE_ATTRIBUTES:
+            return self.undefined(obj=obj, name=attribute)
+        return super().getattr(obj, attribute)
+
+
 def make_environment(timezone: tzinfo) -> ImmutableSandboxedEnvironment:
     """A sandbox whose ``date`` filter writes local dates in ``timezone``."""
-    environment = ImmutableSandboxedEnvironment(undefined=ChainableUndefined, autoescape=False)
+    environment = RecordSandbox(undefined=ChainableUndefined, autoescape=False)
     environment.filters.update(
         {
             "money_range": money_range,
             "date": lambda value, fmt="iso", zone="local": format_date(
                 value, fmt, UTC if zone == "utc" else timezone, timezone
             ),
-            "add_params": add_params,
+            "add_params": quick_add_params,
+            "select": _select,
             "country_name": lambda code: country_name(str(code)) if code else code,
             "number": format_number,
         }
     )
     return environment
+
+
+# A URL urlsplit and urlunsplit give back as it is, plus the query: a lower-case scheme, a
+# host part (no user, no IPv6 brackets), a path, no query, no fragment, nothing but ASCII.
+_PLAIN_URL = re.compile(r"[a-z][a-z0-9+.-]*://[^/?#\[\]@\\\s]+(?:/[^?#\s]*)?")
+
+
+def quick_add_params(url: Any, **params: Any) -> Any:
+    """`tagging.add_params`, without splitting and joining a URL that has no query yet (the
+    job URLs): the same text, the parameters appended (tests/test_profile_writing.py)."""
+    if type(url) is str and url.isascii() and _PLAIN_URL.fullmatch(url):
+        added = urlencode([(key, str(value)) for key, value in params.items()])
+        return f"{url}?{added}" if added else url
+    return add_params(url, **params)
+
+
+@pass_context
+def _select(context: Context, value: Any, *args: Any, **kwargs: Any) -> Iterator[Any]:
+    """Jinja's ``select``; without a test (``[a, b] | select``), the true items directly,
+    as Jinja's gives them (its test is then `bool`, and keyword arguments are ignored)."""
+    if args:
+        return sync_do_select(context, value, *args, **kwargs)
+    return _true_items(value)
+
+
+def _true_items(value: Any) -> Iterator[Any]:
+    if value:
+        for item in value:
+            if item:
+                yield item
 
 
 def compile_expression(environment: ImmutableSandboxedEnvironment, source: str) -> Expression:
@@ -128,11 +190,13 @@ class Batch:
         # The template's globals (Jinja's ``range``, ``dict``…) as one plain dict: merging the
         # ChainMap Jinja keeps them in cost more than evaluating the expressions.
         self._globals = dict(self.template.globals)
+        # Without a global read (most profiles), the record itself is the context's variables.
+        self._merge = bool(read & self._globals.keys())
 
     def __len__(self) -> int:
         return len(self.names)
 
-    def evaluate(self, variables: Mapping[str, Any]) -> list[Any]:
+    def evaluate(self, variables: dict[str, Any]) -> list[Any]:
         """Every entry's value for one record, in order."""
         if not self.names:
             return []
@@ -141,7 +205,7 @@ class Batch:
             template.environment,
             template.name,
             template.blocks,
-            {**self._globals, **variables},
+            {**self._globals, **variables} if self._merge else variables,
             shared=True,
             globals=self._globals,
         )

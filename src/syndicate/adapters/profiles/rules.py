@@ -12,8 +12,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from syndicate.adapters.profiles.engine import Record, Written, source_field, visible_text
+from syndicate.adapters.profiles.engine import Record, Written, source_field
 from syndicate.adapters.profiles.spec import OnMissing, Override, Severity, ValueType
+from syndicate.adapters.profiles.writing import visible_text
 
 
 @dataclass(frozen=True, slots=True)
