@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import pytest
+
+from syndicate.build import build
 from syndicate.progress import EVERY, Step, ticker
+from tests.test_cache import NOW, load, make_project, renders
 
 STEP = Step("push", "linkedin")
 
@@ -31,3 +37,25 @@ def test_counts_that_jump_by_batches_are_reported_when_enough_are_done() -> None
 def test_more_than_planned_is_reported_as_the_end_once() -> None:
     told = reports(10, [0, 12])
     assert told == [(STEP, 0, 10), (STEP, 10, 10)]
+
+
+def test_a_target_s_render_step_starts_before_its_fragments_are_made(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A cold build makes every target's fragments together, before any target writes: each
+    # render step starts then, counts what is made for it, and ends once, when it is written.
+    settings = make_project(tmp_path / "project")
+    pages = renders(monkeypatch)  # the careers pages made so far
+    told: list[tuple[str, int, int, int]] = []
+
+    def progress(step: Step, done: int, of: int) -> None:
+        if step.action == "render":
+            told.append((step.name, done, of, len(pages)))
+
+    build(settings, load(settings).postings, now=NOW, progress=progress)
+    names = ["indeed", "jsonld", "linkedin_feed", "careers"]
+    starts = [(name, made) for name, done, _, made in told if done == 0]
+    assert starts[: len(names)] == [(name, 0) for name in names]  # before any page is made
+    ends = [(name, made) for name, done, of, made in told if done == of]
+    assert [name for name, _ in ends] == names  # one end each, as the targets are written
+    assert ends[0][1] == len(pages) > 0  # the first ends once every page is made

@@ -205,7 +205,7 @@ def build(
         for run in runs:
             run.settled = _settled(run, manifest)
             run.version = _version(run, settings.output_dir)
-        _make_ahead(runs, on_air, settings)
+        _make_ahead(runs, on_air, settings, progress)
         leftovers: dict[str, _Run] = {}
         for run in runs:
             listed = _Counted(run.accepted, run.target.name, progress)
@@ -368,13 +368,24 @@ _Job = tuple[int, str]  # (index of a target's fragment makers, part)
 
 
 def _make_ahead(
-    runs: Sequence[_Run], postings: Sequence[LoadedPosting], settings: Settings
+    runs: Sequence[_Run],
+    postings: Sequence[LoadedPosting],
+    settings: Settings,
+    progress: Progress | None = None,
 ) -> None:
     """Render every fragment the cache lacks before the targets render, each posting read back
     once for all of its fragments of every target; spread over worker processes when there are
-    many (`syndicate.parallel`)."""
+    many (`syndicate.parallel`).  Each target's render step starts here and counts the postings
+    made for it; it ends when its files are written."""
     chosen = [run for run in runs if run.fragments is not None and run.context is not None]
     todo = _missing(chosen, postings)
+    made_for = [0] * len(chosen)
+    ticks = [
+        ticker(progress, Step("render", run.target.name), len(run.accepted)) for run in chosen
+    ]
+    for tick, run in zip(ticks, chosen, strict=True):
+        if run.accepted:
+            tick(0)
     stores = [fragments for run in chosen if (fragments := run.fragments) is not None]
     shipped = [ref.shipped() if isinstance(ref, PostingFile) else None for ref, _ in todo]
     workers = worker_count(settings.workers, len(todo))
@@ -390,6 +401,11 @@ def _make_ahead(
     for count, ((ref, jobs), datas) in enumerate(zip(todo, made, strict=True), start=1):
         for job, data in zip(jobs, datas, strict=True):
             pieces.setdefault(job, []).append((ref, data))
+        for index in {job[0] for job in jobs}:
+            made_for[index] += 1
+            # Never the step's total here: the step is over once the target's files are written.
+            total = len(chosen[index].accepted)
+            ticks[index](min(made_for[index], total - 1))
         if count % _AHEAD == 0 or count == len(todo):
             for (index, part), items in pieces.items():
                 stores[index].store_made(part, items)
