@@ -253,8 +253,9 @@ def _fragments(
 
 
 def _version(run: _Run, output: Path) -> FolderInPlace | FolderVersion | None:
-    """The new version of a target's folder, opened before its parts that are files of their
-    own are made ahead (they are written into it as they come, not kept in the cache)."""
+    """What will write a target's folder, opened before its parts that are files of their own
+    are made ahead (they are written into it as they come, not kept in the cache): a new
+    version on the folder's first build, the published folder changed in place after it."""
     folder = run.target.folder()
     if folder is None or run.fragments is None or not run.target.filed_parts:
         return None

@@ -333,10 +333,8 @@ class Lister:
 
     def listed(self, ref: LoadedPosting) -> Listed:
         """``ref`` as the state remembers a listed posting."""
-        from syndicate.state.listings import Listed  # the state's SQLAlchemy only when used
-
         posting_json = ref.posting_json if isinstance(ref, PostingFile) else _json_of(ref)
-        return Listed(
+        return _listed_record()(
             ref.posting_id, ref.content_hash, self.source_of[ref.posting_id], posting_json
         )
 
@@ -409,3 +407,13 @@ def _problems_by_source(
         if problem.file is not None:
             found.setdefault(settings.posting_key(problem.file), []).append(problem)
     return found
+
+
+@functools.cache
+def _listed_record() -> type[Listed]:
+    """`syndicate.state.Listed`, imported the first time a posting is listed (the state's
+    SQLAlchemy is not imported by what merely imports this module: the build's workers); once,
+    as an import statement costs about a microsecond and this is per posting and target."""
+    from syndicate.state.listings import Listed
+
+    return Listed

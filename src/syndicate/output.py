@@ -118,9 +118,9 @@ def building_prefix(name: str) -> str:
 
 @dataclass(frozen=True, slots=True)
 class WrittenAhead:
-    """The chunks of a file already written into the `FolderVersion` being built (a careers
-    page written as the workers made it, `FolderVersion.written_ahead`): writing it there again
-    is nothing; anywhere else it is the file's bytes."""
+    """The bytes of a file a build wrote before its document came (a careers page written as
+    the workers made it: `FolderVersion.written_ahead`, `FolderInPlace.written_ahead`), read
+    from where the writer put it; the writer's own later `write` of that file is nothing."""
 
     path: Path
 
@@ -169,7 +169,7 @@ class FolderVersion:
         """
         target = self._inside(relative)
         self.identities[relative] = identity or ""
-        if relative in self._ahead or (isinstance(chunks, WrittenAhead) and chunks.path == target):
+        if relative in self._ahead:
             return WriteResult(target, "", 0, changed=True)  # counted when written ahead
         if target.parent not in self._folders:
             target.parent.mkdir(parents=True, exist_ok=True)
