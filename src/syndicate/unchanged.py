@@ -28,10 +28,7 @@ cache): None, and the caller plans posting by posting as before, which is always
 Whether a posting is listed now (status, ``date_posted``, ``valid_through``) is decided in
 Python from the loaded files, the same test the planner uses, so time passing is noticed.
 
-`listings_unchanged` asks the listing half of the same questions: when every target lists what
-it listed and no board shows a posting that is not loaded, the state has nothing to say of the
-postings (no file held, no close guarded, no id changed).  ``syndicate validate`` now asks the
-wider question of `syndicate.quiet`, which also holds before a push target is first published.
+``syndicate validate`` asks its own question of the state, `syndicate.quiet`.
 """
 
 from __future__ import annotations
@@ -109,34 +106,6 @@ def _of_quick(quick: QuickPlan, push: Sequence[PushTarget]) -> UnchangedPlan:
             result.selection = TargetListing(verdict.name)
         report.targets.append(result)
     return UnchangedPlan(plan, report)
-
-
-def listings_unchanged(
-    settings: Settings, loaded: LoadResult, targets: Sequence[Target], now: datetime
-) -> bool:
-    """Whether every one of ``targets`` lists exactly what it listed when the state was last
-    written (so nothing is held, withdrawn, guarded or renamed), and no board shows a posting
-    that is not loaded: what `syndicate validate` otherwise finds by reading every listing and
-    delivery.  False when something may differ (or on a state of PostgreSQL)."""
-    unchanged = False
-    with _opened(settings, loaded, now) as opened:
-        if opened is not None:
-            db, on_air = opened
-            listed = _listed_counts(db)
-            same = all(_listing_verdicts(db, t, on_air, listed) is not None for t in targets)
-            unchanged = same and not _shown_unloaded(db, loaded)
-    return unchanged
-
-
-def _shown_unloaded(db: sqlite3.Connection, loaded: LoadResult) -> bool:
-    """Whether a board shows a posting that is not loaded (a deleted file, a changed id)."""
-    db.execute("CREATE TEMP TABLE loaded (posting_id TEXT PRIMARY KEY) WITHOUT ROWID")
-    db.executemany("INSERT INTO loaded VALUES (?)", [(f.posting_id,) for f in loaded.files])
-    found = db.execute(
-        f"SELECT 1 FROM state.deliveries d WHERE {_LIVE}"
-        " AND NOT EXISTS (SELECT 1 FROM loaded n WHERE n.posting_id = d.posting_id) LIMIT 1"
-    ).fetchone()
-    return found is not None
 
 
 @contextlib.contextmanager
