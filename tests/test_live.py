@@ -12,9 +12,11 @@ import pytest
 
 from syndicate.build import BuildReport, build
 from syndicate.config import Settings, load_settings
+from syndicate.listing import Lister
 from syndicate.live import LiveView
 from syndicate.loading import LoadResult, load_project
 from syndicate.loading.edits import reload_edited
+from syndicate.postings import PostingList
 from syndicate.state import StateStore
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -148,3 +150,31 @@ def test_a_rebase_keeps_only_the_edits_made_after_the_sync_began(settings: Setti
     assert data is not None and b"Sales Chief" in data
     live.rebase(report, since=live.generation)
     assert live.document("indeed.xml") is None
+
+
+def test_a_job_page_is_found_by_the_id_its_path_names(settings: Settings) -> None:
+    _, report = _built(settings, NOW)
+    careers = next(t for t in report.targets if t.name == "careers")
+    assert careers.context is not None
+    target = LiveView(settings)._targets["careers"]
+    refs = PostingList(list(careers.rendered))
+
+    page = target.render_document(refs, careers.context, f"careers/jobs/{EDITED}.html")
+    assert page is not None and page.media_type == "text/html"
+    published = settings.output_dir / "careers" / "jobs" / f"{EDITED}.html"
+    assert b"".join(page.chunks) == published.read_bytes()
+    # Not a listed job's page, nor a page at all under the jobs folder: nothing.
+    assert target.render_document(refs, careers.context, "careers/jobs/no-such-job.html") is None
+    assert target.render_document(refs, careers.context, f"careers/jobs/{EDITED}.htm") is None
+    index = target.render_document(refs, careers.context, "careers/index.html")
+    assert index is not None and EDITED.encode() in b"".join(index.chunks)
+
+
+def test_an_edits_plan_reads_the_listings_of_its_postings_only(settings: Settings) -> None:
+    loaded, _ = _built(settings, NOW)
+    with StateStore(settings.state_url) as store:
+        lister = Lister(settings, loaded, store, NOW)
+        every = lister.known("careers")
+        assert EDITED in every and len(every) > 1
+        assert lister.known("careers", {EDITED, "no-such-job"}) == {EDITED: every[EDITED]}
+        assert lister.known("careers", set()) == {}

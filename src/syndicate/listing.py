@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
 from pathlib import Path
@@ -153,11 +153,15 @@ class Lister:
         """The id of the posting loaded from each file (by `source_of`'s keys)."""
         return {source: posting_id for posting_id, source in self.source_of.items()}
 
-    def known(self, target: str) -> dict[str, Listing]:
-        """What ``target`` listed after the last run, by posting id."""
+    def known(
+        self, target: str, posting_ids: Collection[str] | None = None
+    ) -> dict[str, Listing]:
+        """What ``target`` listed after the last run, by posting id (of ``posting_ids`` only,
+        when given: an edit's plan reads its own postings' rows, not every row)."""
         if self.store is None:
             return {}
-        return {pid: listing for (pid, _), listing in self.store.listings.all(target).items()}
+        found = self.store.listings.all(target, posting_ids=posting_ids)
+        return {pid: listing for (pid, _), listing in found.items()}
 
     def select(
         self,

@@ -21,6 +21,7 @@ the set of files, and a job is in a feed exactly when its page is.
 from __future__ import annotations
 
 import contextlib
+import copy
 import functools
 import threading
 from collections import ChainMap
@@ -159,10 +160,15 @@ class LiveView:
 
     def open(self, live: LiveTarget, relative: str) -> LiveDocument | None:
         """Assemble the document at ``relative`` of ``live`` from the cache, in one snapshot."""
-        target = _fresh_target(self.settings, live.name)
+        prototype = self._targets.get(live.name)
         cache = BuildCache.open(self.settings.cache_dir)
-        if target is None or cache is None:
+        if prototype is None or cache is None:
+            if cache is not None:
+                cache.close()
             return None
+        # A target of its own for this request (a render sets the target's fragments), sharing
+        # the prototype's compiled templates rather than making every target anew.
+        target = copy.copy(prototype)
         stack = contextlib.ExitStack()
         stack.callback(cache.close)
         stack.enter_context(cache.snapshot())
@@ -235,14 +241,6 @@ class LiveView:
 
 def _fragments(target: PullTarget, cache: BuildCache, context: RenderContext) -> Fragments:
     return Fragments(target, cache, functools.partial(target.fragment_variant, context=context))
-
-
-def _fresh_target(settings: Settings, name: str) -> PullTarget | None:
-    """A target of its own for one request (a render sets the target's fragments)."""
-    return next(
-        (t for t in create_targets(settings) if isinstance(t, PullTarget) and t.name == name),
-        None,
-    )
 
 
 def _closing(document: Document, stack: contextlib.ExitStack) -> Iterator[bytes]:

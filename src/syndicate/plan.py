@@ -44,6 +44,9 @@ from syndicate.operations import OperationKind
 from syndicate.postings import LoadedPosting
 from syndicate.state import Hold, NewOperation
 
+# A plan of at most this many postings (an edit's) reads only their rows of the state and cache.
+FEW_POSTINGS = 500
+
 
 class Reason(StrEnum):
     """Why an operation is planned."""
@@ -209,7 +212,7 @@ def make_plan(
     targets = list(targets)
     open_by_key = {(op.posting_id, op.target): op for op in open_operations}
     for target in targets:
-        checks = CachedChecks(target, loaded.cache, prefetch=True)
+        checks = CachedChecks(target, loaded.cache, prefetch=not is_few(posting_ids))
         planner = _TargetPlanner(plan, target, deliveries, open_by_key, now, checks)
         planner.lister = lister
         planner.retry_failed = retry_failed
@@ -220,6 +223,12 @@ def make_plan(
     return plan
 
 
+def is_few(posting_ids: Collection[str] | None) -> bool:
+    """Whether a plan limited to ``posting_ids`` is small enough to read only those postings'
+    rows of the state and the cache (an edit's), rather than every row at once."""
+    return posting_ids is not None and len(posting_ids) <= FEW_POSTINGS
+
+
 def note_scheduled(
     plan: Plan,
     loaded: LoadResult,
@@ -228,12 +237,23 @@ def note_scheduled(
     posting_ids: Collection[str] | None,
 ) -> None:
     """Note every scheduled posting, whichever targets are ready: none lists it yet."""
-    for loaded_file in loaded.files:
-        if posting_ids is not None and loaded_file.posting_id not in posting_ids:
-            continue
+    for loaded_file in _chosen(loaded.by_id(), posting_ids):
         window = loaded_file.window
         if window.phase(now, timezone) is Phase.SCHEDULED:
             plan.scheduled[loaded_file.posting_id] = window.starts(timezone)
+
+
+def _chosen(
+    by_id: Mapping[str, PostingFile], posting_ids: Collection[str] | None
+) -> list[PostingFile]:
+    """The loaded postings of ``posting_ids`` (all without), in file order; a few are looked up
+    by id rather than found among every file."""
+    if not is_few(posting_ids):
+        return [f for pid, f in by_id.items() if posting_ids is None or pid in posting_ids]
+    assert posting_ids is not None
+    found = [by_id[pid] for pid in posting_ids if pid in by_id]
+    order = {pid: index for index, pid in enumerate(by_id)} if len(found) > 1 else {}
+    return sorted(found, key=lambda f: order.get(f.posting_id, 0))
 
 
 class _TargetPlanner:
@@ -269,12 +289,15 @@ class _TargetPlanner:
 
     def run(self, loaded: LoadResult, posting_ids: Collection[str] | None) -> None:
         name = self.target.name
+        few = is_few(posting_ids)
         if self.lister is not None:
-            self.listing.known = self.lister.known(name)
-        loaded_by_id = loaded.by_id()
-        for posting_id, posting_file in loaded_by_id.items():
-            if posting_ids is None or posting_id in posting_ids:
-                self.posting(posting_file)
+            self.listing.known = self.lister.known(name, posting_ids if few else None)
+        loaded_by_id = self.lister.by_id if self.lister is not None else loaded.by_id()
+        chosen = _chosen(loaded_by_id, posting_ids)
+        if few:
+            self.checks.load(chosen)
+        for posting_file in chosen:
+            self.posting(posting_file)
         failed_paths = {str(path) for path in loaded.failed}
         failed_ids = {pid for pid in loaded.failed.values() if pid}
         vanished: dict[str, str | None] = {}

@@ -52,7 +52,7 @@ from syndicate.listing import Lister, Refusal, TargetListing
 from syndicate.loading import LoadResult
 from syndicate.logs import event
 from syndicate.operations import OperationKind
-from syndicate.plan import Plan, make_plan
+from syndicate.plan import Plan, is_few, make_plan
 from syndicate.progress import Progress, Step, ticker
 from syndicate.revision import Revision
 from syndicate.state import Failed, Operation, StateStore, Succeeded
@@ -64,7 +64,6 @@ log = logging.getLogger("syndicate.publish")
 _EVERYTHING = datetime.max.replace(tzinfo=UTC)
 SEND_MARGIN = timedelta(seconds=5)  # beyond the longest request, for the steps around it
 PUBLISH_ROLE = "publish"  # the worker ids of publish runs: publish-<host>-<pid>
-_FEW_POSTINGS = 500  # a plan of at most this many postings reads only their deliveries
 TransportFactory = Callable[[PushTarget], httpx.BaseTransport | None]
 # Waits for a retry: (target name, seconds, why); it returns once the time has passed.
 Waiter = Callable[[str, float, str], None]
@@ -279,7 +278,7 @@ def _plan(
             ), None
     # Planning needs no fresh paths: a posting that loads is found by its id; only the
     # paths of files that fail to load are looked up, and those are not here.
-    few = args.posting_ids is not None and len(args.posting_ids) <= _FEW_POSTINGS
+    few = is_few(args.posting_ids)
     plan = make_plan(
         targets,
         loaded,
@@ -300,13 +299,9 @@ def _plan(
             )
         report.kept = lister.kept_notes(_listings(report))
         return report, None
-    store.update_source_paths(
-        {
-            f.posting_id: str(f.path)
-            for f in loaded.files
-            if args.posting_ids is None or f.posting_id in args.posting_ids
-        }
-    )
+    wanted, by_id = args.posting_ids, lister.by_id
+    chosen = by_id.values() if wanted is None else [by_id[p] for p in wanted if p in by_id]
+    store.update_source_paths({f.posting_id: str(f.path) for f in chosen})
     if args.with_build:
         report.build = build(settings, loaded, now=now, lister=lister, progress=args.progress)
     store.cancel(plan.cancel, now=now)

@@ -11,7 +11,7 @@ The build cache is disposable; this is the durable copy, shared by every daemon 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any
@@ -49,12 +49,16 @@ class ListingStore:
     def __init__(self, db: Database) -> None:
         self._db = db
 
-    def all(self, target: str | None = None) -> dict[tuple[str, str], Listing]:
-        """Every listing (of one target), keyed by ``(posting_id, target)``."""
+    def all(
+        self, target: str | None = None, *, posting_ids: Collection[str] | None = None
+    ) -> dict[tuple[str, str], Listing]:
+        """Every listing (of one target, of these postings), keyed by ``(posting_id, target)``."""
         names = [f.name for f in fields(Listing)]  # posting_id and target first
         query = sa.select(*(listings_table.c[name] for name in names))
         if target is not None:
             query = query.where(listings_table.c.target == target)
+        if posting_ids is not None:
+            query = query.where(listings_table.c.posting_id.in_(sorted(posting_ids)))
         with self._db.read() as conn:
             if conn.dialect.name == "sqlite":
                 return sqlite_records(conn, query, listings_table, Listing, names)
