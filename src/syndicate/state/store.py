@@ -531,7 +531,9 @@ class StateStore:
     def release_leases(self, holder: str, target: str | None = None) -> None:
         """Give up ``holder``'s leases (of one target): what it did not send is free at once."""
         table = operations_table
-        query = sa.update(table).where(table.c.lease_holder == holder)
+        # Only an open operation holds a lease (an outcome ends it); the status narrows the
+        # statement to the index's few rows rather than a scan of every operation ever made.
+        query = sa.update(table).where(table.c.lease_holder == holder, table.c.status.in_(OPEN))
         if target is not None:
             query = query.where(table.c.target == target)
         with self._db.write(concurrent=True) as conn:
@@ -545,6 +547,7 @@ class StateStore:
             conn.execute(
                 sa.update(table)
                 .where(table.c.lease_holder.startswith(prefix, autoescape=True))
+                .where(table.c.status.in_(OPEN))  # see `release_leases`
                 .values(lease_holder=None, lease_expires_at=None)
             )
 
