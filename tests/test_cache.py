@@ -27,6 +27,7 @@ from syndicate import content
 from syndicate.build import build
 from syndicate.cache import CACHE_DIR, DATABASE, BuildCache
 from syndicate.cache import keys as cache_keys
+from syndicate.cache import store as cache_store
 from syndicate.config import Settings, load_settings
 from syndicate.inplace import record_path
 from syndicate.loading import LoadResult, cached, load_postings, load_project, parse
@@ -488,4 +489,39 @@ def test_an_output_touched_since_is_written_again(project: Settings, tmp_path: P
     feed.write_bytes(b"<source/>")
     report = build(project, load(project).postings, now=NOW)
     assert {t.name: t.changed for t in report.targets if t.changed} == {"indeed": 1}
+    assert outputs(project) == uncached(project, tmp_path)
+
+
+def _stale(settings: Settings) -> tuple[int, int]:
+    """The cache's fragments and checks of content that no file has any more."""
+    database = sqlite3.connect(settings.work_dir / CACHE_DIR / DATABASE)
+    try:
+        content = "substr(content_hash, 1, instr(content_hash || '|', '|') - 1)"
+        counts = [
+            database.execute(
+                f"SELECT count(*) FROM {table} WHERE {content}"
+                " NOT IN (SELECT content_hash FROM files)"
+            ).fetchone()[0]
+            for table in ("fragments", "checks")
+        ]
+    finally:
+        database.close()
+    return counts[0], counts[1]
+
+
+def test_the_content_of_old_versions_is_forgotten_once_enough_files_changed(
+    project: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    build(project, load(project), now=NOW)
+    assert _stale(project) == (0, 0)
+    path = project.postings_dir / f"{MAIN}.md"
+    path.write_text(path.read_text().replace("title: Sales Manager", "title: Sales Lead"))
+    build(project, load(project), now=NOW)
+    fragments, checks = _stale(project)
+    assert fragments > 0 and checks > 0  # one edit: kept until PRUNE_CHURN files changed
+
+    monkeypatch.setattr(cache_store, "PRUNE_CHURN", 1)
+    path.write_text(path.read_text().replace("title: Sales Lead", "title: Sales Head"))
+    build(project, load(project), now=NOW)
+    assert _stale(project) == (0, 0)
     assert outputs(project) == uncached(project, tmp_path)

@@ -30,6 +30,11 @@ BATCH = 500  # rows per statement batch
 # A file changed within this long before its stat was recorded may change again without its
 # size or mtime moving (the clock's granularity): its bytes are compared, as git does.
 RACY_NS = 2_000_000_000
+# `BuildCache.prune` forgets the content no file has any more once this many file entries (or
+# a hundredth of them, whichever is more) were written or dropped since it last did: each can
+# leave at most one posting's checks and fragments behind, and the statement reads every
+# fragment (gigabytes at 100,000 postings), so it runs about once per that many edits.
+PRUNE_CHURN = 1_000
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -203,6 +208,7 @@ class BuildCache:
         with self._writing() as connection:
             if connection is None:
                 return
+            _add_churn(connection, len(files) + len(gone))
             for start in range(0, len(files), BATCH):
                 connection.executemany(
                     "INSERT OR REPLACE INTO postings VALUES (?,?,?)",
@@ -313,20 +319,34 @@ class BuildCache:
 
     def prune(self, keep_keys: Iterable[str]) -> None:
         """Forget checks and fragments of target keys other than ``keep_keys`` (a template or
-        an option changed since) and of content no posting file has any more."""
+        an option changed since), when those changed since the last prune, and of content no
+        posting file has any more, once enough files changed (`PRUNE_CHURN`): both statements
+        read every row, which an edit of one posting should not pay for."""
         keys = sorted(set(keep_keys))
         marks = ",".join("?" * len(keys))
         with self._writing() as connection:
             if connection is None:
                 return
+            kept_before = _meta(connection, "pruned_keys")
+            churn = _meta(connection, "churn")
+            enough = max(PRUNE_CHURN, _count(connection, "files") // 100)
+            stale_content = churn is None or int(churn) >= enough
             # Only "?" placeholders are formatted into the statements.
             for table in ("fragments", "checks"):
-                connection.execute(f"DELETE FROM {table} WHERE target_key NOT IN ({marks})", keys)
-                # A fragment's key may be "<content hash>|<variant>" (`Fragments.key_of`).
-                connection.execute(
-                    f"DELETE FROM {table} WHERE substr(content_hash, 1, "
-                    "instr(content_hash || '|', '|') - 1) NOT IN (SELECT content_hash FROM files)"
-                )
+                if kept_before != json.dumps(keys):
+                    connection.execute(
+                        f"DELETE FROM {table} WHERE target_key NOT IN ({marks})", keys
+                    )
+                if stale_content:  # a fragment's key may be "<hash>|<variant>" (`key_of`)
+                    connection.execute(
+                        f"DELETE FROM {table} WHERE substr(content_hash, 1, instr(content_hash"
+                        " || '|', '|') - 1) NOT IN (SELECT content_hash FROM files)"
+                    )
+            connection.execute(
+                "INSERT OR REPLACE INTO meta VALUES ('pruned_keys', ?)", (json.dumps(keys),)
+            )
+            if stale_content:
+                connection.execute("INSERT OR REPLACE INTO meta VALUES ('churn', '0')")
 
     # -- transactions ------------------------------------------------------------------------
 
@@ -419,3 +439,22 @@ def _set_aside(path: Path) -> None:
 def _rollback(connection: sqlite3.Connection) -> None:
     with contextlib.suppress(sqlite3.Error):
         connection.execute("ROLLBACK")
+
+
+def _meta(connection: sqlite3.Connection, key: str) -> str | None:
+    found = connection.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+    return None if found is None else str(found[0])
+
+
+def _add_churn(connection: sqlite3.Connection, count: int) -> None:
+    """Count file entries written or dropped, for `BuildCache.prune`."""
+    connection.execute(
+        "INSERT INTO meta VALUES ('churn', ?) ON CONFLICT (key) DO UPDATE"
+        " SET value = CAST(value AS INTEGER) + excluded.value",
+        (str(count),),
+    )
+
+
+def _count(connection: sqlite3.Connection, table: str) -> int:
+    # Only this module's table names are formatted in.
+    return int(connection.execute(f"SELECT count(*) FROM {table}").fetchone()[0])
