@@ -219,7 +219,8 @@ def make_plan(
         planner.delivered = delivered
         planner.run(loaded, posting_ids)
     zone = timezone or next((t.settings.timezone for t in targets), UTC)
-    note_scheduled(plan, loaded, now, zone, posting_ids)
+    by_id = lister.by_id if lister is not None else None
+    note_scheduled(plan, loaded, now, zone, posting_ids, by_id=by_id)
     return plan
 
 
@@ -235,22 +236,28 @@ def note_scheduled(
     now: datetime,
     timezone: tzinfo,
     posting_ids: Collection[str] | None,
+    *,
+    by_id: Mapping[str, PostingFile] | None = None,
 ) -> None:
-    """Note every scheduled posting, whichever targets are ready: none lists it yet."""
-    for loaded_file in _chosen(loaded.by_id(), posting_ids):
+    """Note every scheduled posting, whichever targets are ready: none lists it yet
+    (``by_id``: the loaded postings by id, when already at hand)."""
+    for loaded_file in _chosen(loaded, posting_ids, by_id):
         window = loaded_file.window
         if window.phase(now, timezone) is Phase.SCHEDULED:
             plan.scheduled[loaded_file.posting_id] = window.starts(timezone)
 
 
 def _chosen(
-    by_id: Mapping[str, PostingFile], posting_ids: Collection[str] | None
+    loaded: LoadResult,
+    posting_ids: Collection[str] | None,
+    by_id: Mapping[str, PostingFile] | None = None,
 ) -> list[PostingFile]:
     """The loaded postings of ``posting_ids`` (all without), in file order; a few are looked up
-    by id rather than found among every file."""
+    by id (in ``by_id``, made when not given) rather than found among every file."""
     if not is_few(posting_ids):
-        return [f for pid, f in by_id.items() if posting_ids is None or pid in posting_ids]
+        return [f for f in loaded.files if posting_ids is None or f.posting_id in posting_ids]
     assert posting_ids is not None
+    by_id = by_id if by_id is not None else loaded.by_id()
     found = [by_id[pid] for pid in posting_ids if pid in by_id]
     order = {pid: index for index, pid in enumerate(by_id)} if len(found) > 1 else {}
     return sorted(found, key=lambda f: order.get(f.posting_id, 0))
@@ -293,7 +300,7 @@ class _TargetPlanner:
         if self.lister is not None:
             self.listing.known = self.lister.known(name, posting_ids if few else None)
         loaded_by_id = self.lister.by_id if self.lister is not None else loaded.by_id()
-        chosen = _chosen(loaded_by_id, posting_ids)
+        chosen = _chosen(loaded, posting_ids, loaded_by_id)
         if few:
             self.checks.load(chosen)
         for posting_file in chosen:
