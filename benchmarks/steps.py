@@ -26,7 +26,7 @@ from typing import Any
 
 from syndicate.adapters import PullTarget, RenderContext
 from syndicate.adapters.indeed_xml import IndeedXml, IndeedXmlOptions
-from syndicate.adapters.profiles import ProfileOptions, ProfileTarget, loader
+from syndicate.adapters.profiles import ProfileOptions, ProfileTarget, finding
 from syndicate.config import load_settings
 from syndicate.loading import load_project
 from syndicate.publish import publish
@@ -64,7 +64,7 @@ def render(config: Path, profiles: list[str] | None = None, repeat: int = 3) -> 
     targets: dict[str, PullTarget] = {
         CODED: IndeedXml("indeed", IndeedXmlOptions(type="indeed_xml"), settings)
     }
-    for name in profiles or sorted(loader.available(None)):
+    for name in profiles or sorted(finding.available(None)):
         targets[name] = ProfileTarget(name, ProfileOptions(type="profile", profile=name), settings)
     seconds = dict.fromkeys(targets, 0.0)
     sizes = dict.fromkeys(targets, 0)

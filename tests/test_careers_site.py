@@ -22,7 +22,11 @@ from test_jsonld import assert_google_job_posting, make_posting
 
 from syndicate.adapters import RenderContext
 from syndicate.adapters.careers import CareersSite, CareersSiteOptions
-from syndicate.adapters.careers.templates import PACKAGED_TEMPLATES
+from syndicate.adapters.careers.templates import (
+    PACKAGED_TEMPLATES,
+    SiteTemplates,
+    careers_environment,
+)
 from syndicate.adapters.careers.view import nest_headings, place
 from syndicate.adapters.jsonld import job_posting
 from syndicate.config import Settings
@@ -565,6 +569,25 @@ def test_overridden_template_changes_the_fingerprint(settings, tmp_path) -> None
     (tmp_path / "t" / "style.css").write_text("body { color: #000000; }\n")
     after = careers(settings.model_copy(update={"root": tmp_path}), templates="t").fingerprint()
     assert before != after
+
+
+def test_template_sources_are_those_jinja_loads_without_loading_jinja(tmp_path) -> None:
+    # The fingerprint reads the sources without Jinja2 (validate and plans render no page):
+    # they must be exactly what the environment's loader gives, overrides and subfolders too.
+    overrides = tmp_path / "t"
+    (overrides / "partials").mkdir(parents=True)
+    (overrides / "job.html").write_bytes(b"<p>{{ job.title }}</p>\r\n")
+    (overrides / "partials" / "card.html").write_text("<li>card</li>\n")
+    templates = SiteTemplates(overrides, "careers")
+    sources = list(templates.sources())
+    environment = careers_environment(overrides)
+    loader = environment.loader
+    assert loader is not None
+    assert [name for name, _ in sources] == sorted(environment.list_templates())
+    assert sources == [(name, loader.get_source(environment, name)[0]) for name, _ in sources]
+    assert dict(sources)["job.html"] == "<p>{{ job.title }}</p>\n"  # text mode, as Jinja2
+    assert "partials/card.html" in dict(sources) and "index.html" in dict(sources)
+    assert "environment" not in templates.__dict__  # sources() made no environment
 
 
 @pytest.mark.parametrize(

@@ -25,7 +25,8 @@ try:
 except SystemExit:
     pass
 watched = ["sqlalchemy", "syndicate.build", "syndicate.publish", "syndicate.importing",
-           "syndicate.daemon", "syndicate.cli.commands", "typer"]
+           "syndicate.daemon", "syndicate.cli.commands", "typer", "jinja2",
+           "syndicate.adapters.profiles.target"]
 print(json.dumps({name: name in sys.modules for name in watched}))
 """
 
@@ -81,5 +82,9 @@ def test_validate_without_a_state_imports_neither_the_build_nor_other_commands(
     assert not imported["syndicate.publish"]
     assert not imported["syndicate.importing"]
     assert not imported["syndicate.daemon"]
+    # The example's only board profile is disabled, and no careers page is rendered: neither
+    # the profile engine nor Jinja2 is loaded (the careers fingerprint reads its templates).
+    assert not imported["syndicate.adapters.profiles.target"]
+    assert not imported["jinja2"]
     # The command itself still works, as the other tests of `validate` check in detail.
     assert run("-q", "validate", cwd=project).returncode in (0, 1)

@@ -276,3 +276,32 @@ def test_posting_keys_are_what_resolving_each_path_whole_gives(tmp_path: Path) -
         (elsewhere / "b.md").as_posix(),
         "sales/a.md",
     ]
+
+
+def test_a_board_profiles_name_is_checked_with_the_config_even_when_disabled(tmp_path) -> None:
+    # Found by name in the built-in profiles and the project's adapters/ folder, without
+    # loading any profile (validate never makes a disabled target).
+    config = tmp_path / "config.yaml"
+    config.write_text(
+        "organization: {name: Acme}\n"
+        "site: {base_url: 'https://jobs.example.com'}\n"
+        "targets:\n"
+        "  adzuna: {type: profile, profile: adzuna}\n"
+        "  mine: {type: profile, profile: own-board, enabled: false}\n"
+        "  typo: {type: profile, profile: joobel, enabled: false}\n"
+    )
+    with pytest.raises(ConfigError) as caught:
+        load_settings(config)
+    mine, typo = sorted(config_problems(caught.value), key=lambda p: p.line or 0)
+    assert (mine.line, mine.field, typo.line, typo.field) == (
+        5,
+        "targets.mine.profile",
+        6,
+        "targets.typo.profile",
+    )
+    assert typo.message.startswith("no board profile named 'joobel'")
+    assert "jooble" in typo.message  # the known ones are listed
+    (tmp_path / "adapters").mkdir()
+    (tmp_path / "adapters" / "own-board.yaml").write_text("not checked while disabled\n")
+    config.write_text(config.read_text().replace("joobel", "jooble"))
+    assert load_settings(config).targets["mine"].enabled is False

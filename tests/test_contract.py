@@ -22,7 +22,7 @@ from lxml import html as lxml_html
 from syndicate import content
 from syndicate.adapters import REGISTRY, PullTarget, PushTarget, RenderContext, Target, target_class
 from syndicate.adapters.profiles import ProfileOptions, ProfileTarget
-from syndicate.adapters.profiles.loader import available
+from syndicate.adapters.profiles.finding import available
 from syndicate.config import Settings
 from syndicate.model import Posting
 from syndicate.operations import OperationKind

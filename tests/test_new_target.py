@@ -25,7 +25,7 @@ from syndicate.config import load_settings
 from syndicate.errors import Problem
 from syndicate.loading import load_project
 from syndicate.model import Posting
-from syndicate.registry import REGISTRY, TargetOptions, register
+from syndicate.registry import REGISTRY, Deferred, Registry, TargetOptions, register
 from syndicate.serving import ServerStatus, create_app_for
 from tests.test_contract import check_contract, target_of
 from tests.test_serving import running
@@ -130,3 +130,23 @@ def test_the_contract_holds_for_it(project: Path) -> None:
     settings = load_settings(project / "config.yaml")
     examples = list(load_project(settings).postings)
     check_contract(target_of("tiny_board", settings), examples, settings)
+
+
+def test_a_deferred_type_is_known_by_its_options_and_imported_when_first_asked_for() -> None:
+    # How the board profiles register (`syndicate.adapters.profiles.PROFILE_TYPE`): the
+    # configuration validates against the options alone, the class is imported on `get`.
+    registry = Registry(group=None)
+    registry.register(Deferred(TinyOptions, f"{__name__}:TinyBoard"))  # type: ignore[arg-type]
+    assert registry.names() == ["tiny_board"]
+    options = registry.options_adapter().validate_python({"t": {"type": "tiny_board"}})
+    assert isinstance(options["t"], TinyOptions)
+    assert registry.get("tiny_board") is TinyBoard
+    assert list(registry) == [TinyBoard]
+    wrong = Registry(group=None)
+    wrong.register(Deferred(TargetOptionsOfTiny, f"{__name__}:TinyBoard"))  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="is not the options registered"):
+        wrong.get("tiny_board")
+
+
+class TargetOptionsOfTiny(TargetOptions):
+    type: Literal["tiny_board"] = "tiny_board"

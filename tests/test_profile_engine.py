@@ -20,7 +20,7 @@ from syndicate.adapters import RenderContext
 from syndicate.adapters.profiles import ProfileOptions, ProfileTarget
 from syndicate.adapters.profiles.engine import Scope
 from syndicate.adapters.profiles.expressions import Batch, make_environment
-from syndicate.adapters.profiles.loader import available
+from syndicate.adapters.profiles.finding import available
 from syndicate.adapters.xmltext import safe
 from syndicate.config import Settings
 from syndicate.content import xml_safe

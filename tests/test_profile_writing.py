@@ -30,7 +30,8 @@ from syndicate.adapters.profiles.expressions import (
     make_environment,
     quick_add_params,
 )
-from syndicate.adapters.profiles.loader import available, find, load
+from syndicate.adapters.profiles.finding import available, find
+from syndicate.adapters.profiles.loader import load
 from syndicate.adapters.tagging import add_params
 from syndicate.model import Posting
 from tests.test_profiles import HOSTILE, HOSTILE_DESCRIPTION
@@ -98,6 +99,9 @@ def test_board_html_is_the_description_cleaned_per_call(
 
 class Thing:
     city = "an attribute"
+
+    def __repr__(self) -> str:  # the test's id: the same in every process (pytest-xdist)
+        return "Thing()"
 
 
 @pytest.mark.parametrize(

@@ -19,7 +19,7 @@ from lxml import html as lxml_html
 
 from syndicate.adapters import RenderContext
 from syndicate.adapters.profiles import ProfileOptions, ProfileTarget
-from syndicate.adapters.profiles.loader import available
+from syndicate.adapters.profiles.finding import available
 from syndicate.adapters.profiles.spec import ValueType
 from syndicate.config import Settings
 from syndicate.errors import Severity

@@ -12,7 +12,7 @@ import pytest
 from lxml import etree
 
 from syndicate.adapters import RenderContext
-from syndicate.adapters.profiles import ProfileOptions, ProfileTarget, loader
+from syndicate.adapters.profiles import ProfileOptions, ProfileTarget, finding, loader
 from syndicate.adapters.profiles.schema import SCHEMA_FILE, schema_text
 from syndicate.config import Settings, settings_from_data
 from syndicate.errors import ConfigError, Severity
@@ -120,7 +120,7 @@ def test_shipped_schema_is_the_one_the_models_give() -> None:
 
 
 def test_every_builtin_profile_passes_the_schema() -> None:
-    for found in loader.available(None).values():
+    for found in finding.available(None).values():
         assert loader.problems_in(loader.read(found.path), found.path) == []
 
 
@@ -304,7 +304,7 @@ def test_project_profile_validates_builds_and_previews(project: Path) -> None:
 
 
 def test_a_project_profile_replaces_a_builtin_one_with_a_notice(project: Path) -> None:
-    text = (loader.builtin_folder() / "adzuna.yaml").read_text()
+    text = (finding.builtin_folder() / "adzuna.yaml").read_text()
     (project / "adapters" / "adzuna.yaml").write_text(
         text.replace("summary: Adzuna XML feed", "summary: Our own Adzuna")
     )

@@ -23,6 +23,7 @@ from pydantic import (
     Field,
     SerializeAsAny,
     ValidationError,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
@@ -220,6 +221,9 @@ class Settings(_Section):
     output: Path = Path("feeds")
     state: str = "sqlite:///.syndicate/state.db"
     timezone: ZoneInfo = ZoneInfo("UTC")
+    # The config file's folder; before ``targets``, whose validation is given it (a board
+    # profile's name is looked up in its ``adapters/`` folder).
+    root: Path = Field(default=Path("."), exclude=True)
     # Each validated by the options of the type it names, from the registry of the moment.
     targets: dict[str, SerializeAsAny[TargetOptions]] = {}
     schedule: Schedule = Schedule()
@@ -231,7 +235,6 @@ class Settings(_Section):
     workers: int | None = Field(default=None, ge=1, le=64)
     # The build cache (default: ``cache/`` beside a SQLite state file, else .syndicate/cache).
     cache: Path | None = None
-    root: Path = Field(default=Path("."), exclude=True)
 
     @field_validator("state")
     @classmethod
@@ -259,14 +262,16 @@ class Settings(_Section):
 
     @field_validator("targets", mode="wrap")
     @classmethod
-    def _targets(cls, value: Any, _handler: Any) -> dict[str, TargetOptions]:
+    def _targets(cls, value: Any, _handler: Any, info: ValidationInfo) -> dict[str, TargetOptions]:
         if isinstance(value, dict):
             for name in value:
                 if not re.fullmatch(r"[a-z0-9_-]{1,40}", str(name)):
                     raise ValueError(
                         f"target name {name!r} may hold only lowercase letters, digits, - and _"
                     )
-        return REGISTRY.options_adapter().validate_python(value)
+        root = info.data.get("root")
+        context = {"root": root} if isinstance(root, Path) else None
+        return REGISTRY.options_adapter().validate_python(value, context=context)
 
     def path(self, relative: Path) -> Path:
         """``relative`` resolved against the config file's folder."""

@@ -9,13 +9,18 @@ sit above and register into it.  Two ways in, both explicit:
   registry is asked for anything;
 - `register(TargetClass)` from code (a test's own target, a plugin loaded by hand).
 
-A target type is named once: by the ``Literal`` of its options' ``type`` field.
+A target type is named once: by the ``Literal`` of its options' ``type`` field.  An entry point
+may name a `Deferred` instead of the class: the options alone, with where the class is, for a
+target whose code is dear to import (the board profiles' engine); its class is imported the
+first time it is asked for, so a command that never makes such a target never imports it.
 """
 
 from __future__ import annotations
 
+import importlib
 import threading
 from collections.abc import Iterator
+from dataclasses import dataclass
 from importlib.metadata import entry_points
 from typing import Annotated, Any, ClassVar, Literal, Protocol, get_args, get_origin
 
@@ -92,11 +97,35 @@ def type_name_of(options: type[TargetOptions]) -> str:
     return values[0]
 
 
+@dataclass(frozen=True)
+class Deferred:
+    """A target type known by its options, its class imported when first asked for.
+
+    ``where`` names the class as ``"package.module:Class"``; that class's ``Options`` must be
+    ``Options`` (checked when it is imported)."""
+
+    Options: type[TargetOptions]
+    where: str
+
+    @property
+    def type_name(self) -> str:
+        """The type name its options declare."""
+        return type_name_of(self.Options)
+
+    def load(self) -> type[TargetType]:
+        """Import the target class."""
+        module, _, name = self.where.partition(":")
+        target: type[TargetType] = getattr(importlib.import_module(module), name)
+        if target.Options is not self.Options:
+            raise TypeError(f"{self.where}.Options is not the options registered for it")
+        return target
+
+
 class Registry:
     """Target classes by type name, in registration order; a name taken twice is an error."""
 
     def __init__(self, group: str | None = ENTRY_POINT_GROUP) -> None:
-        self._targets: dict[str, type[TargetType]] = {}
+        self._targets: dict[str, type[TargetType] | Deferred] = {}
         self._group = group
         self._lock = threading.RLock()
         self._union: TypeAdapter[dict[str, TargetOptions]] | None = None
@@ -122,11 +151,18 @@ class Registry:
         """The target class for ``type_name`` (KeyError listing the known ones otherwise)."""
         self._discover()
         try:
-            return self._targets[type_name]
+            return self._loaded(type_name)
         except KeyError:
             raise KeyError(
                 f"unknown target type {type_name!r}; known types: {', '.join(self.names())}"
             ) from None
+
+    def _loaded(self, type_name: str) -> type[TargetType]:
+        with self._lock:
+            found = self._targets[type_name]
+            if isinstance(found, Deferred):
+                found = self._targets[type_name] = found.load()
+            return found
 
     def names(self) -> list[str]:
         """Registered type names, in registration order."""
@@ -139,13 +175,13 @@ class Registry:
             self._discover()
             if self._union is None:
                 # A type made at run time from what is registered now, which mypy cannot read.
-                union = _union_of(self._targets.values())
+                union = _union_of([target.Options for target in self._targets.values()])
                 self._union = TypeAdapter(dict[str, union])  # type: ignore[valid-type]
             return self._union
 
     def __iter__(self) -> Iterator[type[TargetType]]:
         self._discover()
-        return iter(list(self._targets.values()))
+        return iter([self._loaded(name) for name in list(self._targets)])
 
     def __contains__(self, type_name: object) -> bool:
         self._discover()
@@ -162,8 +198,7 @@ class Registry:
                 self._targets.setdefault(target.type_name, target)
 
 
-def _union_of(targets: Any) -> Any:
-    members = [target.Options for target in targets]
+def _union_of(members: list[type[TargetOptions]]) -> Any:
     if not members:
         return TargetOptions
     union: Any = members[0]

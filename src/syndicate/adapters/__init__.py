@@ -30,11 +30,13 @@ def target_class(type_name: str) -> type[Target]:
     return cast("type[Target]", REGISTRY.get(type_name))
 
 
-def create_targets(settings: Settings) -> list[Target]:
-    """One target object per entry of ``settings.targets``, in the order configured."""
+def create_targets(settings: Settings, *, enabled_only: bool = False) -> list[Target]:
+    """One target object per entry of ``settings.targets``, in the order configured; with
+    ``enabled_only``, none for a target disabled in config (nor its type's code imported)."""
     return [
         target_class(options.type)(name, options, settings)
         for name, options in settings.targets.items()
+        if options.enabled or not enabled_only
     ]
 
 

@@ -11,7 +11,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from syndicate.adapters import REGISTRY, target_class
-from syndicate.adapters.profiles import loader
+from syndicate.adapters.profiles import finding, loader
 from syndicate.adapters.profiles.spec import FieldSpec, Profile
 from syndicate.cli.base import EXIT_INVALID, EXIT_OK, Runtime, app, check_format, runtime_of
 from syndicate.cli.group import Command
@@ -72,7 +72,7 @@ def _entries(runtime: Runtime) -> list[dict[str, str]]:
         entries.append({"name": target.type_name, "type": target.type_name,
                         "kind": str(target.kind), "spec": target.spec_url or "",
                         "from": "built in (code)"})  # fmt: skip
-    for found in loader.available(_project_root(runtime)).values():
+    for found in finding.available(_project_root(runtime)).values():
         entry = {"name": found.name, "type": "profile", "kind": "pull", "spec": ""}
         try:
             entry["spec"] = loader.load(found.path).spec
@@ -113,7 +113,7 @@ def _show(runtime: Runtime, name: str) -> None:
         runtime.say(f"{name}: {target.summary} ({target.kind}, coded); spec: {target.spec_url}")
         runtime.say(inspect.getdoc(inspect.getmodule(target)) or "")
         return
-    found = loader.find(name, _project_root(runtime))
+    found = finding.find(name, _project_root(runtime))
     profile = loader.load(found.path)
     document = profile.document
     runtime.say(f"{profile.name}: {profile.summary}")

@@ -94,10 +94,9 @@ def validate(
     phases = validating.Phases(settings, datetime.now(UTC))
     places = validating.Places(loaded)
     checked: list[validating.Checked] = []
-    for target in create_targets(settings):
-        if target.options.enabled:
-            checked.append(validating.checked(target, loaded, phases, places))
-            problems.extend(p for each in checked[-1].found.values() for p in each)
+    for target in create_targets(settings, enabled_only=True):
+        checked.append(validating.checked(target, loaded, phases, places))
+        problems.extend(p for each in checked[-1].found.values() for p in each)
     problems.extend(validating.unknown_boards(settings, loaded, places))
     problems.extend(validating.reference_collisions(settings, loaded, checked, phases))
     problems.extend(validating.against_the_state(settings, loaded, checked, phases))

@@ -28,7 +28,6 @@ from syndicate.adapters.careers.templates import (
     SiteTemplates,
     Template,
     XmlSafe,
-    careers_environment,
 )
 from syndicate.adapters.careers.view import Job, LazyJob, Site
 from syndicate.content import xml_safe
@@ -296,4 +295,4 @@ class CareersSite(PullTarget):
     @cached_property
     def _templates(self) -> SiteTemplates:
         overrides = self.settings.path(Path(self.options.templates))
-        return SiteTemplates(careers_environment(overrides), self.name)
+        return SiteTemplates(overrides, self.name)

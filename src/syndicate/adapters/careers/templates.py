@@ -9,6 +9,8 @@ template's syntax error is a `RenderError` located at its file and line.
 from __future__ import annotations
 
 import contextlib
+import functools
+import os
 from collections.abc import Iterable, Iterator
 from datetime import date
 from pathlib import Path
@@ -34,19 +36,35 @@ Template = tuple[str, dict[str, Any]]
 
 
 class SiteTemplates:
-    """The templates one careers target renders, its errors tagged with the target."""
+    """The templates one careers target renders, its errors tagged with the target.
 
-    def __init__(self, environment: jinja2.Environment, target: str) -> None:
-        self.environment = environment
+    Jinja2 is loaded when a template is first rendered: the templates' sources (which the
+    target's fingerprint holds, so every command that keys the cache needs them) are read
+    without it, from the same folders and in the same order as its loader."""
+
+    def __init__(self, overrides: Path | None, target: str) -> None:
+        self.overrides = overrides
         self.target = target
 
+    @functools.cached_property
+    def environment(self) -> jinja2.Environment:
+        """The Jinja2 environment of these templates (`careers_environment`)."""
+        return careers_environment(self.overrides)
+
     def sources(self) -> Iterator[tuple[str, str]]:
-        """``(name, source)`` of every template, packaged or replaced, by name."""
-        environment = self.environment
-        for name in sorted(environment.list_templates()):
-            # list_templates() has already needed the loader, so it is not None here.
-            source, _, _ = environment.loader.get_source(environment, name)  # type: ignore[union-attr]
-            yield name, source
+        """``(name, source)`` of every template, packaged or replaced, by name: the names
+        Jinja2's ``FileSystemLoader`` lists under each folder (files below it, ``/`` between
+        folders), a project's file taking the place of the packaged one of its name."""
+        found: dict[str, Path] = {}
+        for folder in (self.overrides, PACKAGED_TEMPLATES):
+            if folder is None:
+                continue
+            for directory, _, files in os.walk(folder):
+                for file in files:
+                    path = Path(directory, file)
+                    found.setdefault(path.relative_to(folder).as_posix(), path)
+        for name in sorted(found):
+            yield name, found[name].read_text(encoding="utf-8")  # as Jinja2 reads it
 
     def generate(self, template: Template) -> Iterator[str]:
         """The template's output, piece by piece as Jinja2 yields it."""

@@ -17,19 +17,17 @@ import zlib
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
-
-from pydantic import Field
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from syndicate.adapters import tagging
 from syndicate.adapters.base import Document, PullTarget, RenderContext, TargetOptions
 from syndicate.adapters.indeed_xml import spots as place_spots
 from syndicate.adapters.places import Spot, assign
-from syndicate.adapters.profiles import loader, readback
+from syndicate.adapters.profiles import finding, loader, readback
 from syndicate.adapters.profiles.engine import Engine, Record
+from syndicate.adapters.profiles.options import ProfileOptions
 from syndicate.adapters.profiles.rules import Finding, findings, override_findings
 from syndicate.adapters.profiles.spec import Per, Profile, Severity
-from syndicate.adapters.tagging import TaggingOptions
 from syndicate.errors import Problem
 from syndicate.model import Posting, starts_at
 
@@ -44,21 +42,6 @@ GZIP_TYPE = "application/gzip"
 _COUNT_END = b"\0"
 
 
-class ProfileOptions(TaggingOptions):
-    """``{type: profile, profile: adzuna, file: adzuna.xml, tagging: true}``
-
-    ``tagging: true`` adds the profile's ``url_params`` (``utm_source=adzuna``) to the job and
-    apply URLs of this target's items, or ``url_params`` given here instead; ``tagging:
-    {source: x}`` adds exactly those (`syndicate.adapters.tagging`).
-    """
-
-    type: Literal["profile"] = "profile"
-    profile: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,39}$")
-    file: str | None = None
-    url_params: dict[str, str] | None = None
-    gzip: bool | None = None  # the profile's limits.gzip, unless given here
-
-
 class ProfileTarget(PullTarget):
     """A feed board as its profile describes it."""
 
@@ -68,7 +51,7 @@ class ProfileTarget(PullTarget):
 
     def __init__(self, name: str, options: TargetOptions, settings: Settings) -> None:
         super().__init__(name, options, settings)
-        found = loader.find(self.options.profile, settings.root)
+        found = finding.find(self.options.profile, settings.root)
         self.origin = found
         self.profile: Profile = loader.load(found.path)
         self.engine = _engine(self.profile, settings)
