@@ -21,6 +21,7 @@ from syndicate.secret import read_secret
 from syndicate.state import (
     DeliveryState,
     Failed,
+    Hold,
     NewOperation,
     OperationKind,
     OperationStatus,
@@ -560,3 +561,43 @@ def test_open_count_counts_pending_and_queued_operations(state_url: str) -> None
         assert store.open_count("board") == 1
         store.fail(third, "refused", now=T0)  # failed for good: no longer open
         assert store.open_count() == 1
+
+
+def test_a_version_is_forgotten_once_no_listing_or_hold_names_it(store: StateStore) -> None:
+    # Asked for by the hashes rows stopped naming (not a pass over every hash), so each way a
+    # version stops being used is checked: an edit on every target, a withdrawal, a hold
+    # dropped, and a withdrawal of a listing the caller did not read (the whole pass).
+    from syndicate.state.listings import Listed
+
+    listings = store.listings
+
+    def listed(posting_id: str, content: str) -> Listed:
+        return Listed(posting_id, content, f"{posting_id}.md", lambda: f'{{"id": "{content}"}}')
+
+    def update(
+        target: str, items: list[Listed], withdrawn: tuple[str, ...] = (), read=True
+    ) -> None:
+        known = {k[0]: v for k, v in listings.all().items() if k[1] == target} if read else {}
+        listings.update(target, items, withdrawn, known, now=T0)
+
+    for target in ("indeed", "careers"):
+        update(target, [listed("a", "a1"), listed("b", "b1")])
+    update("indeed", [listed("a", "a2")])
+    assert listings.posting_json("a1") is not None  # careers still lists it
+    update("careers", [listed("a", "a2")])
+    assert listings.posting_json("a1") is None and listings.posting_json("a2") is not None
+    update("indeed", [], ("b",))
+    assert listings.posting_json("b1") is not None  # careers still lists it
+    hold = Hold("careers", "b.md", "b", "b1", T0, [], T0)
+    listings.set_holds("careers", [hold])
+    update("careers", [], ("b",))
+    assert listings.posting_json("b1") is not None  # held
+    listings.set_holds("careers", [])
+    assert listings.posting_json("b1") is None
+    update("careers", [listed("c", "c1")])
+    listings.set_holds("careers", [Hold("careers", "a.md", "a", "a2", T0, [], T0)])
+    update("indeed", [], ("a",), read=False)  # its old version unknown: every version looked at
+    assert listings.posting_json("a2") is not None  # careers and its hold still name it
+    listings.set_holds("careers", [])
+    update("careers", [], ("a", "c"), read=False)
+    assert listings.posting_json("a2") is None and listings.posting_json("c1") is None
