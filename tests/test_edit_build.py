@@ -14,9 +14,12 @@ from pathlib import Path
 import pytest
 
 from benchmarks.generate import write_postings
-from syndicate.build import build
+from syndicate.adapters import Document
+from syndicate.build import _layout_name, build
+from syndicate.cache.fragments import _Window
 from syndicate.config import Settings, load_settings
 from syndicate.loading import load_project
+from syndicate.splice import Layout
 from syndicate.state import StateStore
 
 CONFIG = """\
@@ -99,6 +102,10 @@ def _listed(settings: Settings, files: list[Path], start: int) -> Path:
     raise AssertionError("no posting is listed")
 
 
+def _doc(path: str) -> Document:
+    return Document(path, "", ())
+
+
 def _stamps(folder: Path) -> dict[str, tuple[int, int]]:
     return {
         str(path.relative_to(folder)): (path.stat().st_ino, path.stat().st_mtime_ns)
@@ -107,7 +114,9 @@ def _stamps(folder: Path) -> dict[str, tuple[int, int]]:
 
 
 @pytest.mark.parametrize("shape", ["default", "wide"])
-def test_an_edit_writes_what_a_full_build_writes(tmp_path: Path, shape: str) -> None:
+def test_an_edit_writes_what_a_full_build_writes(
+    tmp_path: Path, shape: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     postings = tmp_path / "postings"
     write_postings(postings, COUNT, shape=shape)
     settings = _project(tmp_path / "project", postings)
@@ -121,14 +130,28 @@ def test_an_edit_writes_what_a_full_build_writes(tmp_path: Path, shape: str) -> 
     _retitle(_listed(settings, files, COUNT // 2), "(edited)")
     later = NOW + timedelta(hours=1)
     before = _fresh(settings, tmp_path, later, "fresh-1")
+    fetched: list[str] = []
+    fetch = _Window.fetch
+    monkeypatch.setattr(
+        _Window, "fetch", lambda window, i: fetched.append(window.part) or fetch(window, i)
+    )
     _build(settings, later)
+    monkeypatch.undo()
     after = _published(settings)
+    # The index's cards and the Atom feed's entries were copied from the files on disk, all but
+    # the edited job's (its sitemap dates and order keys are still read for every job).
+    assert fetched.count("card") == 1 and fetched.count("entry") == 1, sorted(set(fetched))
     assert after == before
     assert os.readlink(careers) == link  # in place, not a new version
     changed = {name for name, stamp in _stamps(careers.resolve()).items() if pages[name] != stamp}
     assert len([name for name in changed if name.startswith("jobs/")]) == 1, changed
     assert os.stat(settings.output_dir / "indeed.xml").st_ino != feeds["indeed.xml"]
-    assert len(list((settings.work_dir / "layouts").glob("*.json"))) == 3
+    # The three single-file feeds, and the careers index and Atom feed (a card or entry per
+    # job), each with the layout of its file as published: the next build copies from it.
+    assert len(list((settings.work_dir / "layouts").glob("*.json"))) == 5
+    for name in ("careers/index.html", "careers/feed.atom"):
+        layout = Layout.read(settings.work_dir / "layouts" / _layout_name(_doc(name)))
+        assert layout is not None and layout.describes(settings.output_dir / name), name
 
     # Then one posting closed, one added, one edited: pages removed and added, order moved.
     closing = _listed(settings, files, 3)

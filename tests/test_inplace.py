@@ -14,6 +14,7 @@ import pytest
 from syndicate import inplace
 from syndicate.inplace import FolderInPlace, published_root, read_record, save_record
 from syndicate.output import FolderVersion
+from syndicate.splice import Piece
 
 OLD = {
     "index.html": b'<a href="jobs/a.html">a</a><a href="jobs/b.html">b</a>',
@@ -133,3 +134,49 @@ def test_what_a_killed_build_left_is_removed_once_a_day_old(output: Path) -> Non
     _folder(output).discard()
     assert not old.exists()
     assert recent.exists()  # a build still running may be writing it
+
+
+def _cards(*names: str) -> list[bytes | Piece]:
+    pieces: list[bytes | Piece] = [b"<ul>"]
+    for name in names:
+        pieces += [b"\n", Piece(f"card-{name}", lambda name=name: f"<li>{name}</li>".encode())]
+    return [*pieces, b"</ul>\n"]
+
+
+def _fetched(pieces: list[bytes | Piece], log: list[str]) -> list[bytes | Piece]:
+    def counted(piece: Piece) -> Piece:
+        return Piece(piece.identity, lambda: log.append(piece.identity) or piece.fetch())
+
+    return [counted(p) if isinstance(p, Piece) else p for p in pieces]
+
+
+def test_a_file_of_pieces_is_copied_from_the_published_one_and_put_in_place_last(
+    output: Path, tmp_path: Path
+) -> None:
+    layout = tmp_path / "layouts" / "index.json"
+    folder = _folder(output)
+    folder.write_pieces("index.html", _cards("a", "b", "c"), layout)  # no layout: whole
+    folder.finish()
+    published = output / "careers" / "index.html"
+    assert published.read_bytes() == b"<ul>\n<li>a</li>\n<li>b</li>\n<li>c</li></ul>\n"
+    fetched: list[str] = []
+    folder = _folder(output)
+    pieces = _cards("a", "c", "d")
+    pieces[4] = Piece("card-c2", lambda: b"<li>c, edited</li>")
+    folder.write_pieces("index.html", _fetched(pieces, fetched), layout)
+    assert b"<li>b</li>" in published.read_bytes()  # the old one until `finish`
+    folder.finish()
+    assert published.read_bytes() == b"<ul>\n<li>a</li>\n<li>c, edited</li>\n<li>d</li></ul>\n"
+    assert fetched == ["card-c2", "card-d"]  # "a" and the literals copied from the old file
+    # Unchanged: left alone (same inode); touched by hand: written whole, never copied from.
+    inode = published.stat().st_ino
+    folder = _folder(output)
+    folder.write_pieces("index.html", _fetched(pieces, fetched := []), layout)
+    folder.finish()
+    assert published.stat().st_ino == inode and fetched == []
+    published.write_bytes(b"<ul>by hand</ul>\n")
+    folder = _folder(output)
+    folder.write_pieces("index.html", _fetched(pieces, fetched), layout)
+    folder.finish()
+    assert published.read_bytes() == b"<ul>\n<li>a</li>\n<li>c, edited</li>\n<li>d</li></ul>\n"
+    assert fetched == ["card-a", "card-c2", "card-d"]

@@ -49,7 +49,7 @@ from syndicate.parallel import ordered_map, worker_count
 from syndicate.postings import LoadedPosting, PostingList
 from syndicate.progress import Progress, Step, ticker
 from syndicate.references import ReferenceBook
-from syndicate.splice import Piece, boot_id, resolved, write_pieces
+from syndicate.splice import Noting, Piece, boot_id, record_layout, resolved, write_pieces
 
 if TYPE_CHECKING:
     # The worker processes import this module to render; they never touch the state, and
@@ -583,11 +583,20 @@ def _write(
         writer = FolderInPlace(output, folder, root)
     else:
         writer = FolderVersion(output, folder)
+    layouts = work_dir / LAYOUTS
     try:
         for document in _noted(documents, result):
             relative = str(Path(document.path).relative_to(folder))
-            chunks, identity = _named_chunks(document)
-            writer.write(relative, chunks, identity)
+            chunks, identity, pieces = _named_chunks(document)
+            if pieces is not None and isinstance(writer, FolderInPlace):
+                writer.write_pieces(relative, pieces, layouts / _layout_name(document))
+            elif pieces is not None and isinstance(writer, FolderVersion):
+                noting = Noting(pieces)  # a new version: written whole, its layout noted
+                made = writer.write(relative, noting)
+                if noting.done:
+                    record_layout(made.path, layouts / _layout_name(document), noting.made)
+            else:
+                writer.write(relative, chunks, identity)
     except BaseException:
         writer.discard()
         raise
@@ -607,14 +616,19 @@ def _layout_name(document: Document) -> str:
     return hashlib.sha256(document.path.encode()).hexdigest()[:24] + ".json"
 
 
-def _named_chunks(document: Document) -> tuple[Iterable[bytes], str | None]:
+def _named_chunks(
+    document: Document,
+) -> tuple[Iterable[bytes], str | None, Iterable[bytes | Piece] | None]:
     """A document that is one named piece (a job's page) gives its name, its bytes read only
-    when written; any other its chunks."""
-    if document.pieces is not None:
-        pieces = list(document.pieces())
-        if len(pieces) == 1 and isinstance(pieces[0], Piece):
-            return resolved(pieces), pieces[0].identity
-    return document.chunks, None
+    when written; one of several pieces (the careers index) its pieces; any other its
+    chunks."""
+    if document.pieces is None:
+        return document.chunks, None, None
+    pieces = iter(document.pieces())
+    first = list(itertools.islice(pieces, 2))
+    if len(first) == 1 and isinstance(first[0], Piece):
+        return resolved(first), first[0].identity, None
+    return document.chunks, None, itertools.chain(first, pieces)
 
 
 def _noted(documents: Iterable[Document], result: TargetBuild) -> Iterator[Document]:

@@ -47,7 +47,7 @@ from syndicate.output import (
     stream_into,
     write_atomic,
 )
-from syndicate.splice import boot_id
+from syndicate.splice import Layout, Noting, Piece, boot_id, record_layout, splice_into
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,6 +142,39 @@ class FolderInPlace:
             self._added.append(Path(target))
         else:
             self._deferred.append((temp, Path(target)))
+
+    def write_pieces(
+        self, relative: str, pieces: Iterable[bytes | Piece], layout_path: Path
+    ) -> None:
+        """`write` a file made of pieces (the index, the Atom feed: a card or entry per job),
+        copying the unchanged ones from the published file's byte ranges where the layout
+        recorded at ``layout_path`` still describes it (`syndicate.splice`); then record the
+        layout of the file that will be in place."""
+        target = Path(self._inside(relative))
+        if relative in self._ahead:
+            self.written[relative] = ""
+            return
+        old = Layout.read(layout_path)
+        if old is None or not old.describes(target):
+            noting = Noting(pieces)
+            self.write(relative, noting)
+            if noting.done:
+                waiting = self._deferred and self._deferred[-1][1] == target
+                where = self._deferred[-1][0] if waiting else target
+                record_layout(where, layout_path, noting.made)
+            return
+        self.written[relative] = ""
+        fd, name = tempfile.mkstemp(dir=self._staging)
+        with os.fdopen(fd, "wb") as handle:
+            os.fchmod(fd, 0o644)
+            made = splice_into(handle.fileno(), pieces, target, old)
+        temp = Path(name)
+        if made is None:
+            temp.unlink()
+            return
+        self._drop_record()
+        self._deferred.append((temp, target))
+        record_layout(temp, layout_path, made)  # the inode, size and mtime it keeps in place
 
     def write_ahead(self, relative: str, chunks: Iterable[bytes]) -> None:
         """`write` a file before its document comes (a careers page as soon as a worker made

@@ -168,46 +168,78 @@ def write_pieces(path: Path, pieces: Iterable[bytes | Piece], layout_path: Path)
     old = Layout.read(layout_path)
     if old is None or not old.describes(path):
         return _write_whole(path, pieces, layout_path)
-    plan = _plan(pieces, old)
-    total = sum(plan.lengths)
-    if plan.steps == [(0, old.offsets[-1])] and total == _size(path):
-        return WriteResult(path, "", total, changed=False)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, temp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as handle:
-            _run(plan.steps, path, handle.fileno())
+            made = splice_into(handle.fileno(), pieces, path, old)
             os.fchmod(handle.fileno(), 0o644)
+        if made is None:
+            Path(temp_name).unlink()
+            return WriteResult(path, "", old.offsets[-1], changed=False)
         os.replace(temp_name, path)
     except BaseException:
         Path(temp_name).unlink(missing_ok=True)
         raise
-    _record(path, layout_path, plan.names, plan.lengths)
-    return WriteResult(path, "", total, changed=True)
+    record_layout(path, layout_path, made)
+    return WriteResult(path, "", sum(made.lengths), changed=True)
 
 
-def _write_whole(path: Path, pieces: Iterable[bytes | Piece], layout_path: Path) -> WriteResult:
-    """Every piece written (`write_atomic`: an unchanged file left alone), the layout noted."""
-    names: list[str] = []
-    lengths: list[int] = []
+@dataclass(slots=True)
+class Made:
+    """The pieces a file was made of, in order: each one's name and length (its layout)."""
 
-    def noted() -> Iterator[bytes]:
-        for piece in pieces:
+    names: list[str]
+    lengths: list[int]
+
+
+def splice_into(
+    out: int, pieces: Iterable[bytes | Piece], previous: Path, old: Layout
+) -> Made | None:
+    """Write the document to ``out``: the pieces ``old`` (the layout of ``previous``, checked
+    by the caller with `Layout.describes`) shows in ``previous`` copied from its byte ranges,
+    the others fetched and written.  None, with nothing written, when every byte would be
+    copied in order from ``previous`` whole: the file is unchanged."""
+    plan = _plan(pieces, old)
+    if plan.steps == [(0, old.offsets[-1])] and sum(plan.lengths) == _size(previous):
+        return None
+    _run(plan.steps, previous, out)
+    return Made(plan.names, plan.lengths)
+
+
+class Noting:
+    """The bytes of ``pieces``, every piece fetched, noting each one's name and length as it
+    passes (`made`: the layout of a file written whole from them)."""
+
+    def __init__(self, pieces: Iterable[bytes | Piece]) -> None:
+        self._pieces = pieces
+        self.made = Made([], [])
+        self.done = False  # every piece passed: ``made`` is the whole file's layout
+
+    def __iter__(self) -> Iterator[bytes]:
+        names, lengths = self.made.names, self.made.lengths
+        for piece in self._pieces:
             data = piece if isinstance(piece, bytes) else piece.fetch()
             names.append(piece.identity if isinstance(piece, Piece) else _literal_name(data))
             lengths.append(len(data))
             yield data
+        self.done = True
 
-    written = write_atomic(path, noted(), durable=False)
-    _record(path, layout_path, names, lengths)
+
+def _write_whole(path: Path, pieces: Iterable[bytes | Piece], layout_path: Path) -> WriteResult:
+    """Every piece written (`write_atomic`: an unchanged file left alone), the layout noted."""
+    noting = Noting(pieces)
+    written = write_atomic(path, noting, durable=False)
+    record_layout(path, layout_path, noting.made)
     return written
 
 
-def _record(path: Path, layout_path: Path, names: list[str], lengths: list[int]) -> None:
+def record_layout(path: Path, layout_path: Path, made: Made) -> None:
+    """Record at ``layout_path`` that ``path`` (as it is on disk now) was made of ``made``."""
     offsets = [0]
-    for length in lengths:
+    for length in made.lengths:
         offsets.append(offsets[-1] + length)
-    record = Layout(names, offsets, _stamp(path) or [], boot_id())
+    record = Layout(made.names, offsets, _stamp(path) or [], boot_id())
     layout_path.parent.mkdir(parents=True, exist_ok=True)
     write_atomic(layout_path, [record.to_json()], durable=False)
 

@@ -31,9 +31,10 @@ from syndicate.adapters.careers.templates import (
 )
 from syndicate.adapters.careers.view import Job, LazyJob, Site
 from syndicate.content import xml_safe
-from syndicate.errors import Problem
+from syndicate.errors import Problem, RenderError
 from syndicate.model import Posting
 from syndicate.postings import LoadedPosting, PostingList
+from syndicate.splice import Piece
 
 GONE_PAGE = "gone.html"  # in the site's folder; `Settings.careers_gone_page` names it too
 
@@ -138,8 +139,9 @@ class CareersSite(PullTarget):
         makers = self.fragment_makers(context)
         ordered, groups = self._ordered(PostingList.of(postings), makers["order"])
         site = view.site_view(self.options.dir, context)
-        index = self._index(ordered, groups, site, context, makers)
-        yield self._document("index.html", "text/html", index)
+        index = functools.partial(self._index, ordered, groups, site, context, makers)
+        card = ("card", "job-card.html", makers["card"])
+        yield self._pieced("index.html", "text/html", ordered, card, site, index)
         if pages:
             yield from self._pages(ordered, makers["page"])
         dates = functools.partial(self.each_fragment, part="lastmod", make=makers["lastmod"])
@@ -147,9 +149,12 @@ class CareersSite(PullTarget):
             ordered, site, context.settings, dates, self.sitemap_limit
         ):
             yield self._document(name, "application/xml", template)
-        entry = self._piece_maker(ordered, "entry", "feed-entry.atom", site, makers["entry"])
-        jobs = self._lazy_jobs(ordered, groups, context)
-        yield self._document("feed.atom", "application/atom+xml", sitemap.feed(site, jobs, entry))
+
+        def atom(entry: Callable[[Any], Markup]) -> Template:
+            return sitemap.feed(site, self._lazy_jobs(ordered, groups, context), entry)
+
+        entry = ("entry", "feed-entry.atom", makers["entry"])
+        yield self._pieced("feed.atom", "application/atom+xml", ordered, entry, site, atom)
         gone = (GONE_PAGE, {"site": site, "root": f"{site.base_url}/"})
         yield self._document(GONE_PAGE, "text/html", gone)
         yield self._document("style.css", "text/css", ("style.css", {"site": site}))
@@ -235,6 +240,7 @@ class CareersSite(PullTarget):
         site: Site,
         context: RenderContext,
         makers: dict[str, Callable[[Posting], bytes]],
+        card: Callable[[Any], Markup],
     ) -> Template:
         jobs = self._lazy_jobs(postings, groups, context)
         grouped = (
@@ -247,8 +253,62 @@ class CareersSite(PullTarget):
             "groups": grouped,
             "total": len(postings),
             "filters": view.filters(groups, facts),
-            "card": self._piece_maker(postings, "card", "job-card.html", site, makers["card"]),
+            "card": card,
         }
+
+    def _pieced(
+        self,
+        name: str,
+        media_type: str,
+        postings: PostingList,
+        part: tuple[str, str, Callable[[Posting], bytes]],
+        site: Site,
+        template_of: Callable[[Callable[[Any], Markup]], Template],
+    ) -> Document:
+        """A document that outputs a cached fragment per job (the index's cards, the feed's
+        entries: ``part`` is the fragment's part, its template and maker), given the function
+        the template calls for it.  With the build's fragments it is made of pieces: each
+        fragment the template outputs is marked, and the output cut at the marks into literal
+        bytes and the fragments as named pieces, so that a build copies the unchanged ones
+        from the file on disk (`syndicate.splice`) rather than read each from the cache."""
+        part_name, template, make = part
+        if self.each_piece(postings, part_name, make) is None:
+            maker = self._piece_maker(postings, part_name, template, site, make)
+            return self._document(name, media_type, template_of(maker))
+
+        def pieces() -> Iterator[bytes | Piece]:
+            named = self.each_piece(postings, part_name, make)
+            marks: list[Piece] = []
+            marker = self._marker(postings, iter(named or ()), marks, template, site)
+            texts = self._templates.generate(template_of(marker))
+            return _cut(texts, marks, self.name, name)
+
+        return self.spliced(f"{self.options.dir}/{name}", media_type, pieces)
+
+    def _marker(
+        self,
+        postings: PostingList,
+        named: Iterator[Piece],
+        marks: list[Piece],
+        template: str,
+        site: Site,
+    ) -> Callable[[Any], Markup]:
+        """What the template calls for a job's fragment: a mark standing for the job's named
+        piece (added to ``marks``) when it is asked in the index's order; any other job's
+        fragment rendered as text (as `_piece_maker` does)."""
+        refs = postings.files
+        position = {"next": 0}
+
+        def piece(job: Any) -> Markup:
+            index = position["next"]
+            if isinstance(job, LazyJob) and index < len(refs) and refs[index] is job.ref:
+                position["next"] = index + 1
+                marks.append(next(named))
+                return XmlSafe(f"{_MARK}{len(marks) - 1}{_MARK}")
+            whole = job.job if isinstance(job, LazyJob) else job
+            return XmlSafe(self._piece(whole, template, site).decode())
+
+        return piece
 
     def _piece_maker(
         self,
@@ -296,3 +356,33 @@ class CareersSite(PullTarget):
     def _templates(self) -> SiteTemplates:
         overrides = self.settings.path(Path(self.options.templates))
         return SiteTemplates(overrides, self.name)
+
+
+_MARK = "\0"  # around a piece's number in a template's output (NUL: never in XML or HTML text)
+
+
+def _cut(
+    texts: Iterable[str], marks: Sequence[Piece], target: str, name: str
+) -> Iterator[bytes | Piece]:
+    """A template's output as literal bytes and the pieces its marks stand for, in order."""
+    literal: list[str] = []
+    for text in texts:
+        if _MARK not in text:
+            literal.append(text)
+            continue
+        for position, part in enumerate(text.split(_MARK)):
+            if position % 2 == 0:
+                literal.append(part)
+                continue
+            if not part.isdigit() or int(part) >= len(marks):
+                raise RenderError(
+                    f"template {name} changed what card(job) or entry(job) gave: output it as"
+                    " it is ({{ card(job) }})",
+                    target=target,
+                )
+            if literal:
+                yield "".join(literal).encode()
+                literal = []
+            yield marks[int(part)]
+    if literal:
+        yield "".join(literal).encode()
