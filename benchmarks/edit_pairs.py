@@ -8,6 +8,9 @@ board runs in a process of its own (``serve``) so that it outlives every step::
     python -m benchmarks.edit_pairs setup CODE PROJECT 10000 default   # generate, build, publish
     python -m benchmarks.edit_pairs edit CODE PROJECT 10000 default 4001   # edit one, publish
 
+The twin projects push the same job ids, so give each its own board: ``serve 18766`` starts
+one on another port, and ``EDIT_PAIRS_PORT=18766`` before ``setup`` points a project at it.
+
 ``CODE`` is a folder holding a copy of ``src/`` (``git archive <rev> src | tar -x -C CODE``);
 each step prints one JSON line: CPU seconds of the process tree (user + system, from
 ``wait4`` by the benchmark's `LAUNCHER`), wall seconds, peak RSS and the load average.
@@ -25,7 +28,7 @@ from pathlib import Path
 from benchmarks.generate import DEFAULT_SEED, write_project
 from benchmarks.run import CLI, LAUNCHER, edit_one
 
-PORT = 18765
+PORT = int(os.environ.get("EDIT_PAIRS_PORT", "18765"))
 
 
 def _run(code: Path, project: Path, *args: str, label: str) -> None:
@@ -58,7 +61,7 @@ def main(argv: list[str]) -> None:
     if argv[0] == "serve":
         from syndicate.testing.board import BoardServer
 
-        with BoardServer(latency=0.05, port=PORT):
+        with BoardServer(latency=0.05, port=int(argv[1]) if len(argv) > 1 else PORT):
             while True:
                 time.sleep(3600)
     code, project, n, shape = Path(argv[1]), Path(argv[2]), int(argv[3]), argv[4]
