@@ -26,7 +26,7 @@ except SystemExit:
     pass
 watched = ["sqlalchemy", "syndicate.build", "syndicate.publish", "syndicate.importing",
            "syndicate.daemon", "syndicate.cli.commands", "typer", "jinja2",
-           "syndicate.adapters.profiles.target"]
+           "syndicate.adapters.profiles.target", "http.client"]
 print(json.dumps({name: name in sys.modules for name in watched}))
 """
 
@@ -86,5 +86,6 @@ def test_validate_without_a_state_imports_neither_the_build_nor_other_commands(
     # the profile engine nor Jinja2 is loaded (the careers fingerprint reads its templates).
     assert not imported["syndicate.adapters.profiles.target"]
     assert not imported["jinja2"]
+    assert not imported["http.client"]  # nor what only a push parses answers with
     # The command itself still works, as the other tests of `validate` check in detail.
     assert run("-q", "validate", cwd=project).returncode in (0, 1)

@@ -40,10 +40,6 @@ that check each rule and whether the source is Google's own page or a secondary 
 
 from __future__ import annotations
 
-import email.message
-import email.parser
-import email.policy
-import http.client
 import io
 import json
 import os
@@ -166,6 +162,12 @@ def decode_batch(content_type: str, body: bytes) -> dict[str, httpx.Response]:
     """The parts of a ``multipart/mixed`` batch answer, by the Content-ID of the request each
     answers (``<response-X>`` answers ``<X>``); parts without one are dropped.  ValueError when
     the body is not such an answer."""
+    # Imported here: only a push to Google parses a batch answer, and the email package is a
+    # hundredth of a second of every command's start-up (the registry imports this module).
+    import email.message
+    import email.parser
+    import email.policy
+
     head = f"Content-Type: {content_type}\r\n\r\n".encode("latin-1", "replace")
     message = email.parser.BytesParser(policy=email.policy.compat32).parsebytes(head + body)
     if message.get_content_type() != "multipart/mixed" or not message.get_boundary():
@@ -192,6 +194,8 @@ def response_content_id(header: str) -> str | None:
 
 def parse_http_response(raw: bytes) -> httpx.Response:
     """One ``application/http`` part: a status line, headers, a blank line, the body."""
+    import http.client  # as the email package above
+
     stream = io.BytesIO(raw.lstrip(b"\r\n"))
     version, _, rest = stream.readline().decode("latin-1").strip().partition(" ")
     code = rest.split(" ", 1)[0]
