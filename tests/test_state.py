@@ -12,6 +12,7 @@ import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime, timedelta, timezone
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -601,3 +602,40 @@ def test_a_version_is_forgotten_once_no_listing_or_hold_names_it(store: StateSto
     listings.set_holds("careers", [])
     update("careers", [], ("a", "c"), read=False)
     assert listings.posting_json("a2") is None and listings.posting_json("c1") is None
+
+
+def test_a_batch_is_enqueued_and_recorded_by_its_keys_not_by_every_open_operation(
+    db_path: Path,
+) -> None:
+    # While a first push has 100,000 operations open, each batch's enqueue and outcomes must
+    # find its own rows by (posting_id, target): a statement that scans the table, or reads
+    # every open operation by the status index, costs a third of such a push (py-spy).
+    url = url_of(db_path)
+    with StateStore(url) as store:
+        ids = store.enqueue([op(f"job-{i}") for i in range(300)], now=T0)
+        statements: list[tuple[str, Any]] = []
+
+        def seen(
+            conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, many: bool
+        ) -> None:
+            if statement.lstrip().upper().startswith("SELECT") and not many:
+                statements.append((statement, parameters))
+
+        engine = store._db.engine
+        sa.event.listen(engine, "before_cursor_execute", seen)
+        try:
+            store.enqueue([op(f"job-{i}", content_hash="h2") for i in range(5)], now=T0)
+            store.record([Succeeded(op_id, f"urn:{op_id}") for op_id in ids[5:15]], now=T0)
+        finally:
+            sa.event.remove(engine, "before_cursor_execute", seen)
+    raw = sqlite3.connect(db_path)
+    plans = [
+        " ".join(row[3] for row in raw.execute(f"EXPLAIN QUERY PLAN {text}", parameters))
+        for text, parameters in statements
+        if " operations" in text or " deliveries" in text
+    ]
+    raw.close()
+    assert plans, "no statement was seen"
+    for plan in plans:
+        assert "SCAN operations" not in plan and "SCAN deliveries" not in plan, plan
+        assert "ix_operations_status_target" not in plan, plan
