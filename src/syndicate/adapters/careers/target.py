@@ -273,66 +273,41 @@ class CareersSite(PullTarget):
         from the file on disk (`syndicate.splice`) rather than read each from the cache."""
         part_name, template, make = part
         if self.each_piece(postings, part_name, make) is None:
-            maker = self._piece_maker(postings, part_name, template, site, make)
+            cached = self.each_fragment(postings, part_name, make)
+            maker = self._piece_maker(postings, template, site, lambda: next(cached).decode())
             return self._document(name, media_type, template_of(maker))
 
         def pieces() -> Iterator[bytes | Piece]:
-            named = self.each_piece(postings, part_name, make)
+            named = iter(self.each_piece(postings, part_name, make) or ())
             marks: list[Piece] = []
-            marker = self._marker(postings, iter(named or ()), marks, template, site)
-            texts = self._templates.generate(template_of(marker))
+
+            def mark() -> str:  # the next job's named piece, marked where the template puts it
+                marks.append(next(named))
+                return f"{_MARK}{len(marks) - 1}{_MARK}"
+
+            texts = self._templates.generate(
+                template_of(self._piece_maker(postings, template, site, mark))
+            )
             return _cut(texts, marks, self.name, name)
 
         return self.spliced(f"{self.options.dir}/{name}", media_type, pieces)
 
-    def _marker(
-        self,
-        postings: PostingList,
-        named: Iterator[Piece],
-        marks: list[Piece],
-        template: str,
-        site: Site,
-    ) -> Callable[[Any], Markup]:
-        """What the template calls for a job's fragment: a mark standing for the job's named
-        piece (added to ``marks``) when it is asked in the index's order; any other job's
-        fragment rendered as text (as `_piece_maker` does)."""
-        refs = postings.files
-        position = {"next": 0}
-
-        def piece(job: Any) -> Markup:
-            index = position["next"]
-            if isinstance(job, LazyJob) and index < len(refs) and refs[index] is job.ref:
-                position["next"] = index + 1
-                marks.append(next(named))
-                return XmlSafe(f"{_MARK}{len(marks) - 1}{_MARK}")
-            whole = job.job if isinstance(job, LazyJob) else job
-            return XmlSafe(self._piece(whole, template, site).decode())
-
-        return piece
-
     def _piece_maker(
-        self,
-        postings: PostingList,
-        part: str,
-        template: str,
-        site: Site,
-        make: Callable[[Posting], bytes],
+        self, postings: PostingList, template: str, site: Site, in_order: Callable[[], str]
     ) -> Callable[[Any], Markup]:
-        """What the index's ``card(job)`` (or the feed's ``entry(job)``) is: the job rendered by
-        ``template``, taken from the cache when the job's content is unchanged.
-
-        The pieces are read from the cache in order, a batch at a time, as the template asks
-        for them; a template that asks in another order gets each one rendered.
+        """What the index's ``card(job)`` (or the feed's ``entry(job)``) is: ``in_order()`` (the
+        job's cached fragment, or a mark standing for it) while the template asks for the jobs
+        in the index's order, as the built-in templates do; a job asked for out of that order
+        is rendered by ``template`` there and then.
         """
         refs = postings.files
         position = {"next": 0}
-        pieces = self.each_fragment(postings, part, make)
 
         def piece(job: Any) -> Markup:
             index = position["next"]
             if isinstance(job, LazyJob) and index < len(refs) and refs[index] is job.ref:
                 position["next"] = index + 1
-                return XmlSafe(next(pieces).decode())
+                return XmlSafe(in_order())
             whole = job.job if isinstance(job, LazyJob) else job
             return XmlSafe(self._piece(whole, template, site).decode())
 
