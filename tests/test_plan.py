@@ -9,7 +9,7 @@ the deliveries and open operations the planner sees are real ones.  Nothing goes
 from __future__ import annotations
 
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal
@@ -121,8 +121,14 @@ class Desk:
 
     # -- plan and apply ----------------------------------------------------------------------
 
-    def plan(self, now: datetime = NOW, posting_ids: set[str] | None = None) -> Plan:
-        """Plan as `syndicate.publish.publish` does."""
+    def plan(
+        self,
+        now: datetime = NOW,
+        posting_ids: set[str] | None = None,
+        record: Callable[[Sequence[PlannedOperation]], None] | None = None,
+        window: int = 2_000,
+    ) -> Plan:
+        """Plan as `syndicate.publish.publish` does (``record``: recorded as it is made)."""
         loaded = self.load()
         self.store.update_source_paths({f.posting.id: str(f.path) for f in loaded.files})
         return make_plan(
@@ -133,6 +139,8 @@ class Desk:
             now,
             posting_ids=posting_ids,
             delivered=self.store.last_payload,
+            record=record,
+            window=window,
         )
 
     def record(self, plan: Plan, answer: Answer = "accepted", now: datetime = NOW) -> None:
@@ -222,6 +230,47 @@ def test_new_postings_are_created_on_every_push_target(desk: Desk) -> None:
     assert linkedin.payload["title"] == "Sales Manager"
     hook = next(op for op in plan.for_target("hook") if op.posting_id == MAIN)
     assert hook.payload["posting"]["title"] == "Sales Manager"
+
+
+def test_a_recorded_plan_hands_its_operations_over_a_window_at_a_time(desk: Desk) -> None:
+    whole = desk.plan()  # the same plan, kept whole
+    windows: list[list[PlannedOperation]] = []
+
+    def enqueue(operations: Sequence[PlannedOperation]) -> None:
+        windows.append(list(operations))
+        desk.store.enqueue([op.recorded() for op in operations], now=NOW)
+
+    plan = desk.plan(record=enqueue, window=4)
+    assert [len(w) for w in windows] == [4, 2]  # two postings on three targets
+    assert [op.payload for w in windows for op in w] == [op.payload for op in whole.operations]
+    # The plan keeps what it reports, without the payloads the state now holds.
+    assert summary(plan) == summary(whole)
+    assert all(op.payload is None for op in plan.operations)
+    pending = {(op.posting_id, op.target): op.payload for op in desk.store.pending()}
+    assert pending == {(op.posting_id, op.target): op.payload for op in whole.operations}
+    with pytest.raises(ValueError, match="recorded already"):
+        plan.operations[0].recorded()
+
+
+def test_a_plan_that_fails_part_way_is_completed_by_the_next_one(desk: Desk) -> None:
+    def fail_after_one_window(operations: Sequence[PlannedOperation]) -> None:
+        if desk.store.pending():
+            raise OSError("disk full")
+        desk.store.enqueue([op.recorded() for op in operations], now=NOW)
+
+    with pytest.raises(OSError, match="disk full"):
+        desk.plan(record=fail_after_one_window, window=4)
+    first = {(op.posting_id, op.target) for op in desk.store.pending()}
+    assert len(first) == 4
+    # The next plan finds those four on their way and plans only the other two.
+    rest = desk.plan()
+    assert {(op.posting_id, op.target) for op in rest.operations} == {
+        (posting_id, target) for posting_id in (MAIN, OTHER) for target in PUSH
+    } - first
+    desk.record(rest, "unsent")
+    assert {(op.posting_id, op.target) for op in desk.store.pending()} == {
+        (posting_id, target) for posting_id in (MAIN, OTHER) for target in PUSH
+    }
 
 
 def test_a_published_posting_left_alone_plans_nothing(published: Desk) -> None:

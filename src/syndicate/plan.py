@@ -27,8 +27,8 @@ writes the plan to the state store before anything is pushed.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Collection, Iterable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, tzinfo
 from enum import StrEnum
 from pathlib import Path
@@ -46,6 +46,9 @@ from syndicate.state import Hold, NewOperation
 
 # A plan of at most this many postings (an edit's) reads only their rows of the state and cache.
 FEW_POSTINGS = 500
+# A plan recorded as it is made (`make_plan`'s ``record``) hands over this many operations at a
+# time: the payloads in memory are a window's, whatever the number of postings.
+RECORD_WINDOW = 2_000
 
 
 class Reason(StrEnum):
@@ -115,14 +118,15 @@ class OpenOperationView(Protocol):
 
 @dataclass(frozen=True, slots=True)
 class PlannedOperation:
-    """One operation to send to one push target, its payload built now."""
+    """One operation to send to one push target, its payload built now (None once the
+    operation is recorded in the state by a plan made with ``record``: `Plan.record`)."""
 
     target: str
     kind: OperationKind
     posting_id: str
     content_hash: str
     reason: Reason
-    payload: dict[str, Any]
+    payload: dict[str, Any] | None
     source_path: str | None = None
     renamed_to: str | None = None  # the posting's new id, for a CLOSE of a changed id
     posting_hash: str | None = None  # the posting's content hash, when it has a posting
@@ -131,6 +135,8 @@ class PlannedOperation:
 
     def recorded(self) -> NewOperation:
         """The operation as the state store records it."""
+        if self.payload is None:
+            raise ValueError(f"{self.target}: {self.posting_id}: the operation is recorded already")
         return NewOperation(
             posting_id=self.posting_id,
             target=self.target,
@@ -142,6 +148,10 @@ class PlannedOperation:
             payload_hash=self.payload_hash,
             listing_expires_at=self.listing_expires_at,
         )
+
+    def without_payload(self) -> PlannedOperation:
+        """The operation as a recorded plan keeps it: what it reports, not what it sends."""
+        return replace(self, payload=None)
 
     @property
     def why(self) -> str:
@@ -159,6 +169,10 @@ class Plan:
     from what it should show (a posting edited back to what the board already has, or withdrawn
     before its CREATE was sent), or whose failed delivery is settled because the board already
     shows what it should; cancelling drops the operation and settles the delivery.
+
+    A plan made with a ``recorder`` hands its operations to it as they are planned,
+    ``window`` at a time (`add`), and the rest when asked (`record`); it keeps them
+    without their payloads.  A plan without one keeps every operation whole.
     """
 
     operations: list[PlannedOperation] = field(default_factory=list)
@@ -170,6 +184,25 @@ class Plan:
     # (posting id, target, version, posting hash): new versions whose payload is what the
     # target already has; recorded without sending anything.
     refresh: list[tuple[str, str, str, str]] = field(default_factory=list)
+    recorder: Callable[[Sequence[PlannedOperation]], None] | None = field(default=None, repr=False)
+    recorded: int = 0  # how many of the operations the recorder has had
+    window: int = RECORD_WINDOW
+
+    def add(self, operation: PlannedOperation) -> None:
+        """One more operation; with a recorder, a full window goes to it."""
+        self.operations.append(operation)
+        if self.recorder is not None and len(self.operations) - self.recorded >= self.window:
+            self.record()
+
+    def record(self) -> None:
+        """Hand the operations not yet recorded to the recorder, and keep them without their
+        payloads (nothing without a recorder)."""
+        if self.recorder is None or self.recorded == len(self.operations):
+            return
+        fresh = self.operations[self.recorded :]
+        self.recorder(fresh)
+        self.operations[self.recorded :] = [op.without_payload() for op in fresh]
+        self.recorded = len(self.operations)
 
     @property
     def holds(self) -> list[Hold]:
@@ -200,6 +233,8 @@ def make_plan(
     retry_failed: bool = False,
     delivered: Callable[[str, str], Any] | None = None,
     timezone: tzinfo | None = None,
+    record: Callable[[Sequence[PlannedOperation]], None] | None = None,
+    window: int = RECORD_WINDOW,
 ) -> Plan:
     """Plan every push target against what it has (``deliveries``) and what is already on its
     way to it (``open_operations``).  ``posting_ids`` limits the plan to those postings;
@@ -207,8 +242,17 @@ def make_plan(
     ``retry_failed`` plans again what failed for good; ``delivered(posting_id, target)`` gives
     the payload a target last accepted (for a CLOSE of a deleted file, and the targets that
     compare with it); ``timezone`` (the configuration's) dates the scheduled postings when no
-    target is given."""
-    plan = Plan()
+    target is given.
+
+    ``record`` (`syndicate.state.StateStore.enqueue`, as publish gives it) is handed the
+    operations as they are planned, ``window`` at a time, and every one by the time the plan is
+    returned; the plan keeps them without their payloads, so that its memory does not grow
+    with every payload of a large plan.  Nothing else planning reads changes when they are
+    recorded: the deliveries and open operations are read before, and the payloads a target
+    last accepted (``delivered``) are not what is recorded.  A plan that fails part way has
+    recorded some of its operations: the next plan finds them open, as it finds those of a run
+    killed after planning."""
+    plan = Plan(recorder=record, window=window)
     targets = list(targets)
     open_by_key = {(op.posting_id, op.target): op for op in open_operations}
     for target in targets:
@@ -221,6 +265,7 @@ def make_plan(
     zone = timezone or next((t.settings.timezone for t in targets), UTC)
     by_id = lister.by_id if lister is not None else None
     note_scheduled(plan, loaded, now, zone, posting_ids, by_id=by_id)
+    plan.record()
     return plan
 
 
@@ -595,7 +640,7 @@ class _TargetPlanner:
             payload = self.payload(kind, posting_id, loaded)
         delivery = self.deliveries.get((posting_id, self.target.name))
         current = delivery.expires_at if delivery is not None else None
-        self.plan.operations.append(
+        self.plan.add(
             PlannedOperation(
                 self.target.name,
                 kind,

@@ -1,6 +1,7 @@
 """Publish: build the pull targets, plan the push targets against the state, apply the plan.
 
-The plan is recorded in the state store before anything is pushed, and every outcome is
+The plan is recorded in the state store before anything is pushed (as it is made, a window of
+operations at a time: `syndicate.plan.make_plan`), and every outcome is
 recorded as it happens, each in its own transaction: a run killed at any moment leaves open
 operations that the next run resumes.  Boards are asked in a way that makes a repeat harmless
 (an existing id turns a CREATE into an UPDATE; webhooks carry an idempotency key), so a resumed
@@ -52,7 +53,7 @@ from syndicate.listing import Lister, Refusal, TargetListing
 from syndicate.loading import LoadResult
 from syndicate.logs import event
 from syndicate.operations import OperationKind
-from syndicate.plan import Plan, is_few, make_plan
+from syndicate.plan import Plan, PlannedOperation, is_few, make_plan
 from syndicate.progress import Progress, Step, ticker
 from syndicate.revision import Revision
 from syndicate.state import Failed, Operation, StateStore, Succeeded
@@ -276,6 +277,11 @@ def _plan(
             return PublishReport(
                 plan=found.plan, build=found.build if args.with_build else None
             ), None
+    run_id = None if args.plan_only else store.begin_run(now=now)
+
+    def enqueue(operations: Sequence[PlannedOperation]) -> None:
+        store.enqueue([op.recorded() for op in operations], run_id=run_id, now=now)
+
     # Planning needs no fresh paths: a posting that loads is found by its id; only the
     # paths of files that fail to load are looked up, and those are not here.
     few = is_few(args.posting_ids)
@@ -290,6 +296,7 @@ def _plan(
         retry_failed=args.retry_failed,
         delivered=store.last_payload,
         timezone=settings.timezone,
+        record=None if args.plan_only else enqueue,  # recorded as planned, a window at a time
     )
     report = PublishReport(plan=plan)
     if args.plan_only:
@@ -306,8 +313,6 @@ def _plan(
         report.build = build(settings, loaded, now=now, lister=lister, progress=args.progress)
     store.cancel(plan.cancel, now=now)
     store.refresh(plan.refresh, now=now)
-    run_id = store.begin_run(now=now)
-    store.enqueue([op.recorded() for op in plan.operations], run_id=run_id, now=now)
     if args.posting_ids is None:
         for listing in plan.listings.values():
             lister.save(listing)

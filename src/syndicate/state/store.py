@@ -217,7 +217,8 @@ class StateStore:
         run_id: int | None = None,
         now: datetime | None = None,
     ) -> list[int]:
-        """Record a plan durably, in one transaction; the ids of its operations, in order.
+        """Record planned operations durably, in one transaction; their ids, in order (a
+        large plan is recorded in several calls, a window at a time: `syndicate.plan`).
 
         Each operation supersedes the open (pending or queued) operations of its posting ×
         target, and puts the delivery in state ``pending``.  Planning again what is already
