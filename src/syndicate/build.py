@@ -436,7 +436,13 @@ def _missing(
     """Each posting with the fragments (of the targets that accept it) the cache lacks, but
     for those each run knows settled."""
     accepted = [{id(ref) for ref in run.accepted} for run in runs]
-    parts = [list(run.target.fragment_makers(run.render_context)) for run in runs]
+    parts = [
+        [(index, part) for part in run.target.fragment_makers(run.render_context)]
+        for index, run in enumerate(runs)
+    ]
+    # Most postings lack the same fragments: one list of jobs each such set, not one per posting
+    # (at 100,000 postings, a list and its tuples per posting were tens of megabytes).
+    shared: dict[tuple[_Job, ...], list[_Job]] = {}
     todo: list[tuple[LoadedPosting, list[_Job]]] = []
     for start in range(0, len(postings), _AHEAD):
         batch = postings[start : start + _AHEAD]
@@ -448,10 +454,12 @@ def _missing(
             taken = [
                 ref for ref in batch if id(ref) in accepted[index] and ref.posting_id not in settled
             ]
-            for part in parts[index]:
-                for ref in fragments.missing(taken, part) if taken else []:
-                    jobs.setdefault(id(ref), []).append((index, part))
-        todo.extend((ref, jobs[id(ref)]) for ref in batch if id(ref) in jobs)
+            for job in parts[index]:
+                for ref in fragments.missing(taken, job[1]) if taken else []:
+                    jobs.setdefault(id(ref), []).append(job)
+        for ref in batch:
+            if (wanted := jobs.get(id(ref))) is not None:
+                todo.append((ref, shared.setdefault(tuple(wanted), wanted)))
     return todo
 
 
